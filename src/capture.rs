@@ -1,0 +1,259 @@
+//! Which guest memory a call reads and writes, derived from the table in
+//! [`crate::syscalls`]. Used by the recorder (to store both), by replay (to
+//! compare what the guest hands in and to re-emit its output) and by the
+//! decoder.
+//!
+//! Every range is clamped to guest memory: a bad pointer is the guest's
+//! problem (the host call itself fails with EFAULT or traps), never a panic
+//! here.
+
+use crate::syscalls::{Fill, Kind, StringList, Syscall};
+use crate::trace::Mem;
+
+/// Size of a preview1 `iovec`/`ciovec` record.
+pub const IOVEC_SIZE: u32 = 8;
+pub const SUBSCRIPTION_SIZE: u32 = 48;
+pub const EVENT_SIZE: u32 = 32;
+
+/// Sizes of argv and environ as the host will write them in
+/// args_get/environ_get: (count, buffer bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StringSizes {
+    pub args: (u32, u32),
+    pub environ: (u32, u32),
+}
+
+impl StringSizes {
+    pub fn new(argv: &[String], env: &[(String, String)]) -> StringSizes {
+        let args_buf: usize = argv.iter().map(|a| a.len() + 1).sum();
+        let env_buf: usize = env.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        StringSizes {
+            args: (argv.len() as u32, args_buf as u32),
+            environ: (env.len() as u32, env_buf as u32),
+        }
+    }
+
+    fn of(&self, list: StringList) -> (u32, u32) {
+        match list {
+            StringList::Args => self.args,
+            StringList::Environ => self.environ,
+        }
+    }
+}
+
+fn slice(mem: &[u8], addr: u32, len: u32) -> &[u8] {
+    let start = (addr as usize).min(mem.len());
+    let end = start.saturating_add(len as usize).min(mem.len());
+    &mem[start..end]
+}
+
+fn mem(param: usize, mem_bytes: &[u8], addr: u32, len: u32) -> Mem {
+    Mem {
+        param: param as u8,
+        addr,
+        bytes: slice(mem_bytes, addr, len).to_vec(),
+    }
+}
+
+fn u32_at(mem: &[u8], addr: u32) -> u32 {
+    let b = slice(mem, addr, 4);
+    let mut a = [0u8; 4];
+    a[..b.len()].copy_from_slice(b);
+    u32::from_le_bytes(a)
+}
+
+/// The (buf, len) entries of an iovec list.
+pub fn iovecs(list: &[u8]) -> impl Iterator<Item = (u32, u32)> + '_ {
+    list.chunks_exact(IOVEC_SIZE as usize).map(|e| {
+        (
+            u32::from_le_bytes(e[0..4].try_into().expect("4")),
+            u32::from_le_bytes(e[4..8].try_into().expect("4")),
+        )
+    })
+}
+
+/// Guest memory the host reads for this call, taken before the call.
+/// For a `ciovec` list: the list itself, then each buffer it points at.
+pub fn reads(sys: &Syscall, args: &[u64], memory: &[u8]) -> Vec<Mem> {
+    let mut out = Vec::new();
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
+    for (i, p) in sys.params.iter().enumerate() {
+        match p.kind {
+            Kind::Str { len } => out.push(mem(i, memory, arg(i), arg(len))),
+            Kind::Ciovecs { count } => {
+                let list = mem(i, memory, arg(i), arg(count).saturating_mul(IOVEC_SIZE));
+                let bufs: Vec<Mem> = iovecs(&list.bytes)
+                    .map(|(buf, len)| mem(i, memory, buf, len))
+                    .collect();
+                out.push(list);
+                out.extend(bufs);
+            }
+            Kind::Iovecs { count, .. } => out.push(mem(
+                i,
+                memory,
+                arg(i),
+                arg(count).saturating_mul(IOVEC_SIZE),
+            )),
+            Kind::Subscriptions { count } => out.push(mem(
+                i,
+                memory,
+                arg(i),
+                arg(count).saturating_mul(SUBSCRIPTION_SIZE),
+            )),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Guest memory the host wrote for a successful call, taken after it.
+/// `reads` are the call's reads (for the iovec lists, as they were before
+/// the host wrote anything).
+pub fn writes(
+    sys: &Syscall,
+    args: &[u64],
+    memory: &[u8],
+    reads: &[Mem],
+    sizes: &StringSizes,
+) -> Vec<Mem> {
+    let mut out = Vec::new();
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
+    let out_u32 = |i: usize| u32_at(memory, arg(i));
+    for (i, p) in sys.params.iter().enumerate() {
+        match p.kind {
+            Kind::Iovecs { filled, .. } => {
+                let mut left = out_u32(filled);
+                let list = reads.iter().find(|m| m.param as usize == i);
+                for (buf, len) in list.map(|l| iovecs(&l.bytes)).into_iter().flatten() {
+                    if left == 0 {
+                        break;
+                    }
+                    let n = len.min(left);
+                    if n > 0 {
+                        out.push(mem(i, memory, buf, n));
+                    }
+                    left -= n;
+                }
+            }
+            Kind::Buf { len, filled } => {
+                let n = match filled {
+                    Fill::All => arg(len),
+                    Fill::Used(used) => out_u32(used).min(arg(len)),
+                };
+                out.push(mem(i, memory, arg(i), n));
+            }
+            Kind::Events { filled } => out.push(mem(
+                i,
+                memory,
+                arg(i),
+                out_u32(filled).saturating_mul(EVENT_SIZE),
+            )),
+            Kind::StringPtrs(list) => {
+                out.push(mem(i, memory, arg(i), sizes.of(list).0.saturating_mul(4)))
+            }
+            Kind::StringBuf(list) => out.push(mem(i, memory, arg(i), sizes.of(list).1)),
+            Kind::Out(o) => out.push(mem(i, memory, arg(i), o.size())),
+            Kind::Value(_)
+            | Kind::Str { .. }
+            | Kind::Ciovecs { .. }
+            | Kind::Subscriptions { .. }
+            | Kind::Len => {}
+        }
+    }
+    out
+}
+
+/// The bytes of a `ciovec` parameter that the host consumed: the first
+/// `n` bytes of the buffers, in order.
+pub fn ciovec_data(reads: &[Mem], param: usize, n: usize) -> Vec<u8> {
+    let mut data = Vec::new();
+    for m in reads.iter().filter(|m| m.param as usize == param).skip(1) {
+        if data.len() >= n {
+            break;
+        }
+        let take = (n - data.len()).min(m.bytes.len());
+        data.extend_from_slice(&m.bytes[..take]);
+    }
+    data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syscalls::Func;
+
+    #[test]
+    fn fd_write_reads_the_list_then_each_buffer() {
+        let mut memory = vec![0u8; 64];
+        memory[32..37].copy_from_slice(b"hello");
+        memory[40..42].copy_from_slice(b"!\n");
+        // iovecs at 0: {32, 5}, {40, 2}
+        memory[0..4].copy_from_slice(&32u32.to_le_bytes());
+        memory[4..8].copy_from_slice(&5u32.to_le_bytes());
+        memory[8..12].copy_from_slice(&40u32.to_le_bytes());
+        memory[12..16].copy_from_slice(&2u32.to_le_bytes());
+        let r = reads(Func::fd_write.syscall(), &[1, 0, 2, 60], &memory);
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[0].bytes.len(), 16);
+        assert_eq!(r[1].bytes, b"hello");
+        assert_eq!(r[2].bytes, b"!\n");
+        assert_eq!(ciovec_data(&r, 1, 6), b"hello!");
+    }
+
+    #[test]
+    fn fd_read_writes_as_many_bytes_as_nread_across_buffers() {
+        let mut memory = vec![0u8; 64];
+        memory[0..4].copy_from_slice(&32u32.to_le_bytes());
+        memory[4..8].copy_from_slice(&4u32.to_le_bytes());
+        memory[8..12].copy_from_slice(&40u32.to_le_bytes());
+        memory[12..16].copy_from_slice(&8u32.to_le_bytes());
+        let args = [0, 0, 2, 60];
+        let r = reads(Func::fd_read.syscall(), &args, &memory);
+        memory[32..36].copy_from_slice(b"abcd");
+        memory[40..42].copy_from_slice(b"ef");
+        memory[60..64].copy_from_slice(&6u32.to_le_bytes());
+        let w = writes(
+            Func::fd_read.syscall(),
+            &args,
+            &memory,
+            &r,
+            &StringSizes::default(),
+        );
+        let got: Vec<(u32, &[u8])> = w.iter().map(|m| (m.addr, &m.bytes[..])).collect();
+        assert_eq!(
+            got,
+            vec![
+                (32, &b"abcd"[..]),
+                (40, &b"ef"[..]),
+                (60, &6u32.to_le_bytes()[..])
+            ]
+        );
+    }
+
+    #[test]
+    fn pointers_past_the_end_of_memory_are_clamped() {
+        let memory = vec![0u8; 16];
+        let r = reads(
+            Func::path_open.syscall(),
+            &[3, 0, 10, 100, 0, 0, 0, 0, 0],
+            &memory,
+        );
+        assert_eq!(r[0].bytes.len(), 6);
+        let r = reads(
+            Func::path_open.syscall(),
+            &[3, 0, u32::MAX as u64, 100, 0, 0, 0, 0, 0],
+            &memory,
+        );
+        assert!(r[0].bytes.is_empty());
+    }
+
+    #[test]
+    fn args_get_writes_pointer_array_and_buffer() {
+        let sizes = StringSizes::new(&["a.wasm".into(), "x".into()], &[]);
+        assert_eq!(sizes.args, (2, 9));
+        let memory = vec![7u8; 64];
+        let w = writes(Func::args_get.syscall(), &[0, 16], &memory, &[], &sizes);
+        assert_eq!((w[0].addr, w[0].bytes.len()), (0, 8));
+        assert_eq!((w[1].addr, w[1].bytes.len()), (16, 9));
+    }
+}

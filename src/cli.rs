@@ -1,0 +1,324 @@
+//! The command line: subcommands, wasmtime-style host flags, exit codes.
+
+use crate::dump::{self, DumpOptions};
+use crate::exit_code;
+use crate::filter::Filter;
+use crate::host::{HostOptions, DEFAULT_MAX_WASM_STACK};
+use crate::print::{Printer, DEFAULT_STRSIZE};
+use crate::record::{self, RecordOptions};
+use crate::replay::{self, ReplayEnd, ReplayOptions};
+use crate::trace::{Preopen, RunEnd, TraceReader};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0-125  the guest's own exit code (proc_exit, or 0 when _start returns)
+  125    wtrace failed (bad arguments, not a module, not a trace, unknown imports...)
+  126    replay diverged from the recording
+  134    the guest trapped (as wasmtime: 128 + SIGABRT)";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "wtrace",
+    version,
+    about = "Trace, record and replay WebAssembly programs that use WASI preview1",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a module as `wasmtime run` does, without recording
+    #[command(after_help = "Examples:\n  wtrace run hello.wasm\n  wtrace run --dir . --env HOME=/tmp prog.wasm arg1 arg2\n  wtrace run --dir=/ --env PWD --env PATH gotest.wasm -test.v\n\n".to_owned() + EXIT_CODES)]
+    Run(RunArgs),
+    /// Run a module and record every WASI call into a trace
+    #[command(after_help = "Examples:\n  wtrace record hello.wasm                 # writes hello.wtrace\n  wtrace record -o bug.wtrace --dir data prog.wasm input.txt\n  wtrace record --print prog.wasm          # strace-style lines on stderr\n\n".to_owned() + EXIT_CODES)]
+    Record(RecordArgs),
+    /// Replay a trace: every WASI call is served from the recording
+    #[command(after_help = "Examples:\n  wtrace replay hello.wtrace\n  wtrace replay --print --until 100 hello.wtrace\n  wtrace replay --module rebuilt.wasm --force bug.wtrace\n\n".to_owned() + EXIT_CODES)]
+    Replay(ReplayArgs),
+    /// Print the calls of a trace, one strace-style line each
+    #[command(
+        after_help = "Examples:\n  wtrace dump hello.wtrace\n  wtrace dump -e trace=%path,fd_read --failed hello.wtrace\n  wtrace dump -s 200 -T hello.wtrace\n  wtrace dump --json hello.wtrace | jq .func\n\nClasses for -e trace=: %args %clock %fd %path %poll %proc %random %sock"
+    )]
+    Dump(DumpArgs),
+}
+
+/// wasmtime's flags for setting up the guest.
+#[derive(Args, Debug, Clone)]
+pub struct HostArgs {
+    /// Preopen host directory HOST as GUEST (default: the same path), e.g. --dir=/ or --dir ./data::/data
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    pub dirs: Vec<String>,
+    /// Pass an environment variable; NAME alone takes wtrace's own value
+    #[arg(long = "env", value_name = "NAME[=VAL]")]
+    pub env: Vec<String>,
+    /// wasmtime-style option; supported: max-wasm-stack=BYTES (default 1048576)
+    #[arg(short = 'W', value_name = "OPT=VAL")]
+    pub wasm_opts: Vec<String>,
+    /// Compile the module afresh instead of loading it from the cache
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Define imports that wtrace does not provide as functions that trap
+    #[arg(long)]
+    pub trap_unknown_imports: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// The module (.wasm or .wat) and its arguments
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "MODULE [ARGS]..."
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RecordArgs {
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Trace file to write (default: MODULE's stem + .wtrace in the current directory)
+    #[arg(short = 'o', long = "output", value_name = "TRACE")]
+    pub output: Option<PathBuf>,
+    /// Print each call to stderr, strace-style, while recording
+    #[arg(long)]
+    pub print: bool,
+    /// With --print: bytes of data shown per string
+    #[arg(short = 's', value_name = "N", default_value_t = DEFAULT_STRSIZE)]
+    pub strsize: usize,
+    /// Do not embed the module in the trace (replay then needs --module)
+    #[arg(long)]
+    pub no_embed: bool,
+    /// The module (.wasm or .wat) and its arguments
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "MODULE [ARGS]..."
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// Replay this module instead of the one embedded in the trace
+    #[arg(long, value_name = "MODULE")]
+    pub module: Option<PathBuf>,
+    /// Replay a --module whose blake3 differs from the recorded one
+    #[arg(long)]
+    pub force: bool,
+    /// Do not re-emit the guest's stdout and stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print each call to stderr, strace-style, as it is replayed
+    #[arg(long)]
+    pub print: bool,
+    /// Stop after call N
+    #[arg(long, value_name = "N")]
+    pub until: Option<u64>,
+    pub trace: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct DumpArgs {
+    /// Bytes of data shown per string before `...`
+    #[arg(short = 's', value_name = "N", default_value_t = DEFAULT_STRSIZE)]
+    pub strsize: usize,
+    /// Which calls to show: trace=NAME,%CLASS,!NAME,...
+    #[arg(short = 'e', value_name = "EXPR")]
+    pub expr: Vec<String>,
+    /// Show only calls that returned an error
+    #[arg(long, short = 'Z')]
+    pub failed: bool,
+    /// One JSON object per call
+    #[arg(long)]
+    pub json: bool,
+    /// Show the time spent in each call
+    #[arg(short = 'T')]
+    pub durations: bool,
+    /// Show the time of each call since the start of the recording
+    #[arg(short = 'r')]
+    pub relative: bool,
+    /// Print flag sets in full
+    #[arg(short = 'v')]
+    pub verbose: bool,
+    pub trace: PathBuf,
+}
+
+impl HostArgs {
+    pub fn resolve(&self) -> Result<HostOptions> {
+        let mut opts = HostOptions {
+            cache: !self.no_cache,
+            trap_unknown_imports: self.trap_unknown_imports,
+            ..HostOptions::default()
+        };
+        for d in &self.dirs {
+            let (host, guest) = match d.split_once("::") {
+                Some((h, g)) => (h.to_string(), g.to_string()),
+                None => (d.clone(), d.clone()),
+            };
+            if !Path::new(&host).is_dir() {
+                bail!("--dir {d}: {host} is not a directory");
+            }
+            opts.dirs.push(Preopen { host, guest });
+        }
+        for e in &self.env {
+            match e.split_once('=') {
+                Some((k, v)) => opts.env.push((k.to_string(), v.to_string())),
+                None => {
+                    if let Ok(v) = std::env::var(e) {
+                        opts.env.push((e.clone(), v));
+                    }
+                }
+            }
+        }
+        opts.max_wasm_stack = DEFAULT_MAX_WASM_STACK;
+        for w in &self.wasm_opts {
+            match w.split_once('=') {
+                Some(("max-wasm-stack", v)) => {
+                    opts.max_wasm_stack = v
+                        .parse()
+                        .with_context(|| format!("-W {w}: not a number of bytes"))?;
+                }
+                _ => bail!("-W {w}: unsupported; wtrace supports -W max-wasm-stack=BYTES"),
+            }
+        }
+        Ok(opts)
+    }
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit_code::ERROR } else { 0 };
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = std::io::stdout().flush();
+            eprintln!("wtrace: error: {e:#}");
+            exit_code::ERROR
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Run(a) => {
+            let host = a.host.resolve()?;
+            let end = crate::run::run(Path::new(&a.command[0]), a.command.clone(), &host)?;
+            Ok(report_end(&end))
+        }
+        Command::Record(a) => {
+            let host = a.host.resolve()?;
+            let module = PathBuf::from(&a.command[0]);
+            let output = a
+                .output
+                .clone()
+                .unwrap_or_else(|| default_trace_path(&module));
+            let opts = RecordOptions {
+                host,
+                output: &output,
+                embed_module: !a.no_embed,
+                print: a.print.then(|| Printer::new(a.strsize)),
+            };
+            let recorded = record::record(&module, a.command.clone(), opts)?;
+            if std::io::stderr().is_terminal() {
+                eprintln!(
+                    "wtrace: recorded {} calls to {} ({} bytes)",
+                    recorded.stats.calls,
+                    output.display(),
+                    recorded.stats.bytes
+                );
+            }
+            Ok(report_end(&recorded.run_end))
+        }
+        Command::Replay(a) => {
+            let opts = ReplayOptions {
+                module: a.module,
+                force: a.force,
+                quiet: a.quiet,
+                print: a.print.then(Printer::default),
+                until: a.until,
+            };
+            match replay::replay(&a.trace, opts)? {
+                ReplayEnd::Finished(end) => Ok(report_end(&end)),
+                ReplayEnd::Stopped { calls, reason } => {
+                    eprintln!("wtrace: replay {reason} ({calls} calls replayed)");
+                    Ok(0)
+                }
+                ReplayEnd::Diverged(d) => {
+                    let _ = std::io::stdout().flush();
+                    eprint!("wtrace: {d}");
+                    Ok(exit_code::DIVERGED)
+                }
+            }
+        }
+        Command::Dump(a) => {
+            let mut reader = TraceReader::open(&a.trace)?;
+            let opts = DumpOptions {
+                strsize: a.strsize,
+                filter: Filter::parse(&a.expr, a.failed)?,
+                json: a.json,
+                durations: a.durations,
+                relative: a.relative,
+                verbose: a.verbose,
+            };
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            match dump::dump(&mut reader, &opts, &mut out).and_then(|()| Ok(out.flush()?)) {
+                Ok(()) => Ok(0),
+                // `wtrace dump x | head` closes the pipe: not an error.
+                Err(e) if is_broken_pipe(&e) => Ok(0),
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// `dir/hello.wasm` records to `./hello.wtrace`.
+pub fn default_trace_path(module: &Path) -> PathBuf {
+    let stem = module
+        .file_stem()
+        .map_or("trace".into(), |s| s.to_string_lossy().into_owned());
+    PathBuf::from(format!("{stem}.wtrace"))
+}
+
+/// Prints a trap or write failure to stderr and returns the exit code.
+fn report_end(end: &RunEnd) -> i32 {
+    let _ = std::io::stdout().flush();
+    match end {
+        RunEnd::Exit(code) => *code,
+        RunEnd::Trap(msg) => {
+            eprintln!("Error: {msg}");
+            exit_code::TRAP
+        }
+        RunEnd::Signal(sig) => 128 + sig,
+        RunEnd::WriteFailed(msg) => {
+            eprintln!("wtrace: error: recording stopped: {msg}; the trace keeps every call up to the failure");
+            exit_code::ERROR
+        }
+    }
+}

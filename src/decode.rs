@@ -1,0 +1,320 @@
+//! Names for preview1's scalar values: errno, flags, enums.
+//!
+//! Each [`Value`] kind knows its core-wasm width and how to print itself in
+//! strace's style (`O_CREAT|O_TRUNC`-like flag lists, `ENOENT`-like errno
+//! names). The names come from `typenames.witx`.
+
+use std::fmt::Write as _;
+
+/// The meaning of a scalar parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value {
+    Fd,
+    ClockId,
+    Timestamp,
+    FileSize,
+    FileDelta,
+    DirCookie,
+    Whence,
+    Advice,
+    FdFlags,
+    Rights,
+    LookupFlags,
+    OFlags,
+    FstFlags,
+    RiFlags,
+    SiFlags,
+    SdFlags,
+    Signal,
+    ExitCode,
+}
+
+impl Value {
+    /// True when the core-wasm type is i64.
+    pub const fn is_i64(self) -> bool {
+        matches!(
+            self,
+            Value::Timestamp
+                | Value::FileSize
+                | Value::FileDelta
+                | Value::DirCookie
+                | Value::Rights
+        )
+    }
+
+    /// Prints a raw argument (i32 values zero-extended) the way strace would.
+    pub fn format(self, raw: u64, out: &mut String) {
+        let raw32 = raw as u32;
+        match self {
+            Value::Fd | Value::Timestamp | Value::FileSize | Value::DirCookie => {
+                let _ = write!(out, "{raw}");
+            }
+            Value::FileDelta => {
+                let _ = write!(out, "{}", raw as i64);
+            }
+            Value::ExitCode => {
+                let _ = write!(out, "{}", raw32 as i32);
+            }
+            Value::ClockId => enum_name(out, raw32, &CLOCK_IDS),
+            Value::Whence => enum_name(out, raw32, &WHENCE),
+            Value::Advice => enum_name(out, raw32, &ADVICE),
+            Value::Signal => enum_name(out, raw32, &SIGNALS),
+            Value::FdFlags => flag_names(out, raw, &FDFLAGS),
+            Value::Rights => flag_names(out, raw, &RIGHTS),
+            Value::LookupFlags => flag_names(out, raw, &["SYMLINK_FOLLOW"]),
+            Value::OFlags => flag_names(out, raw, &["CREAT", "DIRECTORY", "EXCL", "TRUNC"]),
+            Value::FstFlags => flag_names(out, raw, &["ATIM", "ATIM_NOW", "MTIM", "MTIM_NOW"]),
+            Value::RiFlags => flag_names(out, raw, &["RECV_PEEK", "RECV_WAITALL"]),
+            Value::SiFlags => flag_names(out, raw, &[]),
+            Value::SdFlags => flag_names(out, raw, &["RD", "WR"]),
+        }
+    }
+}
+
+fn enum_name(out: &mut String, raw: u32, names: &[&str]) {
+    match names.get(raw as usize) {
+        Some(name) => out.push_str(name),
+        None => {
+            let _ = write!(out, "{raw}");
+        }
+    }
+}
+
+/// `A|B|0x40`, or `0` when no bit is set.
+pub fn flag_names(out: &mut String, raw: u64, names: &[&str]) {
+    if raw == 0 {
+        out.push('0');
+        return;
+    }
+    let mut rest = raw;
+    let mut first = true;
+    for (bit, name) in names.iter().enumerate() {
+        let mask = 1u64 << bit;
+        if raw & mask != 0 {
+            if !first {
+                out.push('|');
+            }
+            out.push_str(name);
+            first = false;
+            rest &= !mask;
+        }
+    }
+    if rest != 0 {
+        if !first {
+            out.push('|');
+        }
+        let _ = write!(out, "{rest:#x}");
+    }
+}
+
+pub const CLOCK_IDS: [&str; 4] = [
+    "REALTIME",
+    "MONOTONIC",
+    "PROCESS_CPUTIME_ID",
+    "THREAD_CPUTIME_ID",
+];
+pub const WHENCE: [&str; 3] = ["SET", "CUR", "END"];
+pub const ADVICE: [&str; 6] = [
+    "NORMAL",
+    "SEQUENTIAL",
+    "RANDOM",
+    "WILLNEED",
+    "DONTNEED",
+    "NOREUSE",
+];
+pub const FDFLAGS: [&str; 5] = ["APPEND", "DSYNC", "NONBLOCK", "RSYNC", "SYNC"];
+pub const FILETYPES: [&str; 8] = [
+    "UNKNOWN",
+    "BLOCK_DEVICE",
+    "CHARACTER_DEVICE",
+    "DIRECTORY",
+    "REGULAR_FILE",
+    "SOCKET_DGRAM",
+    "SOCKET_STREAM",
+    "SYMBOLIC_LINK",
+];
+pub const EVENT_TYPES: [&str; 3] = ["CLOCK", "FD_READ", "FD_WRITE"];
+pub const SIGNALS: [&str; 31] = [
+    "NONE", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV",
+    "USR2", "PIPE", "ALRM", "TERM", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU",
+    "XFSZ", "VTALRM", "PROF", "WINCH", "POLL", "PWR", "SYS",
+];
+pub const RIGHTS: [&str; 30] = [
+    "FD_DATASYNC",
+    "FD_READ",
+    "FD_SEEK",
+    "FD_FDSTAT_SET_FLAGS",
+    "FD_SYNC",
+    "FD_TELL",
+    "FD_WRITE",
+    "FD_ADVISE",
+    "FD_ALLOCATE",
+    "PATH_CREATE_DIRECTORY",
+    "PATH_CREATE_FILE",
+    "PATH_LINK_SOURCE",
+    "PATH_LINK_TARGET",
+    "PATH_OPEN",
+    "FD_READDIR",
+    "PATH_READLINK",
+    "PATH_RENAME_SOURCE",
+    "PATH_RENAME_TARGET",
+    "PATH_FILESTAT_GET",
+    "PATH_FILESTAT_SET_SIZE",
+    "PATH_FILESTAT_SET_TIMES",
+    "FD_FILESTAT_GET",
+    "FD_FILESTAT_SET_SIZE",
+    "FD_FILESTAT_SET_TIMES",
+    "PATH_SYMLINK",
+    "PATH_REMOVE_DIRECTORY",
+    "PATH_UNLINK_FILE",
+    "POLL_FD_READWRITE",
+    "SOCK_SHUTDOWN",
+    "SOCK_ACCEPT",
+];
+
+/// preview1 errno values: (name as strace prints it, strerror text).
+pub const ERRNOS: [(&str, &str); 77] = [
+    ("ESUCCESS", "Success"),
+    ("E2BIG", "Argument list too long"),
+    ("EACCES", "Permission denied"),
+    ("EADDRINUSE", "Address in use"),
+    ("EADDRNOTAVAIL", "Address not available"),
+    ("EAFNOSUPPORT", "Address family not supported"),
+    ("EAGAIN", "Resource temporarily unavailable"),
+    ("EALREADY", "Operation already in progress"),
+    ("EBADF", "Bad file descriptor"),
+    ("EBADMSG", "Bad message"),
+    ("EBUSY", "Device or resource busy"),
+    ("ECANCELED", "Operation canceled"),
+    ("ECHILD", "No child processes"),
+    ("ECONNABORTED", "Connection aborted"),
+    ("ECONNREFUSED", "Connection refused"),
+    ("ECONNRESET", "Connection reset"),
+    ("EDEADLK", "Resource deadlock would occur"),
+    ("EDESTADDRREQ", "Destination address required"),
+    ("EDOM", "Mathematics argument out of domain of function"),
+    ("EDQUOT", "Disk quota exceeded"),
+    ("EEXIST", "File exists"),
+    ("EFAULT", "Bad address"),
+    ("EFBIG", "File too large"),
+    ("EHOSTUNREACH", "Host is unreachable"),
+    ("EIDRM", "Identifier removed"),
+    ("EILSEQ", "Illegal byte sequence"),
+    ("EINPROGRESS", "Operation in progress"),
+    ("EINTR", "Interrupted function"),
+    ("EINVAL", "Invalid argument"),
+    ("EIO", "I/O error"),
+    ("EISCONN", "Socket is connected"),
+    ("EISDIR", "Is a directory"),
+    ("ELOOP", "Too many levels of symbolic links"),
+    ("EMFILE", "File descriptor value too large"),
+    ("EMLINK", "Too many links"),
+    ("EMSGSIZE", "Message too large"),
+    ("EMULTIHOP", "Multihop attempted"),
+    ("ENAMETOOLONG", "Filename too long"),
+    ("ENETDOWN", "Network is down"),
+    ("ENETRESET", "Connection aborted by network"),
+    ("ENETUNREACH", "Network unreachable"),
+    ("ENFILE", "Too many files open in system"),
+    ("ENOBUFS", "No buffer space available"),
+    ("ENODEV", "No such device"),
+    ("ENOENT", "No such file or directory"),
+    ("ENOEXEC", "Executable file format error"),
+    ("ENOLCK", "No locks available"),
+    ("ENOLINK", "Link has been severed"),
+    ("ENOMEM", "Not enough space"),
+    ("ENOMSG", "No message of the desired type"),
+    ("ENOPROTOOPT", "Protocol not available"),
+    ("ENOSPC", "No space left on device"),
+    ("ENOSYS", "Function not supported"),
+    ("ENOTCONN", "The socket is not connected"),
+    ("ENOTDIR", "Not a directory"),
+    ("ENOTEMPTY", "Directory not empty"),
+    ("ENOTRECOVERABLE", "State not recoverable"),
+    ("ENOTSOCK", "Not a socket"),
+    ("ENOTSUP", "Not supported"),
+    ("ENOTTY", "Inappropriate I/O control operation"),
+    ("ENXIO", "No such device or address"),
+    ("EOVERFLOW", "Value too large to be stored in data type"),
+    ("EOWNERDEAD", "Previous owner died"),
+    ("EPERM", "Operation not permitted"),
+    ("EPIPE", "Broken pipe"),
+    ("EPROTO", "Protocol error"),
+    ("EPROTONOSUPPORT", "Protocol not supported"),
+    ("EPROTOTYPE", "Protocol wrong type for socket"),
+    ("ERANGE", "Result too large"),
+    ("EROFS", "Read-only file system"),
+    ("ESPIPE", "Invalid seek"),
+    ("ESRCH", "No such process"),
+    ("ESTALE", "Stale file handle"),
+    ("ETIMEDOUT", "Connection timed out"),
+    ("ETXTBSY", "Text file busy"),
+    ("EXDEV", "Cross-device link"),
+    ("ENOTCAPABLE", "Capabilities insufficient"),
+];
+
+/// `ENOENT` for 44; `E?` plus the number for values outside the table.
+pub fn errno_name(errno: u16) -> String {
+    match ERRNOS.get(errno as usize) {
+        Some((name, _)) => (*name).to_string(),
+        None => format!("E?{errno}"),
+    }
+}
+
+pub fn errno_text(errno: u16) -> &'static str {
+    ERRNOS
+        .get(errno as usize)
+        .map_or("Unknown error", |(_, text)| text)
+}
+
+/// Looks an errno up by its name, with or without the leading `E`,
+/// in any case: `ENOENT`, `noent`.
+pub fn errno_by_name(name: &str) -> Option<u16> {
+    let upper = name.to_ascii_uppercase();
+    let want = if upper.starts_with('E') {
+        upper
+    } else {
+        format!("E{upper}")
+    };
+    ERRNOS
+        .iter()
+        .position(|(n, _)| *n == want)
+        .map(|i| i as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(v: Value, raw: u64) -> String {
+        let mut s = String::new();
+        v.format(raw, &mut s);
+        s
+    }
+
+    #[test]
+    fn flags_and_enums_print_like_strace() {
+        assert_eq!(fmt(Value::OFlags, 1 | 8), "CREAT|TRUNC");
+        assert_eq!(fmt(Value::OFlags, 0), "0");
+        assert_eq!(fmt(Value::FdFlags, 4 | 0x100), "NONBLOCK|0x100");
+        assert_eq!(fmt(Value::ClockId, 1), "MONOTONIC");
+        assert_eq!(fmt(Value::ClockId, 9), "9");
+        assert_eq!(fmt(Value::FileDelta, (-5i64) as u64), "-5");
+        assert_eq!(
+            fmt(Value::Rights, (1 << 1) | (1 << 29)),
+            "FD_READ|SOCK_ACCEPT"
+        );
+    }
+
+    #[test]
+    fn errno_names_follow_the_witx_order() {
+        assert_eq!(errno_name(44), "ENOENT");
+        assert_eq!(errno_text(44), "No such file or directory");
+        assert_eq!(errno_name(76), "ENOTCAPABLE");
+        assert_eq!(errno_name(8), "EBADF");
+        assert_eq!(errno_name(6), "EAGAIN");
+        assert_eq!(errno_name(200), "E?200");
+        assert_eq!(errno_by_name("noent"), Some(44));
+        assert_eq!(errno_by_name("EISDIR"), Some(31));
+    }
+}

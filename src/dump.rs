@@ -1,0 +1,125 @@
+//! `wtrace dump`: every call of a trace, one strace-style line (or JSON
+//! object) each.
+
+use crate::filter::Filter;
+use crate::print::{Decoded, Printer};
+use crate::trace::{func_name, Call, Header, Outcome, RunEnd, TraceReader};
+use anyhow::Result;
+use serde_json::{json, Map, Value};
+use std::io::Write;
+
+#[derive(Clone, Debug, Default)]
+pub struct DumpOptions {
+    pub strsize: usize,
+    pub filter: Filter,
+    pub json: bool,
+    /// `-T`: time spent in each call.
+    pub durations: bool,
+    /// `-r`: time since the start of the recording.
+    pub relative: bool,
+    /// `-v`: every right, not the first few.
+    pub verbose: bool,
+}
+
+pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -> Result<()> {
+    let header = reader.header.clone();
+    let mut printer = Printer::new(opts.strsize);
+    printer.verbose = opts.verbose;
+    let mut line = String::with_capacity(256);
+    for call in reader.calls() {
+        let call = call?;
+        let shown = opts.filter.matches(&call);
+        if !shown {
+            // The fd table still has to follow every call.
+            if is_fd_changing(call.func) {
+                printer.decode(&header, &call);
+            }
+            continue;
+        }
+        let decoded = printer.decode(&header, &call);
+        if opts.json {
+            serde_json::to_writer(&mut *out, &call_json(&header, &call, &decoded))?;
+            out.write_all(b"\n")?;
+            continue;
+        }
+        line.clear();
+        if opts.relative {
+            line.push_str(&format!("{:>12.6} ", call.start_ns as f64 / 1e9));
+        }
+        line.push_str(&format!("#{} ", call.seq));
+        line.push_str(&decoded.line());
+        if opts.durations {
+            line.push_str(&format!(" <{:.6}>", call.dur_ns as f64 / 1e9));
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+    }
+    if !opts.json {
+        match (&reader.end, &reader.unfinished) {
+            (_, Some(why)) => writeln!(out, "+++ unfinished trace: {why} +++")?,
+            (Some(end), None) => writeln!(out, "{}", end_line(&end.run_end))?,
+            (None, None) => {}
+        }
+    }
+    Ok(())
+}
+
+/// strace's last line: `+++ exited with 0 +++`.
+pub fn end_line(end: &RunEnd) -> String {
+    match end {
+        RunEnd::Exit(code) => format!("+++ exited with {code} +++"),
+        RunEnd::Trap(msg) => format!(
+            "+++ trapped: {} +++",
+            msg.lines().last().unwrap_or("").trim()
+        ),
+        RunEnd::Signal(sig) => format!("+++ killed by signal {sig} +++"),
+        RunEnd::WriteFailed(msg) => format!("+++ recording stopped: {msg} +++"),
+    }
+}
+
+fn is_fd_changing(func: u16) -> bool {
+    use crate::syscalls::Func;
+    matches!(
+        Func::from_id(func),
+        Some(Func::path_open | Func::fd_close | Func::fd_renumber | Func::fd_prestat_dir_name)
+    )
+}
+
+/// One call as a JSON object: decoded arguments and outputs, the raw
+/// arguments, the result and where the memory ranges are.
+pub fn call_json(header: &Header, call: &Call, decoded: &Decoded) -> Value {
+    let pairs = |v: &[(String, String)]| {
+        let mut m = Map::new();
+        for (i, (k, val)) in v.iter().enumerate() {
+            let key = if k.is_empty() {
+                format!("data{i}")
+            } else {
+                k.clone()
+            };
+            m.insert(key, Value::String(val.clone()));
+        }
+        Value::Object(m)
+    };
+    let result = match &call.outcome {
+        Outcome::Errno(e) => json!({"errno": e, "name": crate::decode::errno_name(*e)}),
+        Outcome::Exit(c) => json!({"exit": c}),
+        Outcome::Trap(m) => json!({"trap": m}),
+    };
+    let ranges = |v: &[crate::trace::Mem]| {
+        v.iter()
+            .map(|m| json!({"param": m.param, "addr": m.addr, "len": m.bytes.len()}))
+            .collect::<Vec<_>>()
+    };
+    json!({
+        "seq": call.seq,
+        "start_ns": call.start_ns,
+        "dur_ns": call.dur_ns,
+        "func": func_name(header, call.func),
+        "args": pairs(&decoded.args),
+        "raw_args": call.args,
+        "result": result,
+        "outs": pairs(&decoded.outs),
+        "reads": ranges(&call.reads),
+        "writes": ranges(&call.writes),
+    })
+}

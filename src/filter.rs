@@ -1,0 +1,124 @@
+//! Which calls `dump` shows: strace's `-e trace=` list and `--failed`.
+
+use crate::syscalls::{self, Class, Func};
+use crate::trace::{Call, Outcome};
+use anyhow::{bail, Result};
+
+/// `-e trace=fd_write,%path,!clock_time_get` and `--failed`.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Functions shown; `None` shows all.
+    include: Option<Vec<bool>>,
+    exclude: Vec<bool>,
+    pub failed_only: bool,
+}
+
+impl Filter {
+    /// Parses the value of `-e`, with or without the `trace=` prefix.
+    /// Names are preview1 function names or classes (`%fd`, `%path`,
+    /// `%clock`, `%random`, `%poll`, `%proc`, `%args`, `%sock`); a leading
+    /// `!` excludes.
+    pub fn parse(exprs: &[String], failed_only: bool) -> Result<Filter> {
+        let n = syscalls::SYSCALLS.len();
+        let mut include: Option<Vec<bool>> = None;
+        let mut exclude = vec![false; n];
+        for expr in exprs {
+            let list = match expr.split_once('=') {
+                Some(("trace", list)) => list,
+                Some((other, _)) => bail!("-e {other}=...: only trace= is supported"),
+                None => expr.as_str(),
+            };
+            for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let (negate, name) = match item.strip_prefix('!') {
+                    Some(rest) => (true, rest),
+                    None => (false, item),
+                };
+                let funcs = Self::resolve(name)?;
+                let target = if negate {
+                    &mut exclude
+                } else {
+                    include.get_or_insert_with(|| vec![false; n])
+                };
+                for f in funcs {
+                    target[f as usize] = true;
+                }
+            }
+        }
+        Ok(Filter {
+            include,
+            exclude,
+            failed_only,
+        })
+    }
+
+    fn resolve(name: &str) -> Result<Vec<Func>> {
+        if name == "all" {
+            return Ok(syscalls::SYSCALLS.iter().map(|s| s.func).collect());
+        }
+        if let Some(class) = name.strip_prefix('%') {
+            let Some(class) = Class::from_name(class) else {
+                let names: Vec<String> = Class::ALL
+                    .iter()
+                    .map(|c| format!("%{}", c.name()))
+                    .collect();
+                bail!(
+                    "unknown class %{class}; the classes are {}",
+                    names.join(" ")
+                );
+            };
+            return Ok(syscalls::SYSCALLS
+                .iter()
+                .filter(|s| s.class == class)
+                .map(|s| s.func)
+                .collect());
+        }
+        match syscalls::by_name(name) {
+            Some(s) => Ok(vec![s.func]),
+            None => bail!("unknown function {name:?}: not a wasi_snapshot_preview1 function"),
+        }
+    }
+
+    pub fn matches(&self, call: &Call) -> bool {
+        if self.failed_only && matches!(call.outcome, Outcome::Errno(0) | Outcome::Exit(_)) {
+            return false;
+        }
+        let i = call.func as usize;
+        if i >= self.exclude.len() {
+            // Foreign imports: shown unless a list names only preview1 functions.
+            return self.include.is_none();
+        }
+        !self.exclude[i] && self.include.as_ref().is_none_or(|inc| inc[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(func: Func, errno: u16) -> Call {
+        Call {
+            seq: 0,
+            func: func as u16,
+            args: vec![],
+            outcome: Outcome::Errno(errno),
+            start_ns: 0,
+            dur_ns: 0,
+            reads: vec![],
+            writes: vec![],
+        }
+    }
+
+    #[test]
+    fn names_classes_negation_and_failed() {
+        let f = Filter::parse(&["trace=%clock,fd_write".into()], false).unwrap();
+        assert!(f.matches(&call(Func::clock_time_get, 0)));
+        assert!(f.matches(&call(Func::fd_write, 0)));
+        assert!(!f.matches(&call(Func::fd_read, 0)));
+        let f = Filter::parse(&["!clock_time_get".into()], true).unwrap();
+        assert!(!f.matches(&call(Func::clock_time_get, 8)));
+        assert!(f.matches(&call(Func::path_open, 44)));
+        assert!(!f.matches(&call(Func::path_open, 0)));
+        assert!(Filter::parse(&["trace=%nope".into()], false).is_err());
+        assert!(Filter::parse(&["trace=open".into()], false).is_err());
+    }
+}

@@ -1,0 +1,132 @@
+//! The wasmtime host: one engine configuration for `run`, `record` and
+//! `replay`, module loading (with the compile cache), import checks and the
+//! WASI context.
+
+mod cache;
+pub mod imports;
+
+pub use cache::load_module;
+pub use imports::{check_imports, define_trapping_imports, ForeignImport};
+
+use crate::trace::{Preopen, RunEnd};
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+use wasmtime::{Config, Engine};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+/// Go's `go_wasip1_wasm_exec` passes `-W max-wasm-stack=1048576`; Go binaries
+/// need it, so it is the default here.
+pub const DEFAULT_MAX_WASM_STACK: usize = 1 << 20;
+
+/// The wasmtime version wtrace is built with (Cargo.toml pins it exactly;
+/// a test checks the two agree). Part of every trace header and cache key.
+pub const WASMTIME_VERSION: &str = "48.0.8";
+
+/// How the host is set up, from the command line (wasmtime's flags).
+#[derive(Clone, Debug)]
+pub struct HostOptions {
+    /// `--dir HOST[::GUEST]`, in order: the first is fd 3.
+    pub dirs: Vec<Preopen>,
+    /// `--env NAME[=VAL]`, resolved.
+    pub env: Vec<(String, String)>,
+    pub max_wasm_stack: usize,
+    /// Use the on-disk compile cache.
+    pub cache: bool,
+    pub trap_unknown_imports: bool,
+}
+
+impl Default for HostOptions {
+    fn default() -> Self {
+        HostOptions {
+            dirs: Vec::new(),
+            env: Vec::new(),
+            max_wasm_stack: DEFAULT_MAX_WASM_STACK,
+            cache: true,
+            trap_unknown_imports: false,
+        }
+    }
+}
+
+/// The engine configuration, identical for run, record and replay so that a
+/// trace made on one machine replays on another: NaN canonicalization makes
+/// float results bit-identical across CPUs.
+pub fn engine(max_wasm_stack: usize) -> Result<Engine> {
+    let mut config = Config::new();
+    config
+        .max_wasm_stack(max_wasm_stack)
+        .wasm_exceptions(true)
+        .cranelift_nan_canonicalization(true);
+    Ok(Engine::new(&config)?)
+}
+
+/// Reads a module file: core wasm or `.wat` text. Components and other
+/// files are refused with a message that says what wtrace runs.
+pub fn read_module(path: &Path) -> Result<Vec<u8>> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read module {}", path.display()))?;
+    check_module_bytes(&bytes, &path.display().to_string())?;
+    Ok(bytes)
+}
+
+pub fn check_module_bytes(bytes: &[u8], name: &str) -> Result<()> {
+    if bytes.starts_with(b"\0asm") {
+        if bytes.len() >= 8 && bytes[4..8] == [0x0d, 0x00, 0x01, 0x00] {
+            bail!("{name} is a WebAssembly component; wtrace runs WASI preview1 core modules");
+        }
+        return Ok(());
+    }
+    let text = std::str::from_utf8(bytes).ok().map(str::trim_start);
+    if text.is_some_and(|t| t.starts_with('(') || t.starts_with(";;")) {
+        return Ok(());
+    }
+    bail!("{name} is not a WebAssembly module (no \\0asm magic, and not .wat text)");
+}
+
+/// Builds the WASI preview1 context: argv, env, preopens, inherited stdio.
+pub fn wasi_ctx(opts: &HostOptions, argv: &[String]) -> Result<WasiP1Ctx> {
+    let mut b = WasiCtxBuilder::new();
+    b.inherit_stdio().args(argv);
+    for (k, v) in &opts.env {
+        b.env(k, v);
+    }
+    for d in &opts.dirs {
+        b.preopened_dir(&d.host, &d.guest, FsPerms::ReadWrite)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("cannot preopen directory {}", d.host))?;
+    }
+    Ok(b.build_p1())
+}
+
+/// Maps the result of calling `_start` to how the run ended.
+pub fn run_end(result: wasmtime::Result<()>) -> RunEnd {
+    match result {
+        Ok(()) => RunEnd::Exit(0),
+        Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            Some(exit) => RunEnd::Exit(exit.0),
+            None => RunEnd::Trap(format!("{e:?}")),
+        },
+    }
+}
+
+/// Instantiates the module and returns its `_start`; an error here is
+/// wtrace's (or the module's set-up), not a run of the guest.
+pub fn start_func<T: 'static>(
+    linker: &wasmtime::Linker<T>,
+    store: &mut wasmtime::Store<T>,
+    module: &wasmtime::Module,
+) -> Result<wasmtime::TypedFunc<(), ()>> {
+    let instance = linker
+        .instantiate(&mut *store, module)
+        .map_err(anyhow::Error::from)
+        .context("cannot instantiate the module")?;
+    instance
+        .get_typed_func::<(), ()>(&mut *store, "_start")
+        .map_err(anyhow::Error::from)
+        .context("the module has no `_start` function of type () -> (): it is not a WASI command")
+}
+
+/// The platform a trace was recorded on: `x86_64-linux`.
+pub fn platform() -> String {
+    format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
+}

@@ -1,0 +1,32 @@
+//! wtrace: a syscall tracer and record/replay debugger for WebAssembly
+//! programs that use WASI preview1.
+//!
+//! - [`syscalls`]: the one table of preview1 functions everything reads.
+//! - [`capture`]: which guest memory a call reads and writes.
+//! - [`trace`]: the trace file format (reader and writer).
+//! - [`host`], [`run`], [`record`], [`replay`]: the wasmtime host and its modes.
+//! - [`decode`], [`print`], [`filter`], [`dump`]: turning calls into text.
+
+pub mod capture;
+pub mod cli;
+pub mod decode;
+pub mod dump;
+pub mod filter;
+pub mod host;
+pub mod print;
+pub mod record;
+pub mod replay;
+pub mod run;
+pub mod syscalls;
+pub mod trace;
+
+/// wtrace's exit codes besides the guest's own (0–125, from `proc_exit`).
+pub mod exit_code {
+    /// wtrace itself failed: bad arguments, a file that is not a module or
+    /// not a trace, an unwritable trace path, unknown imports.
+    pub const ERROR: i32 = 125;
+    /// `wtrace replay`: the guest did not do what the recording says.
+    pub const DIVERGED: i32 = 126;
+    /// The guest trapped (as `wasmtime run`: 128 + SIGABRT).
+    pub const TRAP: i32 = 134;
+}

@@ -1,0 +1,331 @@
+//! `wtrace record`: runs the guest under wasmtime-wasi with every preview1
+//! import wrapped by an interceptor that records the call.
+//!
+//! Each import the module uses is defined with `func_new_unchecked` from the
+//! table in [`crate::syscalls`]; inside, the guest's memory is split from the
+//! store with `Memory::data_and_store_mut`, the reads are captured, the real
+//! wasmtime-wasi function runs ([`crate::syscalls::dispatch`]), and its
+//! memory effects are read back from the out-pointers.
+
+use crate::capture::{self, StringSizes};
+use crate::host::{self, ForeignImport, HostOptions};
+use crate::print::Printer;
+use crate::syscalls::{self, Syscall};
+use crate::trace::{Call, End, Header, Outcome, RunEnd, TraceWriter, WriterStats};
+use anyhow::Result;
+use std::mem::MaybeUninit;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use wasmtime::{AsContextMut, Caller, Extern, FuncType, Linker, Memory, Store, ValRaw, ValType};
+use wasmtime_wasi::p1::wasi_snapshot_preview1::WasiSnapshotPreview1;
+use wasmtime_wasi::p1::WasiP1Ctx;
+
+/// A chunk is handed to the writer after this many calls, this many bytes
+/// or this much time, whichever comes first: a killed recording loses at
+/// most the last fraction of a second.
+const CHUNK_CALLS: usize = 4096;
+const CHUNK_BYTES: usize = 1 << 20;
+const CHUNK_AGE: Duration = Duration::from_millis(250);
+
+/// What the recorder needs besides the module.
+pub struct RecordOptions<'a> {
+    pub host: HostOptions,
+    pub output: &'a Path,
+    pub embed_module: bool,
+    /// Print strace-style lines to stderr while recording.
+    pub print: Option<Printer>,
+}
+
+/// Buffers calls and hands full chunks to the trace writer.
+pub struct Recorder {
+    writer: TraceWriter,
+    pending: Vec<Call>,
+    pending_bytes: usize,
+    next_seq: u64,
+    t0: Instant,
+    last_flush: Instant,
+    printer: Option<Printer>,
+    header: Header,
+}
+
+impl Recorder {
+    fn now_ns(&self) -> u64 {
+        self.t0.elapsed().as_nanos() as u64
+    }
+
+    fn push(&mut self, mut call: Call) -> Result<()> {
+        call.seq = self.next_seq;
+        self.next_seq += 1;
+        if let Some(p) = &mut self.printer {
+            eprintln!("{}", p.line(&self.header, &call));
+        }
+        self.pending_bytes += 32
+            + call
+                .reads
+                .iter()
+                .chain(&call.writes)
+                .map(|m| m.bytes.len() + 8)
+                .sum::<usize>();
+        self.pending.push(call);
+        if self.pending.len() >= CHUNK_CALLS
+            || self.pending_bytes >= CHUNK_BYTES
+            || self.last_flush.elapsed() >= CHUNK_AGE
+        {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.last_flush = Instant::now();
+        self.pending_bytes = 0;
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let calls = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK_CALLS));
+        self.writer.write_calls(calls)
+    }
+
+    fn finish(mut self, run_end: RunEnd) -> Result<WriterStats> {
+        let flushed = self.flush();
+        let end = End {
+            run_end,
+            calls: self.next_seq,
+            duration_ns: self.now_ns(),
+        };
+        let stats = self.writer.finish(end);
+        flushed?;
+        stats
+    }
+}
+
+/// Store data while recording.
+pub struct RecordState {
+    wasi: WasiP1Ctx,
+    recorder: Recorder,
+    memory: Option<Memory>,
+    sizes: StringSizes,
+}
+
+/// The recording's result: how the guest ended and what was written.
+pub struct Recorded {
+    pub run_end: RunEnd,
+    pub stats: WriterStats,
+}
+
+/// Records a run of `module_path` with `argv` (argv[0] is the module path).
+pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) -> Result<Recorded> {
+    let bytes = host::read_module(module_path)?;
+    let engine = host::engine(opts.host.max_wasm_stack)?;
+    let name = module_path.display().to_string();
+    let module = host::load_module(&engine, &bytes, &name, opts.host.cache)?;
+    let (served, foreign) = host::check_imports(&module, opts.host.trap_unknown_imports)?;
+
+    let header = Header {
+        format_version: crate::trace::FORMAT_VERSION,
+        wtrace_version: env!("CARGO_PKG_VERSION").to_string(),
+        wasmtime_version: host::WASMTIME_VERSION.to_string(),
+        module_name: module_path
+            .file_name()
+            .map_or(name.clone(), |n| n.to_string_lossy().into_owned()),
+        module_size: bytes.len() as u64,
+        module_blake3: *blake3::hash(&bytes).as_bytes(),
+        module: opts.embed_module.then(|| bytes.clone()),
+        argv: argv.clone(),
+        env: opts.host.env.clone(),
+        preopens: opts.host.dirs.clone(),
+        start_unix_ns: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+        platform: host::platform(),
+        max_wasm_stack: opts.host.max_wasm_stack as u64,
+        foreign_imports: foreign.iter().map(ForeignImport::full_name).collect(),
+    };
+    let wasi = host::wasi_ctx(&opts.host, &argv)?;
+    let writer = TraceWriter::create(opts.output, &header)?;
+    let now = Instant::now();
+    let recorder = Recorder {
+        writer,
+        pending: Vec::with_capacity(CHUNK_CALLS),
+        pending_bytes: 0,
+        next_seq: 0,
+        t0: now,
+        last_flush: now,
+        printer: opts.print,
+        header,
+    };
+    let sizes = StringSizes::new(&argv, &opts.host.env);
+    let mut store = Store::new(
+        &engine,
+        RecordState {
+            wasi,
+            recorder,
+            memory: None,
+            sizes,
+        },
+    );
+
+    let mut linker: Linker<RecordState> = Linker::new(&engine);
+    for sys in served {
+        define_interceptor(&mut linker, sys)?;
+    }
+    host::define_trapping_imports(&mut linker, &foreign, record_foreign_call)?;
+    let start = match host::start_func(&linker, &mut store, &module) {
+        Ok(start) => start,
+        Err(e) => {
+            // Nothing ran: leave no half-made trace behind.
+            let _ = store.into_data().recorder.writer.finish(End {
+                run_end: RunEnd::Exit(0),
+                calls: 0,
+                duration_ns: 0,
+            });
+            let _ = std::fs::remove_file(opts.output);
+            return Err(e);
+        }
+    };
+    let run_end = host::run_end(start.call(&mut store, ()));
+    let state = store.into_data();
+    let write_error = state.recorder.writer.check().err();
+    let run_end = match write_error {
+        Some(e) => RunEnd::WriteFailed(format!("{e:#}")),
+        None => run_end,
+    };
+    let stats = state.recorder.finish(run_end.clone())?;
+    Ok(Recorded { run_end, stats })
+}
+
+/// The core-wasm type of a preview1 function.
+pub fn func_type(engine: &wasmtime::Engine, sys: &Syscall) -> FuncType {
+    let params = sys
+        .param_is_i64()
+        .map(|is64| if is64 { ValType::I64 } else { ValType::I32 });
+    let results = if sys.no_return {
+        vec![]
+    } else {
+        vec![ValType::I32]
+    };
+    FuncType::new(engine, params, results)
+}
+
+/// Reads the raw arguments out of wasmtime's value slots.
+pub fn raw_args(sys: &Syscall, vals: &[MaybeUninit<ValRaw>], args: &mut [u64; 9]) {
+    for (i, is64) in sys.param_is_i64().enumerate() {
+        // SAFETY: wasmtime initialises one slot per parameter of the type
+        // declared in `func_type`.
+        let v = unsafe { vals[i].assume_init() };
+        args[i] = if is64 {
+            v.get_i64() as u64
+        } else {
+            v.get_i32() as u32 as u64
+        };
+    }
+}
+
+/// The guest's exported memory, looked up once per store.
+pub fn guest_memory<T>(
+    caller: &mut Caller<'_, T>,
+    cached: Option<Memory>,
+) -> wasmtime::Result<Memory> {
+    if let Some(m) = cached {
+        return Ok(m);
+    }
+    match caller.get_export("memory") {
+        Some(Extern::Memory(m)) => Ok(m),
+        Some(Extern::SharedMemory(_)) => Err(wasmtime::Error::msg(
+            "the guest exports a shared memory; wtrace records non-shared memories only",
+        )),
+        _ => Err(wasmtime::Error::msg(
+            "the guest exports no `memory`, which preview1 calls need",
+        )),
+    }
+}
+
+fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -> Result<()> {
+    let ty = func_type(linker.engine(), sys);
+    let n = sys.params.len();
+    let host_fn = move |mut caller: Caller<'_, RecordState>,
+                        vals: &mut [MaybeUninit<ValRaw>]|
+          -> wasmtime::Result<()> {
+        let mut args = [0u64; 9];
+        raw_args(sys, vals, &mut args);
+        let args = &args[..n];
+        let fuel = caller.as_context_mut().hostcall_fuel();
+        let cached = caller.data().memory;
+        let memory = guest_memory(&mut caller, cached)?;
+        caller.data_mut().memory = Some(memory);
+        let (data, state) = memory.data_and_store_mut(&mut caller);
+        let reads = capture::reads(sys, args, data);
+        let start_ns = state.recorder.now_ns();
+        state.wasi.set_hostcall_fuel(fuel);
+        let mut guest = wiggle::GuestMemory::Unshared(data);
+        let result = syscalls::dispatch(sys.func, &mut state.wasi, &mut guest, args);
+        drop(guest);
+        let dur_ns = state.recorder.now_ns().saturating_sub(start_ns);
+        let (outcome, ret) = match result {
+            Ok(errno) => (Outcome::Errno(errno as u16), Ok(errno)),
+            Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                Some(exit) => (Outcome::Exit(exit.0), Err(e)),
+                None => (Outcome::Trap(format!("{e:#}")), Err(e)),
+            },
+        };
+        let writes = match outcome {
+            Outcome::Errno(0) => capture::writes(sys, args, data, &reads, &state.sizes),
+            _ => Vec::new(),
+        };
+        let call = Call {
+            seq: 0,
+            func: sys.func as u16,
+            args: args.to_vec(),
+            outcome,
+            start_ns,
+            dur_ns,
+            reads,
+            writes,
+        };
+        if let Err(e) = state.recorder.push(call) {
+            // The trace cannot be written: stop the guest rather than run on
+            // unrecorded.
+            return Err(wasmtime::Error::msg(format!(
+                "recording stopped: the trace could not be written: {e:#}"
+            )));
+        }
+        let errno = ret?;
+        if !sys.no_return {
+            vals[0].write(ValRaw::i32(errno));
+        }
+        Ok(())
+    };
+    // SAFETY: `host_fn` reads exactly the parameters and writes exactly the
+    // result of `ty`, which is built from the same table entry.
+    unsafe {
+        linker
+            .func_new_unchecked(syscalls::MODULE, sys.name, ty, host_fn)
+            .map_err(anyhow::Error::from)?
+    };
+    Ok(())
+}
+
+fn record_foreign_call(
+    caller: &mut Caller<'_, RecordState>,
+    imp: &ForeignImport,
+    params: &[wasmtime::Val],
+) -> wasmtime::Error {
+    let msg = host::imports::foreign_trap_message(imp);
+    let rec = &mut caller.data_mut().recorder;
+    let call = Call {
+        seq: 0,
+        func: imp.id,
+        args: params.iter().map(host::imports::raw_arg).collect(),
+        outcome: Outcome::Trap(msg.clone()),
+        start_ns: rec.now_ns(),
+        dur_ns: 0,
+        reads: Vec::new(),
+        writes: Vec::new(),
+    };
+    match rec.push(call) {
+        Ok(()) => wasmtime::Error::msg(msg),
+        Err(e) => wasmtime::Error::msg(format!(
+            "recording stopped: the trace could not be written: {e:#}"
+        )),
+    }
+}

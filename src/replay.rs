@@ -1,0 +1,502 @@
+//! `wtrace replay`: runs the recorded module again with every preview1 call
+//! served from the trace. Nothing of the host is touched: no WASI context
+//! exists; results and memory effects come from the recording.
+//!
+//! At every call the function, the raw arguments and the guest memory the
+//! host would read (paths, data, iovec lists, subscriptions) are compared
+//! with the recording; the first difference stops the replay with a
+//! [`Divergence`].
+
+use crate::capture;
+use crate::host;
+use crate::print::Printer;
+use crate::record::{func_type, guest_memory, raw_args};
+use crate::syscalls::{self, Func, Syscall};
+use crate::trace::{func_name, Call, Header, Mem, Outcome, RunEnd, TraceReader};
+use anyhow::{bail, Context, Result};
+use std::collections::VecDeque;
+use std::fmt;
+use std::io::Write;
+use std::mem::MaybeUninit;
+use std::path::{Path, PathBuf};
+use wasmtime::{Caller, Linker, Memory, Store, ValRaw};
+
+#[derive(Default)]
+pub struct ReplayOptions {
+    /// Use this module file instead of the embedded one.
+    pub module: Option<PathBuf>,
+    /// Accept a module whose blake3 differs from the recorded one.
+    pub force: bool,
+    /// Do not re-emit the guest's stdout and stderr.
+    pub quiet: bool,
+    /// Print strace-style lines to stderr as the replay goes.
+    pub print: Option<Printer>,
+    /// Stop after call N.
+    pub until: Option<u64>,
+}
+
+/// The first difference between the replayed run and the recording.
+#[derive(Clone, Debug)]
+pub struct Divergence {
+    /// Number of the call where it happened.
+    pub seq: u64,
+    /// What differs, in words.
+    pub what: String,
+    /// The recorded call, decoded (none when the guest made more calls than
+    /// were recorded).
+    pub recorded: Option<String>,
+    /// The call the guest made, decoded (none when the guest ended early).
+    pub replayed: Option<String>,
+    /// The calls just before, decoded.
+    pub before: Vec<String>,
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "replay diverged at call #{}: {}", self.seq, self.what)?;
+        if let Some(r) = &self.recorded {
+            writeln!(f, "  recorded: {r}")?;
+        }
+        if let Some(r) = &self.replayed {
+            writeln!(f, "  replayed: {r}")?;
+        }
+        if !self.before.is_empty() {
+            writeln!(f, "  calls before:")?;
+            for line in &self.before {
+                writeln!(f, "    {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Divergence {}
+
+/// Stops the guest at `--until`; not an error of the guest's.
+#[derive(Debug)]
+struct StopAtUntil;
+impl fmt::Display for StopAtUntil {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("stopped at --until")
+    }
+}
+impl std::error::Error for StopAtUntil {}
+
+/// How a replay ended.
+#[derive(Debug)]
+pub enum ReplayEnd {
+    /// The whole recording replayed; the guest ended as it did then.
+    Finished(RunEnd),
+    /// `--until N` was reached, or the recording (unfinished) ran out.
+    Stopped {
+        calls: u64,
+        reason: String,
+    },
+    Diverged(Box<Divergence>),
+}
+
+struct ReplayState {
+    reader: TraceReader,
+    next: u64,
+    total: u64,
+    memory: Option<Memory>,
+    opts: ReplayOptions,
+    /// The last few calls, for the divergence report.
+    recent: VecDeque<Call>,
+}
+
+const CONTEXT_CALLS: usize = 3;
+
+/// Loads the module to replay: the embedded one or `--module`, checked
+/// against the recorded blake3.
+fn module_bytes(header: &Header, opts: &ReplayOptions) -> Result<Vec<u8>> {
+    match &opts.module {
+        Some(path) => {
+            let bytes = host::read_module(path)?;
+            let hash = blake3::hash(&bytes);
+            if *hash.as_bytes() != header.module_blake3 && !opts.force {
+                bail!(
+                    "{} is not the recorded module (blake3 {} , recorded {}); use --force to replay it anyway",
+                    path.display(),
+                    hash.to_hex(),
+                    header.module_blake3_hex()
+                );
+            }
+            Ok(bytes)
+        }
+        None => header.module.clone().with_context(|| {
+            format!(
+                "the trace does not embed its module (recorded with --no-embed): pass --module {}",
+                header.module_name
+            )
+        }),
+    }
+}
+
+pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
+    let reader = TraceReader::open(trace_path)?;
+    let header = reader.header.clone();
+    let bytes = module_bytes(&header, &opts)?;
+    host::check_module_bytes(&bytes, &header.module_name)?;
+    let engine = host::engine(header.max_wasm_stack as usize)?;
+    let module = host::load_module(&engine, &bytes, &header.module_name, true)?;
+    let (served, foreign) = host::check_imports(&module, !header.foreign_imports.is_empty())?;
+    let total = reader.call_count();
+    let state = ReplayState {
+        reader,
+        next: 0,
+        total,
+        memory: None,
+        opts,
+        recent: VecDeque::new(),
+    };
+    let mut store = Store::new(&engine, state);
+    let mut linker: Linker<ReplayState> = Linker::new(&engine);
+    for sys in served {
+        define_replayer(&mut linker, sys)?;
+    }
+    host::define_trapping_imports(&mut linker, &foreign, |caller, imp, params| {
+        let args: Vec<u64> = params.iter().map(host::imports::raw_arg).collect();
+        match serve_foreign(caller.data_mut(), imp.id, &args) {
+            Ok(e) | Err(e) => e,
+        }
+    })?;
+    let start = host::start_func(&linker, &mut store, &module)?;
+    let result = start.call(&mut store, ());
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+
+    let mut state = store.into_data();
+    if let Err(e) = &result {
+        if let Some(d) = e.downcast_ref::<Divergence>() {
+            return Ok(ReplayEnd::Diverged(Box::new(d.clone())));
+        }
+        if e.downcast_ref::<StopAtUntil>().is_some() {
+            return Ok(ReplayEnd::Stopped {
+                calls: state.next,
+                reason: format!("stopped after call #{}", state.next.saturating_sub(1)),
+            });
+        }
+    }
+    let run_end = host::run_end(result);
+    let recorded_end = state.reader.end.as_ref().map(|e| e.run_end.clone());
+    if state.next < state.total {
+        let (next, total) = (state.next, state.total);
+        let what = format!(
+            "the guest ended ({}) after {next} calls; the recording has {total}",
+            end_text(&run_end)
+        );
+        let d = divergence(&mut state, next, what, None);
+        return Ok(ReplayEnd::Diverged(Box::new(d)));
+    }
+    match recorded_end {
+        Some(recorded) if same_end(&recorded, &run_end) => Ok(ReplayEnd::Finished(recorded)),
+        Some(recorded) => {
+            let what = format!(
+                "the recorded run ended with {}; the replay ended with {}",
+                end_text(&recorded),
+                end_text(&run_end)
+            );
+            let next = state.next;
+            Ok(ReplayEnd::Diverged(Box::new(divergence(
+                &mut state, next, what, None,
+            ))))
+        }
+        None => Ok(ReplayEnd::Stopped {
+            calls: state.next,
+            reason: "the recording is unfinished".into(),
+        }),
+    }
+}
+
+fn end_text(e: &RunEnd) -> String {
+    match e {
+        RunEnd::Exit(c) => format!("exit code {c}"),
+        RunEnd::Trap(m) => format!("a trap: {}", m.lines().last().unwrap_or("").trim()),
+        RunEnd::Signal(s) => format!("signal {s}"),
+        RunEnd::WriteFailed(m) => format!("a trace write failure: {m}"),
+    }
+}
+
+/// Traps match when both are traps: their backtraces may differ in detail
+/// (the replay's stack has no host frames of the recorder).
+fn same_end(recorded: &RunEnd, replayed: &RunEnd) -> bool {
+    match (recorded, replayed) {
+        (RunEnd::Exit(a), RunEnd::Exit(b)) => a == b,
+        (RunEnd::Trap(_), RunEnd::Trap(_)) => true,
+        // An interrupted or failed recording stops where its calls stop.
+        (RunEnd::Signal(_) | RunEnd::WriteFailed(_), _) => true,
+        _ => false,
+    }
+}
+
+/// Builds the divergence report: the recorded call (if any), the call made,
+/// and the calls before with the fd paths a full decode knows.
+fn divergence(state: &mut ReplayState, seq: u64, what: String, made: Option<Call>) -> Divergence {
+    let header = state.reader.header.clone();
+    let mut printer = Printer::default();
+    let mut before = VecDeque::new();
+    let mut recorded = None;
+    let upto = (seq + 1).min(state.total);
+    for i in 0..upto {
+        let Ok(call) = state.reader.call(i) else {
+            break;
+        };
+        let line = format!("#{i} {}", printer.line(&header, &call));
+        if i == seq {
+            recorded = Some(line);
+        } else {
+            before.push_back(line);
+            if before.len() > CONTEXT_CALLS {
+                before.pop_front();
+            }
+        }
+    }
+    let replayed = made.map(|c| {
+        let mut line = printer.decode(&header, &c);
+        line.result = "?".into();
+        line.outs.clear();
+        format!("#{seq} {}", line.line())
+    });
+    Divergence {
+        seq,
+        what,
+        recorded,
+        replayed,
+        before: before.into(),
+    }
+}
+
+fn diverge(state: &mut ReplayState, seq: u64, what: String, made: Option<Call>) -> wasmtime::Error {
+    wasmtime::Error::new(divergence(state, seq, what, made))
+}
+
+/// Takes the next recorded call, or says why there is none.
+fn next_recorded(state: &mut ReplayState, made: &Call) -> wasmtime::Result<Call> {
+    let seq = state.next;
+    if let Some(until) = state.opts.until {
+        if seq > until {
+            return Err(wasmtime::Error::new(StopAtUntil));
+        }
+    }
+    if seq >= state.total {
+        if state.reader.end.is_none() {
+            return Err(wasmtime::Error::new(StopAtUntil));
+        }
+        let what = format!(
+            "the guest made more calls than the {} recorded",
+            state.total
+        );
+        return Err(diverge(state, seq, what, Some(made.clone())));
+    }
+    let call = state
+        .reader
+        .call(seq)
+        .map_err(|e| wasmtime::Error::msg(format!("cannot read the trace: {e:#}")))?;
+    state.next += 1;
+    Ok(call)
+}
+
+/// The first difference between a recorded call and the call made, if any.
+fn compare(sys: Option<&Syscall>, header: &Header, recorded: &Call, made: &Call) -> Option<String> {
+    if recorded.func != made.func {
+        return Some(format!(
+            "the guest called {}, the recording has {}",
+            func_name(header, made.func),
+            func_name(header, recorded.func)
+        ));
+    }
+    if recorded.args != made.args {
+        let i = recorded
+            .args
+            .iter()
+            .zip(&made.args)
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        let name = sys
+            .and_then(|s| s.params.get(i))
+            .map_or(format!("argument {i}"), |p| {
+                format!("argument `{}`", p.name)
+            });
+        return Some(format!(
+            "{name} differs: recorded {:#x}, now {:#x}",
+            recorded.args.get(i).copied().unwrap_or(0),
+            made.args.get(i).copied().unwrap_or(0)
+        ));
+    }
+    if recorded.reads != made.reads {
+        return Some(describe_read_difference(sys, &recorded.reads, &made.reads));
+    }
+    None
+}
+
+fn describe_read_difference(sys: Option<&Syscall>, recorded: &[Mem], made: &[Mem]) -> String {
+    for (r, m) in recorded.iter().zip(made) {
+        if r == m {
+            continue;
+        }
+        let name = sys
+            .and_then(|s| s.params.get(r.param as usize))
+            .map_or("memory", |p| p.name);
+        if r.addr != m.addr {
+            return format!(
+                "the guest passes `{name}` at {:#x}, the recording at {:#x}",
+                m.addr, r.addr
+            );
+        }
+        if r.bytes.len() != m.bytes.len() {
+            return format!(
+                "the guest passes {} bytes of `{name}`, the recording {}",
+                m.bytes.len(),
+                r.bytes.len()
+            );
+        }
+        let at = r
+            .bytes
+            .iter()
+            .zip(&m.bytes)
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        return format!(
+            "the bytes of `{name}` differ at {:#x} (offset {at}): recorded {:#04x}, now {:#04x}",
+            r.addr as usize + at,
+            r.bytes[at],
+            m.bytes[at]
+        );
+    }
+    format!(
+        "the guest hands in {} memory ranges, the recording {}",
+        made.len(),
+        recorded.len()
+    )
+}
+
+fn after_call(state: &mut ReplayState, call: Call) {
+    if let Some(p) = &mut state.opts.print {
+        eprintln!("{}", p.line(&state.reader.header, &call));
+    }
+    if state.recent.len() == CONTEXT_CALLS {
+        state.recent.pop_front();
+    }
+    state.recent.push_back(call);
+}
+
+/// The recorded outcome, as what the host function returns.
+fn outcome_result(outcome: &Outcome) -> wasmtime::Result<i32> {
+    match outcome {
+        Outcome::Errno(e) => Ok(*e as i32),
+        Outcome::Exit(code) => Err(wasmtime::Error::new(wasmtime_wasi::I32Exit(*code))),
+        Outcome::Trap(msg) => Err(wasmtime::Error::msg(msg.clone())),
+    }
+}
+
+fn serve_foreign(
+    state: &mut ReplayState,
+    id: u16,
+    args: &[u64],
+) -> Result<wasmtime::Error, wasmtime::Error> {
+    let made = Call {
+        seq: state.next,
+        func: id,
+        args: args.to_vec(),
+        outcome: Outcome::Errno(0),
+        start_ns: 0,
+        dur_ns: 0,
+        reads: vec![],
+        writes: vec![],
+    };
+    let recorded = next_recorded(state, &made)?;
+    if let Some(what) = compare(None, &state.reader.header, &recorded, &made) {
+        return Err(diverge(state, made.seq, what, Some(made)));
+    }
+    let err = outcome_result(&recorded.outcome)
+        .err()
+        .unwrap_or_else(|| wasmtime::Error::msg("unknown import returned"));
+    after_call(state, recorded);
+    Ok(err)
+}
+
+fn define_replayer(linker: &mut Linker<ReplayState>, sys: &'static Syscall) -> Result<()> {
+    let ty = func_type(linker.engine(), sys);
+    let n = sys.params.len();
+    let host_fn = move |mut caller: Caller<'_, ReplayState>,
+                        vals: &mut [MaybeUninit<ValRaw>]|
+          -> wasmtime::Result<()> {
+        let mut args = [0u64; 9];
+        raw_args(sys, vals, &mut args);
+        let args = &args[..n];
+        let cached = caller.data().memory;
+        let memory = guest_memory(&mut caller, cached)?;
+        caller.data_mut().memory = Some(memory);
+        let (data, state) = memory.data_and_store_mut(&mut caller);
+        let made = Call {
+            seq: state.next,
+            func: sys.func as u16,
+            args: args.to_vec(),
+            outcome: Outcome::Errno(0),
+            start_ns: 0,
+            dur_ns: 0,
+            reads: capture::reads(sys, args, data),
+            writes: Vec::new(),
+        };
+        let recorded = next_recorded(state, &made)?;
+        if let Some(what) = compare(Some(sys), &state.reader.header, &recorded, &made) {
+            return Err(diverge(state, made.seq, what, Some(made)));
+        }
+        for w in &recorded.writes {
+            let start = w.addr as usize;
+            match data.get_mut(start..start + w.bytes.len()) {
+                Some(dst) => dst.copy_from_slice(&w.bytes),
+                None => {
+                    let what = format!(
+                        "the recorded memory effect at {:#x} ({} bytes) is outside guest memory",
+                        w.addr,
+                        w.bytes.len()
+                    );
+                    return Err(diverge(state, made.seq, what, Some(made)));
+                }
+            }
+        }
+        if sys.func == Func::fd_write && recorded.outcome == Outcome::Errno(0) && !state.opts.quiet
+        {
+            reemit_output(&recorded);
+        }
+        let ret = outcome_result(&recorded.outcome);
+        after_call(state, recorded);
+        let errno = ret?;
+        if !sys.no_return {
+            vals[0].write(ValRaw::i32(errno));
+        }
+        Ok(())
+    };
+    // SAFETY: as in the recorder, `ty` comes from the same table entry.
+    unsafe {
+        linker
+            .func_new_unchecked(syscalls::MODULE, sys.name, ty, host_fn)
+            .map_err(anyhow::Error::from)?
+    };
+    Ok(())
+}
+
+/// Writes what the guest wrote to fd 1 and 2, as many bytes as the
+/// recording says the host took, to wtrace's own stdout and stderr.
+fn reemit_output(call: &Call) {
+    let fd = call.args.first().copied().unwrap_or(0);
+    if fd != 1 && fd != 2 {
+        return;
+    }
+    let nwritten = call
+        .writes
+        .iter()
+        .find(|m| m.param == 3 && m.bytes.len() == 4)
+        .map_or(0, |m| {
+            u32::from_le_bytes(m.bytes[..4].try_into().expect("4")) as usize
+        });
+    let data = capture::ciovec_data(&call.reads, 1, nwritten);
+    // A closed stdout (a pipe to `head`) must not stop the replay.
+    let _ = if fd == 1 {
+        std::io::stdout().write_all(&data)
+    } else {
+        std::io::stderr().write_all(&data)
+    };
+}

@@ -1,0 +1,208 @@
+//! Bytes on disk: framing, hashing, bincode 2 and zstd. The only module that
+//! knows how trace records are encoded.
+//!
+//! ```text
+//! file   = magic frame* [footer]
+//! magic  = "WTRACE" 0x00 <format version: u8>                   8 bytes
+//! frame  = <kind: u8> <payload length: u32 LE> <chain: 32 bytes> payload
+//! chain  = blake3(previous frame's chain || kind || payload); 32 zero bytes before the first frame
+//! payload= zstd(bincode(record))   (zstd frames carry their own checksum)
+//! footer = <offset of the index frame: u64 LE> "WTRCIDX" 0x00   16 bytes
+//! ```
+
+use super::{Call, End, Header, Mem, Outcome};
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::io::Read;
+
+/// Version of the trace format. Readers refuse newer versions.
+pub const FORMAT_VERSION: u32 = 1;
+pub const MAGIC_PREFIX: &[u8; 7] = b"WTRACE\0";
+pub const MAGIC_LEN: u64 = 8;
+pub const FRAME_HEADER_LEN: u64 = 1 + 4 + 32;
+pub const FOOTER_MAGIC: &[u8; 8] = b"WTRCIDX\0";
+pub const FOOTER_LEN: u64 = 16;
+/// zstd level: 3 is zstd's default, fast enough to keep up with a busy guest.
+const ZSTD_LEVEL: i32 = 3;
+/// No record decompresses to more than this; a corrupt frame cannot make a
+/// reader allocate without bound.
+const MAX_RECORD: u64 = 8 << 30;
+
+pub fn magic() -> [u8; 8] {
+    let mut m = [0u8; 8];
+    m[..7].copy_from_slice(MAGIC_PREFIX);
+    m[7] = FORMAT_VERSION as u8;
+    m
+}
+
+/// Kinds of frames, as stored in the frame's first byte.
+pub mod kind {
+    pub const HEADER: u8 = 1;
+    pub const CALLS: u8 = 2;
+    pub const END: u8 = 3;
+    pub const INDEX: u8 = 4;
+}
+
+pub fn chain(prev: &[u8; 32], kind: u8, payload: &[u8]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(prev);
+    h.update(&[kind]);
+    h.update(payload);
+    *h.finalize().as_bytes()
+}
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard()
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    let raw = bincode::serde::encode_to_vec(value, config())?;
+    let mut enc = zstd::bulk::Compressor::new(ZSTD_LEVEL)?;
+    enc.include_checksum(true)?;
+    Ok(enc.compress(&raw)?)
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(payload: &[u8], what: &str) -> Result<T> {
+    let mut raw = Vec::new();
+    zstd::stream::read::Decoder::new(payload)?
+        .take(MAX_RECORD)
+        .read_to_end(&mut raw)
+        .with_context(|| format!("{what}: not valid zstd data"))?;
+    let (value, used) = bincode::serde::decode_from_slice::<T, _>(&raw, config())
+        .map_err(|e| anyhow::anyhow!("{what}: cannot decode: {e}"))?;
+    if used != raw.len() {
+        bail!("{what}: {} stray bytes after the record", raw.len() - used);
+    }
+    Ok(value)
+}
+
+pub fn encode_header(h: &Header) -> Result<Vec<u8>> {
+    encode(h)
+}
+
+pub fn decode_header(payload: &[u8]) -> Result<Header> {
+    // The version is checked twice: in the magic and here, so a reader names
+    // the version it met.
+    let h: Header = decode(payload, "trace header")?;
+    Ok(h)
+}
+
+pub fn encode_end(e: &End) -> Result<Vec<u8>> {
+    encode(e)
+}
+
+pub fn decode_end(payload: &[u8]) -> Result<End> {
+    decode(payload, "end record")
+}
+
+/// A chunk of calls as stored: numbers and times relative to the previous
+/// call, so that varints stay short and zstd finds the repeats.
+#[derive(Serialize, Deserialize)]
+struct WireChunk {
+    first_seq: u64,
+    calls: Vec<WireCall>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireCall {
+    func: u16,
+    args: Vec<u64>,
+    outcome: Outcome,
+    /// Start minus the previous call's start (the first: minus 0).
+    start_delta_ns: u64,
+    dur_ns: u64,
+    reads: Vec<Mem>,
+    writes: Vec<Mem>,
+}
+
+pub fn encode_calls(calls: &[Call]) -> Result<Vec<u8>> {
+    let first_seq = calls.first().map_or(0, |c| c.seq);
+    let mut prev_start = 0;
+    let wire = WireChunk {
+        first_seq,
+        calls: calls
+            .iter()
+            .map(|c| {
+                let delta = c.start_ns.saturating_sub(prev_start);
+                prev_start = c.start_ns;
+                WireCall {
+                    func: c.func,
+                    args: c.args.clone(),
+                    outcome: c.outcome.clone(),
+                    start_delta_ns: delta,
+                    dur_ns: c.dur_ns,
+                    reads: c.reads.clone(),
+                    writes: c.writes.clone(),
+                }
+            })
+            .collect(),
+    };
+    encode(&wire)
+}
+
+pub fn decode_calls(payload: &[u8]) -> Result<Vec<Call>> {
+    let wire: WireChunk = decode(payload, "call chunk")?;
+    let mut start = 0u64;
+    Ok(wire
+        .calls
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| {
+            start = start.saturating_add(w.start_delta_ns);
+            Call {
+                seq: wire.first_seq + i as u64,
+                func: w.func,
+                args: w.args,
+                outcome: w.outcome,
+                start_ns: start,
+                dur_ns: w.dur_ns,
+                reads: w.reads,
+                writes: w.writes,
+            }
+        })
+        .collect())
+}
+
+/// Where each chunk of calls is: the index frame's content.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Index {
+    pub chunks: Vec<IndexEntry>,
+    pub end_offset: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    pub first_seq: u64,
+    pub calls: u32,
+    /// File offset of the chunk's frame.
+    pub offset: u64,
+}
+
+pub fn encode_index(i: &Index) -> Result<Vec<u8>> {
+    encode(i)
+}
+
+pub fn decode_index(payload: &[u8]) -> Result<Index> {
+    decode(payload, "index")
+}
+
+/// Frame header bytes for a payload.
+pub fn frame_header(
+    kind: u8,
+    payload: &[u8],
+    chain: &[u8; 32],
+) -> Result<[u8; FRAME_HEADER_LEN as usize]> {
+    let len = u32::try_from(payload.len()).context("a trace record over 4 GiB")?;
+    let mut h = [0u8; FRAME_HEADER_LEN as usize];
+    h[0] = kind;
+    h[1..5].copy_from_slice(&len.to_le_bytes());
+    h[5..].copy_from_slice(chain);
+    Ok(h)
+}
+
+pub fn footer(index_offset: u64) -> [u8; FOOTER_LEN as usize] {
+    let mut f = [0u8; FOOTER_LEN as usize];
+    f[..8].copy_from_slice(&index_offset.to_le_bytes());
+    f[8..].copy_from_slice(FOOTER_MAGIC);
+    f
+}

@@ -1,0 +1,186 @@
+//! Writing a trace while the guest runs.
+//!
+//! Chunks are encoded, compressed and written on a thread of their own, so
+//! the guest's thread only hands over a `Vec<Call>`. Every chunk is flushed
+//! as soon as it is written: if wtrace is killed, the trace keeps every
+//! complete chunk. A write error (a full disk) is kept and reported at the
+//! next hand-over, so the recorder can stop the guest and say why.
+
+use super::codec::{self, kind, Index, IndexEntry};
+use super::{Call, End, Header};
+use anyhow::{anyhow, Context, Result};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+enum Msg {
+    Calls(Vec<Call>),
+    Finish(End),
+}
+
+/// What was written, for the closing message.
+#[derive(Clone, Debug, Default)]
+pub struct WriterStats {
+    pub calls: u64,
+    pub chunks: u64,
+    pub bytes: u64,
+}
+
+pub struct TraceWriter {
+    tx: Option<SyncSender<Msg>>,
+    thread: Option<JoinHandle<Result<WriterStats>>>,
+    error: Arc<Mutex<Option<String>>>,
+    path: PathBuf,
+}
+
+/// The file and the state of the hash chain; lives on the writer thread.
+struct Sink {
+    file: File,
+    offset: u64,
+    chain: [u8; 32],
+    index: Vec<IndexEntry>,
+    stats: WriterStats,
+}
+
+impl Sink {
+    fn frame(&mut self, kind: u8, payload: &[u8]) -> Result<u64> {
+        let at = self.offset;
+        self.chain = codec::chain(&self.chain, kind, payload);
+        let header = codec::frame_header(kind, payload, &self.chain)?;
+        self.file.write_all(&header)?;
+        self.file.write_all(payload)?;
+        self.offset += header.len() as u64 + payload.len() as u64;
+        Ok(at)
+    }
+
+    fn calls(&mut self, calls: &[Call]) -> Result<()> {
+        let Some(first) = calls.first() else {
+            return Ok(());
+        };
+        let payload = codec::encode_calls(calls)?;
+        let offset = self.frame(kind::CALLS, &payload)?;
+        self.index.push(IndexEntry {
+            first_seq: first.seq,
+            calls: calls.len() as u32,
+            offset,
+        });
+        self.stats.calls += calls.len() as u64;
+        self.stats.chunks += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self, end: &End) -> Result<()> {
+        let end_offset = self.frame(kind::END, &codec::encode_end(end)?)?;
+        let index = Index {
+            chunks: std::mem::take(&mut self.index),
+            end_offset,
+        };
+        let index_offset = self.frame(kind::INDEX, &codec::encode_index(&index)?)?;
+        self.file.write_all(&codec::footer(index_offset))?;
+        self.offset += codec::FOOTER_LEN;
+        self.file.sync_all()?;
+        self.stats.bytes = self.offset;
+        Ok(())
+    }
+}
+
+impl TraceWriter {
+    /// Creates the trace file and writes its header at once, so that an
+    /// unwritable path fails before the guest starts.
+    pub fn create(path: &Path, header: &Header) -> Result<TraceWriter> {
+        let mut file = File::create(path)
+            .with_context(|| format!("cannot create trace file {}", path.display()))?;
+        let magic = codec::magic();
+        file.write_all(&magic)
+            .with_context(|| format!("cannot write trace file {}", path.display()))?;
+        let mut sink = Sink {
+            file,
+            offset: magic.len() as u64,
+            chain: [0; 32],
+            index: Vec::new(),
+            stats: WriterStats::default(),
+        };
+        let payload = codec::encode_header(header)?;
+        sink.frame(kind::HEADER, &payload)
+            .with_context(|| format!("cannot write trace file {}", path.display()))?;
+        // Two chunks in flight at most: memory stays flat when the disk is slow.
+        let (tx, rx) = sync_channel(2);
+        let error = Arc::new(Mutex::new(None));
+        let thread_error = error.clone();
+        let thread = std::thread::Builder::new()
+            .name("wtrace-writer".into())
+            .spawn(move || write_loop(sink, rx, thread_error))?;
+        Ok(TraceWriter {
+            tx: Some(tx),
+            thread: Some(thread),
+            error,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Hands a chunk of calls to the writer thread. Fails when an earlier
+    /// write failed: the caller should stop the guest.
+    pub fn write_calls(&mut self, calls: Vec<Call>) -> Result<()> {
+        self.check()?;
+        if let Some(tx) = &self.tx {
+            if tx.send(Msg::Calls(calls)).is_err() {
+                self.check()?;
+                return Err(anyhow!("the trace writer stopped"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The first write error, if any.
+    pub fn check(&self) -> Result<()> {
+        match &*self.error.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(msg) => Err(anyhow!("{msg}")),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the end record, the index and the footer, and waits for the
+    /// writer thread.
+    pub fn finish(mut self, end: End) -> Result<WriterStats> {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(Msg::Finish(end));
+        }
+        let stats = match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(anyhow!("the trace writer thread panicked")),
+            None => Err(anyhow!("the trace writer is gone")),
+        };
+        stats.with_context(|| format!("writing trace {}", self.path.display()))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn write_loop(
+    mut sink: Sink,
+    rx: Receiver<Msg>,
+    error: Arc<Mutex<Option<String>>>,
+) -> Result<WriterStats> {
+    let fail = |e: &anyhow::Error| {
+        *error.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{e:#}"));
+    };
+    while let Ok(msg) = rx.recv() {
+        let result = match &msg {
+            Msg::Calls(calls) => sink.calls(calls),
+            Msg::Finish(end) => sink.finish(end),
+        };
+        if let Err(e) = result {
+            fail(&e);
+            return Err(e);
+        }
+        if let Msg::Finish(_) = msg {
+            return Ok(sink.stats);
+        }
+    }
+    Ok(sink.stats)
+}
