@@ -141,6 +141,11 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
         max_wasm_stack: opts.host.max_wasm_stack as u64,
         foreign_imports: foreign.iter().map(ForeignImport::full_name).collect(),
     };
+    let mut linker: Linker<RecordState> = Linker::new(&engine);
+    for sys in served {
+        define_interceptor(&mut linker, sys)?;
+    }
+    host::define_trapping_imports(&mut linker, &foreign, record_foreign_call)?;
     let wasi = host::wasi_ctx(&opts.host, &argv)?;
     let writer = TraceWriter::create(opts.output, &header)?;
     let now = Instant::now();
@@ -164,12 +169,6 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
             sizes,
         },
     );
-
-    let mut linker: Linker<RecordState> = Linker::new(&engine);
-    for sys in served {
-        define_interceptor(&mut linker, sys)?;
-    }
-    host::define_trapping_imports(&mut linker, &foreign, record_foreign_call)?;
     let start = match host::start_func(&linker, &mut store, &module) {
         Ok(start) => start,
         Err(e) => {

@@ -71,7 +71,12 @@ pub fn check_imports(
         if imp.module() == syscalls::MODULE {
             if let Some(sys) = syscalls::by_name(imp.name()) {
                 match &ty {
-                    ExternType::Func(f) if preview1_signature_matches(sys, f) => served.push(sys),
+                    // A module may import the same function twice (Go does).
+                    ExternType::Func(f) if preview1_signature_matches(sys, f) => {
+                        if !served.iter().any(|s: &&Syscall| s.func == sys.func) {
+                            served.push(sys)
+                        }
+                    }
                     _ => problems.push(format!(
                         "{}::{} {} does not have the preview1 signature",
                         imp.module(),

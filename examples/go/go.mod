@@ -1,0 +1,3 @@
+module wtrace.example
+
+go 1.21
