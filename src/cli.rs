@@ -258,9 +258,14 @@ fn dispatch(cli: Cli) -> Result<i32> {
             };
             match replay::replay(&a.trace, opts)? {
                 ReplayEnd::Finished(end) => Ok(report_end(&end)),
-                ReplayEnd::Stopped { calls, reason } => {
+                ReplayEnd::Stopped {
+                    calls,
+                    reason,
+                    code,
+                } => {
+                    let _ = std::io::stdout().flush();
                     eprintln!("wtrace: replay {reason} ({calls} calls replayed)");
-                    Ok(0)
+                    Ok(code)
                 }
                 ReplayEnd::Diverged(d) => {
                     let _ = std::io::stdout().flush();

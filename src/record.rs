@@ -15,6 +15,8 @@ use crate::trace::{Call, End, Header, Outcome, RunEnd, TraceWriter, WriterStats}
 use anyhow::Result;
 use std::mem::MaybeUninit;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::{AsContextMut, Caller, Extern, FuncType, Linker, Memory, Store, ValRaw, ValType};
 use wasmtime_wasi::p1::wasi_snapshot_preview1::WasiSnapshotPreview1;
@@ -57,7 +59,7 @@ impl Recorder {
         call.seq = self.next_seq;
         self.next_seq += 1;
         if let Some(p) = &mut self.printer {
-            eprintln!("{}", p.line(&self.header, &call));
+            eprintln!("#{} {}", call.seq, p.line(&self.header, &call));
         }
         self.pending_bytes += 32
             + call
@@ -105,6 +107,41 @@ pub struct RecordState {
     recorder: Recorder,
     memory: Option<Memory>,
     sizes: StringSizes,
+    /// Set to the signal number by SIGINT/SIGTERM.
+    signal: Arc<AtomicUsize>,
+}
+
+/// The guest was stopped at a host call because wtrace got this signal.
+#[derive(Debug)]
+struct Interrupted(i32);
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "interrupted by signal {}", self.0)
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// On SIGINT or SIGTERM, `signal` gets the signal number; the guest stops at
+/// its next host call and the trace is finished. A second signal of the same
+/// kind ends wtrace at once (the complete chunks stay readable).
+fn catch_signals(signal: &Arc<AtomicUsize>) -> Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    for sig in [SIGINT, SIGTERM] {
+        let got = Arc::new(AtomicBool::new(false));
+        signal_hook::flag::register_conditional_default(sig, got.clone())?;
+        signal_hook::flag::register(sig, got.clone())?;
+        let signal = signal.clone();
+        // SAFETY: the handler only stores to an atomic, which is
+        // async-signal-safe.
+        unsafe {
+            signal_hook::low_level::register(sig, move || {
+                signal.store(sig as usize, Ordering::SeqCst)
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// The recording's result: how the guest ended and what was written.
@@ -160,15 +197,16 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
         header,
     };
     let sizes = StringSizes::new(&argv, &opts.host.env);
-    let mut store = Store::new(
-        &engine,
-        RecordState {
-            wasi,
-            recorder,
-            memory: None,
-            sizes,
-        },
-    );
+    let signal = Arc::new(AtomicUsize::new(0));
+    catch_signals(&signal)?;
+    let state = RecordState {
+        wasi,
+        recorder,
+        memory: None,
+        sizes,
+        signal,
+    };
+    let mut store = Store::new(&engine, state);
     let start = match host::start_func(&linker, &mut store, &module) {
         Ok(start) => start,
         Err(e) => {
@@ -182,7 +220,15 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
             return Err(e);
         }
     };
-    let run_end = host::run_end(start.call(&mut store, ()));
+    let result = start.call(&mut store, ());
+    let run_end = match result
+        .as_ref()
+        .err()
+        .and_then(|e| e.downcast_ref::<Interrupted>())
+    {
+        Some(Interrupted(sig)) => RunEnd::Signal(*sig),
+        None => host::run_end(result),
+    };
     let state = store.into_data();
     let write_error = state.recorder.writer.check().err();
     let run_end = match write_error {
@@ -245,6 +291,10 @@ fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -
     let host_fn = move |mut caller: Caller<'_, RecordState>,
                         vals: &mut [MaybeUninit<ValRaw>]|
           -> wasmtime::Result<()> {
+        let signal = caller.data().signal.load(Ordering::Relaxed);
+        if signal != 0 {
+            return Err(wasmtime::Error::new(Interrupted(signal as i32)));
+        }
         let mut args = [0u64; 9];
         raw_args(sys, vals, &mut args);
         let args = &args[..n];

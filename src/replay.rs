@@ -72,25 +72,33 @@ impl fmt::Display for Divergence {
 
 impl std::error::Error for Divergence {}
 
-/// Stops the guest at `--until`; not an error of the guest's.
+/// Stops the guest before the recording says it stopped: at `--until`, or
+/// where an interrupted or unfinished recording ends. Not the guest's error.
 #[derive(Debug)]
-struct StopAtUntil;
-impl fmt::Display for StopAtUntil {
+struct StopHere {
+    reason: String,
+    /// The exit code wtrace reports: 0 for --until and an unfinished
+    /// recording, 128 + N for a recording stopped by signal N.
+    code: i32,
+}
+impl fmt::Display for StopHere {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("stopped at --until")
+        f.write_str(&self.reason)
     }
 }
-impl std::error::Error for StopAtUntil {}
+impl std::error::Error for StopHere {}
 
 /// How a replay ended.
 #[derive(Debug)]
 pub enum ReplayEnd {
     /// The whole recording replayed; the guest ended as it did then.
     Finished(RunEnd),
-    /// `--until N` was reached, or the recording (unfinished) ran out.
+    /// `--until N` was reached, or an interrupted or unfinished recording
+    /// ran out of calls; `code` is the exit code to report.
     Stopped {
         calls: u64,
         reason: String,
+        code: i32,
     },
     Diverged(Box<Divergence>),
 }
@@ -171,10 +179,11 @@ pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
         if let Some(d) = e.downcast_ref::<Divergence>() {
             return Ok(ReplayEnd::Diverged(Box::new(d.clone())));
         }
-        if e.downcast_ref::<StopAtUntil>().is_some() {
+        if let Some(stop) = e.downcast_ref::<StopHere>() {
             return Ok(ReplayEnd::Stopped {
                 calls: state.next,
-                reason: format!("stopped after call #{}", state.next.saturating_sub(1)),
+                reason: stop.reason.clone(),
+                code: stop.code,
             });
         }
     }
@@ -204,7 +213,8 @@ pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
         }
         None => Ok(ReplayEnd::Stopped {
             calls: state.next,
-            reason: "the recording is unfinished".into(),
+            reason: "reached the end of an unfinished recording".into(),
+            code: 0,
         }),
     }
 }
@@ -276,12 +286,28 @@ fn next_recorded(state: &mut ReplayState, made: &Call) -> wasmtime::Result<Call>
     let seq = state.next;
     if let Some(until) = state.opts.until {
         if seq > until {
-            return Err(wasmtime::Error::new(StopAtUntil));
+            let reason = format!("stopped after call #{until} (--until)");
+            return Err(wasmtime::Error::new(StopHere { reason, code: 0 }));
         }
     }
     if seq >= state.total {
-        if state.reader.end.is_none() {
-            return Err(wasmtime::Error::new(StopAtUntil));
+        let stop = match state.reader.end.as_ref().map(|e| &e.run_end) {
+            None => Some(StopHere {
+                reason: "reached the end of an unfinished recording".into(),
+                code: 0,
+            }),
+            Some(RunEnd::Signal(sig)) => Some(StopHere {
+                reason: format!("reached the end of a recording stopped by signal {sig}"),
+                code: 128 + sig,
+            }),
+            Some(RunEnd::WriteFailed(msg)) => Some(StopHere {
+                reason: format!("reached the end of a recording that stopped because {msg}"),
+                code: crate::exit_code::ERROR,
+            }),
+            Some(_) => None,
+        };
+        if let Some(stop) = stop {
+            return Err(wasmtime::Error::new(stop));
         }
         let what = format!(
             "the guest made more calls than the {} recorded",
@@ -373,7 +399,7 @@ fn describe_read_difference(sys: Option<&Syscall>, recorded: &[Mem], made: &[Mem
 
 fn after_call(state: &mut ReplayState, call: Call) {
     if let Some(p) = &mut state.opts.print {
-        eprintln!("{}", p.line(&state.reader.header, &call));
+        eprintln!("#{} {}", call.seq, p.line(&state.reader.header, &call));
     }
     if state.recent.len() == CONTEXT_CALLS {
         state.recent.pop_front();
