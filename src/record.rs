@@ -314,7 +314,7 @@ fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -
             Ok(errno) => (Outcome::Errno(errno as u16), Ok(errno)),
             Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
                 Some(exit) => (Outcome::Exit(exit.0), Err(e)),
-                None => (Outcome::Trap(format!("{e:#}")), Err(e)),
+                None => (Outcome::Trap(host::trap_text(&e)), Err(e)),
             },
         };
         let writes = match outcome {

@@ -104,9 +104,30 @@ pub fn run_end(result: wasmtime::Result<()>) -> RunEnd {
         Ok(()) => RunEnd::Exit(0),
         Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
             Some(exit) => RunEnd::Exit(exit.0),
-            None => RunEnd::Trap(format!("{e:?}")),
+            None => RunEnd::Trap(trap_text(&e)),
         },
     }
+}
+
+/// A trap as wasmtime prints it: the message with its wasm backtrace and
+/// the causes, without the host's own Rust backtrace (which says nothing
+/// about the guest and would differ between record and replay).
+pub fn trap_text(e: &wasmtime::Error) -> String {
+    let mut chain = e.chain();
+    let mut text = chain.next().map(|c| c.to_string()).unwrap_or_default();
+    let causes: Vec<String> = chain.map(|c| c.to_string()).collect();
+    if !causes.is_empty() {
+        text.push_str("\n\nCaused by:");
+        for (i, c) in causes.iter().enumerate() {
+            let c = c.replace('\n', "\n       ");
+            if causes.len() == 1 {
+                text.push_str(&format!("\n    {c}"));
+            } else {
+                text.push_str(&format!("\n    {i}: {c}"));
+            }
+        }
+    }
+    text
 }
 
 /// Instantiates the module and returns its `_start`; an error here is
