@@ -48,6 +48,17 @@ pub enum Command {
         after_help = "Examples:\n  wtrace dump hello.wtrace\n  wtrace dump -e trace=%path,fd_read --failed hello.wtrace\n  wtrace dump -s 200 -T hello.wtrace\n  wtrace dump --json hello.wtrace | jq .func\n\nClasses for -e trace=: %args %clock %fd %path %poll %proc %random %sock"
     )]
     Dump(DumpArgs),
+    /// Print a directory to put first on PATH so that `go test`/`go run` record under wtrace
+    #[command(
+        after_help = "Examples:\n  export PATH=\"$(wtrace go-shim):$PATH\"\n  GOOS=wasip1 GOARCH=wasm go test ./...          # traces in ./wtrace-traces\n  WTRACE_DIR=/tmp/traces GOOS=wasip1 GOARCH=wasm go run ./cmd/tool\n  WTRACE_MODE=run GOOS=wasip1 GOARCH=wasm go test ./...   # run, do not record"
+    )]
+    GoShim,
+    /// Run a Go wasip1 binary as Go's go_wasip1_wasm_exec would (used by the go-shim script)
+    #[command(hide = true)]
+    GoExec {
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
 }
 
 /// wasmtime's flags for setting up the guest.
@@ -274,6 +285,11 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 }
             }
         }
+        Command::GoShim => {
+            println!("{}", crate::goshim::make_shim_dir()?.display());
+            Ok(0)
+        }
+        Command::GoExec { command } => Ok(report_end(&crate::goshim::go_exec(&command)?)),
         Command::Dump(a) => {
             let mut reader = TraceReader::open(&a.trace)?;
             let opts = DumpOptions {

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod decode;
 pub mod dump;
 pub mod filter;
+pub mod goshim;
 pub mod host;
 pub mod print;
 pub mod record;

@@ -1,0 +1,170 @@
+//! Go toolchain integration: `wtrace go-shim` makes a directory holding a
+//! `go_wasip1_wasm_exec` that runs Go's wasip1 binaries under wtrace. With it
+//! first on PATH, `GOOS=wasip1 GOARCH=wasm go test ./...` and `go run`
+//! record every binary they run:
+//!
+//! ```sh
+//! export PATH="$(wtrace go-shim):$PATH"
+//! GOOS=wasip1 GOARCH=wasm go test ./...      # traces in ./wtrace-traces
+//! ```
+//!
+//! The script calls the hidden `wtrace go-exec`, which sets the guest up as
+//! Go's own script does for wasmtime (host `/` as `/`, `PWD` and `PATH`
+//! passed, a 1 MiB wasm stack) and records into `$WTRACE_DIR` (default
+//! `./wtrace-traces`), or only runs when `WTRACE_MODE=run`.
+
+use crate::host::{HostOptions, DEFAULT_MAX_WASM_STACK};
+use crate::print::Printer;
+use crate::record::{self, RecordOptions};
+use crate::trace::{Preopen, RunEnd};
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+
+/// The name Go's `go test` and `go run` look for on PATH.
+pub const EXEC_NAME: &str = "go_wasip1_wasm_exec";
+
+/// Makes (or refreshes) the shim directory and returns it.
+pub fn make_shim_dir() -> Result<PathBuf> {
+    let base =
+        dirs::cache_dir().context("no cache directory for this user (set XDG_CACHE_HOME)")?;
+    let dir = base.join("wtrace").join("go-shim");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let exe = std::env::current_exe().context("cannot find the wtrace executable")?;
+    let script = format!(
+        "#!/bin/sh\n# Made by `wtrace go-shim`: runs Go's wasip1 binaries under wtrace.\n# WTRACE_MODE=run runs without recording; WTRACE_DIR says where traces go.\nexec {} go-exec \"$@\"\n",
+        shell_quote(&exe.to_string_lossy())
+    );
+    let path = dir.join(EXEC_NAME);
+    let tmp = dir.join(format!(".{EXEC_NAME}.{}", std::process::id()));
+    std::fs::write(&tmp, script).with_context(|| format!("cannot write {}", tmp.display()))?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(dir)
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The host Go's script gives a wasip1 binary under wasmtime.
+pub fn go_host_options() -> HostOptions {
+    let mut env = Vec::new();
+    for name in ["PWD", "PATH"] {
+        if let Ok(v) = std::env::var(name) {
+            env.push((name.to_string(), v));
+        }
+    }
+    // Go's script passes the shell's $PWD; a shell always sets it, but a
+    // program that execs us directly may not.
+    if !env.iter().any(|(k, _)| k == "PWD") {
+        if let Ok(cwd) = std::env::current_dir() {
+            env.push(("PWD".into(), cwd.to_string_lossy().into_owned()));
+        }
+    }
+    HostOptions {
+        dirs: vec![Preopen {
+            host: "/".into(),
+            guest: "/".into(),
+        }],
+        env,
+        max_wasm_stack: DEFAULT_MAX_WASM_STACK,
+        cache: true,
+        trap_unknown_imports: false,
+    }
+}
+
+/// `go-exec MODULE ARGS...`: what the shim script runs.
+pub fn go_exec(command: &[String]) -> Result<RunEnd> {
+    let Some(module) = command.first() else {
+        bail!("go-exec needs a module to run")
+    };
+    let module = Path::new(module);
+    let host = go_host_options();
+    match std::env::var("WTRACE_MODE").as_deref() {
+        Ok("run") => crate::run::run(module, command.to_vec(), &host),
+        Ok("record") | Err(_) => {
+            let dir = std::env::var_os("WTRACE_DIR")
+                .map_or_else(|| PathBuf::from("wtrace-traces"), PathBuf::from);
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create WTRACE_DIR {}", dir.display()))?;
+            let output = dir.join(trace_file_name(
+                module,
+                std::time::SystemTime::now(),
+                std::process::id(),
+            ));
+            let opts = RecordOptions {
+                host,
+                output: &output,
+                embed_module: true,
+                print: None::<Printer>,
+            };
+            Ok(record::record(module, command.to_vec(), opts)?.run_end)
+        }
+        Ok(other) => bail!("WTRACE_MODE={other}: use record (the default) or run"),
+    }
+}
+
+/// `strings.test-20261124T225900Z-4242.wtrace`: which binary ran and when.
+/// `go test` names its binaries `<package>.test`; `go run` names them after
+/// the package's directory.
+pub fn trace_file_name(module: &Path, when: std::time::SystemTime, pid: u32) -> String {
+    let name = module
+        .file_name()
+        .map_or("module".into(), |n| n.to_string_lossy().into_owned());
+    let name = name.strip_suffix(".wasm").unwrap_or(&name).to_string();
+    let secs = when
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!("{name}-{}-{pid}.wtrace", compact_utc(secs))
+}
+
+/// `20261124T225900Z` for a Unix time in seconds.
+pub fn compact_utc(secs: u64) -> String {
+    let (y, m, d, hh, mm, ss) = civil_from_unix(secs);
+    format!("{y:04}{m:02}{d:02}T{hh:02}{mm:02}{ss:02}Z")
+}
+
+/// (year, month, day, hour, minute, second) in UTC; Howard Hinnant's
+/// days-to-civil algorithm.
+pub fn civil_from_unix(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        y,
+        m,
+        d,
+        (rem / 3600) as u32,
+        (rem % 3600 / 60) as u32,
+        (rem % 60) as u32,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_names_tell_which_binary_ran_and_when() {
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_560_736);
+        assert_eq!(compact_utc(0), "19700101T000000Z");
+        assert_eq!(compact_utc(951_782_400), "20000229T000000Z");
+        assert_eq!(
+            trace_file_name(Path::new("/tmp/go-build1/b001/strings.test"), when, 42),
+            "strings.test-20261124T225216Z-42.wtrace"
+        );
+        assert_eq!(
+            trace_file_name(Path::new("hello.wasm"), when, 7),
+            "hello-20261124T225216Z-7.wtrace"
+        );
+    }
+}

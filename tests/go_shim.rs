@@ -1,0 +1,154 @@
+//! `wtrace go-shim`: `go test` and `go run` record through Go's
+//! go_wasip1_wasm_exec hook.
+
+mod common;
+
+use common::{output, tempdir, wtrace};
+use std::path::Path;
+use std::process::Command;
+
+fn go_cmd(go: &Path, shim_dir: &Path, cwd: &Path) -> Command {
+    let mut c = Command::new(go);
+    let path = format!(
+        "{}:{}",
+        shim_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    c.current_dir(cwd)
+        .env("PATH", path)
+        .env("GOOS", "wasip1")
+        .env("GOARCH", "wasm")
+        .env("GOTOOLCHAIN", "local")
+        .env(
+            "WTRACE_CACHE_DIR",
+            common::target_dir().join("wtrace-test-cache"),
+        )
+        .env("PWD", cwd);
+    c
+}
+
+fn shim(cache_home: &Path) -> std::path::PathBuf {
+    let o = output(wtrace().env("XDG_CACHE_HOME", cache_home).arg("go-shim"));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let dir = std::path::PathBuf::from(String::from_utf8(o.stdout).unwrap().trim());
+    assert_eq!(dir, cache_home.join("wtrace/go-shim"));
+    assert!(dir.join("go_wasip1_wasm_exec").is_file());
+    dir
+}
+
+const TEST_GO: &str = r#"package shimtest
+
+import (
+	"os"
+	"testing"
+)
+
+func TestReadsItsOwnSource(t *testing.T) {
+	b, err := os.ReadFile("shim_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("read %d bytes", len(b))
+}
+"#;
+
+#[test]
+fn go_test_records_each_test_binary_and_the_trace_replays() {
+    let Some(go) = common::go() else { return };
+    let d = tempdir();
+    let shim_dir = shim(&d.path().join("cache"));
+    let pkg = d.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("go.mod"), "module shimtest\n\ngo 1.21\n").unwrap();
+    std::fs::write(pkg.join("shim_test.go"), TEST_GO).unwrap();
+    let traces = d.path().join("traces");
+    let o = output(
+        go_cmd(&go, &shim_dir, &pkg)
+            .args(["test", "-v", "."])
+            .env("WTRACE_DIR", &traces),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "go test failed:\n{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("--- PASS: TestReadsItsOwnSource"), "{out}");
+    let names: Vec<String> = std::fs::read_dir(&traces)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(
+        names[0].starts_with("shimtest.test-") && names[0].ends_with(".wtrace"),
+        "{names:?}"
+    );
+
+    // The test binary is gone (go test deletes it) and the source is not
+    // needed: the replay serves the file read from the trace.
+    let empty = tempdir();
+    let r = output(
+        wtrace()
+            .current_dir(empty.path())
+            .arg("replay")
+            .arg(traces.join(&names[0])),
+    );
+    let replayed = String::from_utf8_lossy(&r.stdout);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(
+        replayed.contains("--- PASS: TestReadsItsOwnSource"),
+        "{replayed}"
+    );
+    assert!(
+        replayed.contains(&format!("read {} bytes", TEST_GO.len())),
+        "{replayed}"
+    );
+}
+
+#[test]
+fn go_run_prints_what_a_plain_run_prints_and_wtrace_mode_run_records_nothing() {
+    let Some(go) = common::go() else { return };
+    let d = tempdir();
+    let shim_dir = shim(&d.path().join("cache"));
+    let examples = common::root().join("examples/go");
+    let traces = d.path().join("traces");
+    let recorded = output(
+        go_cmd(&go, &shim_dir, &examples)
+            .args(["run", "./hello", "one", "two"])
+            .env("WTRACE_DIR", &traces),
+    );
+    assert_eq!(
+        recorded.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&recorded.stderr)
+    );
+    let wasm = common::go_example("hello").unwrap();
+    let direct = output(wtrace().arg("run").arg(&wasm).args(["one", "two"]));
+    assert_eq!(
+        String::from_utf8_lossy(&recorded.stdout),
+        String::from_utf8_lossy(&direct.stdout)
+    );
+    assert_eq!(std::fs::read_dir(&traces).unwrap().count(), 1);
+
+    let plain = d.path().join("plain");
+    let ran = output(
+        go_cmd(&go, &shim_dir, &examples)
+            .args(["run", "./hello"])
+            .env("WTRACE_MODE", "run")
+            .env("WTRACE_DIR", &plain),
+    );
+    assert_eq!(ran.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&ran.stdout).starts_with("Hello from Go on WASI!\n"));
+    assert!(!plain.exists(), "WTRACE_MODE=run must not record");
+}
