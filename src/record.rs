@@ -45,7 +45,8 @@ pub struct Recorder {
     pending_bytes: usize,
     next_seq: u64,
     t0: Instant,
-    last_flush: Instant,
+    /// `now_ns` when the last chunk was handed over.
+    last_flush_ns: u64,
     printer: Option<Printer>,
     header: Header,
 }
@@ -68,10 +69,11 @@ impl Recorder {
                 .chain(&call.writes)
                 .map(|m| m.bytes.len() + 8)
                 .sum::<usize>();
+        let call_end_ns = call.start_ns + call.dur_ns;
         self.pending.push(call);
         if self.pending.len() >= CHUNK_CALLS
             || self.pending_bytes >= CHUNK_BYTES
-            || self.last_flush.elapsed() >= CHUNK_AGE
+            || call_end_ns.saturating_sub(self.last_flush_ns) >= CHUNK_AGE.as_nanos() as u64
         {
             self.flush()?;
         }
@@ -79,7 +81,7 @@ impl Recorder {
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.last_flush = Instant::now();
+        self.last_flush_ns = self.now_ns();
         self.pending_bytes = 0;
         if self.pending.is_empty() {
             return Ok(());
@@ -185,14 +187,13 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     host::define_trapping_imports(&mut linker, &foreign, record_foreign_call)?;
     let wasi = host::wasi_ctx(&opts.host, &argv)?;
     let writer = TraceWriter::create(opts.output, &header)?;
-    let now = Instant::now();
     let recorder = Recorder {
         writer,
         pending: Vec::with_capacity(CHUNK_CALLS),
         pending_bytes: 0,
         next_seq: 0,
-        t0: now,
-        last_flush: now,
+        t0: Instant::now(),
+        last_flush_ns: 0,
         printer: opts.print,
         header,
     };

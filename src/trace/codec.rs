@@ -96,14 +96,33 @@ pub fn decode_end(payload: &[u8]) -> Result<End> {
 }
 
 /// A chunk of calls as stored: numbers and times relative to the previous
-/// call, so that varints stay short and zstd finds the repeats.
-#[derive(Serialize, Deserialize)]
+/// call, so that varints stay short and zstd finds the repeats. Encoded from
+/// borrowed calls (`WireCallRef`), decoded into owned ones (`WireCall`):
+/// serde writes a slice and a Vec alike.
+#[derive(Serialize)]
+struct WireChunkRef<'a> {
+    first_seq: u64,
+    calls: Vec<WireCallRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireCallRef<'a> {
+    func: u16,
+    args: &'a [u64],
+    outcome: &'a Outcome,
+    start_delta_ns: u64,
+    dur_ns: u64,
+    reads: &'a [Mem],
+    writes: &'a [Mem],
+}
+
+#[derive(Deserialize)]
 struct WireChunk {
     first_seq: u64,
     calls: Vec<WireCall>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct WireCall {
     func: u16,
     args: Vec<u64>,
@@ -118,21 +137,21 @@ struct WireCall {
 pub fn encode_calls(calls: &[Call]) -> Result<Vec<u8>> {
     let first_seq = calls.first().map_or(0, |c| c.seq);
     let mut prev_start = 0;
-    let wire = WireChunk {
+    let wire = WireChunkRef {
         first_seq,
         calls: calls
             .iter()
             .map(|c| {
                 let delta = c.start_ns.saturating_sub(prev_start);
                 prev_start = c.start_ns;
-                WireCall {
+                WireCallRef {
                     func: c.func,
-                    args: c.args.clone(),
-                    outcome: c.outcome.clone(),
+                    args: &c.args,
+                    outcome: &c.outcome,
                     start_delta_ns: delta,
                     dur_ns: c.dur_ns,
-                    reads: c.reads.clone(),
-                    writes: c.writes.clone(),
+                    reads: &c.reads,
+                    writes: &c.writes,
                 }
             })
             .collect(),

@@ -151,3 +151,159 @@ pub fn func_name(header: &Header, func: u16) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> Header {
+        Header {
+            format_version: FORMAT_VERSION,
+            wtrace_version: "test".into(),
+            wasmtime_version: "48.0.8".into(),
+            module_name: "m.wasm".into(),
+            module_size: 3,
+            module_blake3: *blake3::hash(b"abc").as_bytes(),
+            module: Some(b"abc".to_vec()),
+            argv: vec!["m.wasm".into(), "x".into()],
+            env: vec![("A".into(), "1".into())],
+            preopens: vec![Preopen {
+                host: "/tmp".into(),
+                guest: "/t".into(),
+            }],
+            start_unix_ns: 42,
+            platform: "x86_64-linux".into(),
+            max_wasm_stack: 1 << 20,
+            foreign_imports: vec![],
+        }
+    }
+
+    fn call(seq: u64) -> Call {
+        Call {
+            seq,
+            func: (seq % 46) as u16,
+            args: vec![seq, seq * 3],
+            outcome: if seq % 7 == 0 {
+                Outcome::Errno(44)
+            } else {
+                Outcome::Errno(0)
+            },
+            start_ns: seq * 1000 + seq % 3,
+            dur_ns: seq % 100,
+            reads: vec![Mem {
+                param: 1,
+                addr: seq as u32,
+                bytes: vec![seq as u8; (seq % 5) as usize],
+            }],
+            writes: vec![Mem {
+                param: 2,
+                addr: 8,
+                bytes: seq.to_le_bytes().to_vec(),
+            }],
+        }
+    }
+
+    /// Writes `n` calls in chunks of `per_chunk`; returns the file's bytes.
+    fn write_trace(dir: &std::path::Path, n: u64, per_chunk: u64, end: Option<End>) -> Vec<u8> {
+        let path = dir.join("t.wtrace");
+        let mut w = TraceWriter::create(&path, &header()).unwrap();
+        let mut seq = 0;
+        while seq < n {
+            let k = per_chunk.min(n - seq);
+            w.write_calls((seq..seq + k).map(call).collect()).unwrap();
+            seq += k;
+        }
+        match end {
+            Some(end) => {
+                w.finish(end).unwrap();
+            }
+            // A killed recorder: drop the writer without an end record.
+            None => {
+                drop(w);
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+        std::fs::read(&path).unwrap()
+    }
+
+    #[test]
+    fn calls_read_back_exactly_through_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let end = End {
+            run_end: RunEnd::Exit(3),
+            calls: 1000,
+            duration_ns: 5,
+        };
+        write_trace(dir.path(), 1000, 300, Some(end.clone()));
+        let mut r = TraceReader::open(&dir.path().join("t.wtrace")).unwrap();
+        assert_eq!(r.header, header());
+        assert_eq!(r.end, Some(end));
+        assert!(r.is_finished());
+        assert_eq!(r.call_count(), 1000);
+        assert_eq!(r.chunks().len(), 4);
+        let all: Vec<Call> = r.calls().map(Result::unwrap).collect();
+        assert_eq!(all, (0..1000).map(call).collect::<Vec<_>>());
+        assert_eq!(r.call(599).unwrap(), call(599));
+        assert_eq!(r.call(0).unwrap(), call(0));
+        assert!(r.call(1000).is_err());
+        let report = TraceReader::verify(&dir.path().join("t.wtrace")).unwrap();
+        assert_eq!(report.damage, None);
+        assert_eq!(
+            (report.calls, report.chunks, report.finished),
+            (1000, 4, true)
+        );
+    }
+
+    #[test]
+    fn a_trace_cut_anywhere_keeps_every_complete_chunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = write_trace(
+            dir.path(),
+            90,
+            30,
+            Some(End {
+                run_end: RunEnd::Exit(0),
+                calls: 90,
+                duration_ns: 1,
+            }),
+        );
+        let full = TraceReader::open(&dir.path().join("t.wtrace")).unwrap();
+        let chunk_ends: Vec<u64> = full.chunks().iter().map(|c| c.offset).skip(1).collect();
+        let cut_path = dir.path().join("cut.wtrace");
+        for len in (0..bytes.len()).step_by(7) {
+            std::fs::write(&cut_path, &bytes[..len]).unwrap();
+            match TraceReader::open(&cut_path) {
+                Err(e) => assert!(len < 300, "a cut at {len} lost the header: {e:#}"),
+                Ok(mut r) => {
+                    // A cut inside the index, after the end record, loses
+                    // nothing: the scan finds every chunk and the end.
+                    if r.end.is_some() {
+                        assert_eq!(r.call_count(), 90, "cut at {len}");
+                    } else {
+                        assert!(r.unfinished.is_some(), "cut at {len} of {}", bytes.len());
+                    }
+                    // Every chunk that ends before the cut is kept.
+                    let whole = chunk_ends.iter().filter(|&&end| end <= len as u64).count();
+                    assert!(
+                        r.chunks().len() >= whole,
+                        "cut at {len}: {} chunks, want {whole}",
+                        r.chunks().len()
+                    );
+                    let calls: Vec<Call> = r.calls().map(Result::unwrap).collect();
+                    assert_eq!(calls, (0..calls.len() as u64).map(call).collect::<Vec<_>>());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_killed_writer_leaves_a_readable_unfinished_trace() {
+        let dir = tempfile::tempdir().unwrap();
+        write_trace(dir.path(), 50, 20, None);
+        let mut r = TraceReader::open(&dir.path().join("t.wtrace")).unwrap();
+        assert_eq!(r.call_count(), 50);
+        assert_eq!(r.end, None);
+        assert!(r.unfinished.as_deref().unwrap().contains("did not finish"));
+        assert_eq!(r.call(49).unwrap(), call(49));
+    }
+}

@@ -166,6 +166,12 @@ impl TraceReader {
         Ok(calls)
     }
 
+    /// Decodes chunk `i` without keeping a copy: for readers that go
+    /// through the calls once, in order (replay).
+    pub fn take_chunk(&mut self, i: usize) -> Result<Vec<Call>> {
+        self.decode_chunk(i)
+    }
+
     fn decode_chunk(&mut self, i: usize) -> Result<Vec<Call>> {
         let info = *self.chunks.get(i).context("no such chunk")?;
         let frame = self

@@ -13,7 +13,9 @@ pub fn root() -> PathBuf {
 
 /// `target/` of this build: compiled modules and Go builds are cached there.
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
 }
 
 /// The wtrace binary, with the compile cache shared by all tests so that
@@ -27,7 +29,8 @@ pub fn wtrace() -> Command {
 
 /// Runs a command and returns its output, with stdin closed.
 pub fn output(cmd: &mut Command) -> Output {
-    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
 /// Go >= 1.21 (wasip1). `scripts/setup` installs it; the tests fail when
@@ -39,8 +42,13 @@ pub fn go() -> Option<PathBuf> {
         Some(PathBuf::from("go")),
     ];
     for go in candidates.into_iter().flatten() {
-        let Ok(out) = Command::new(&go).args(["env", "GOVERSION"]).output() else { continue };
-        let v = String::from_utf8_lossy(&out.stdout).trim().trim_start_matches("go").to_string();
+        let Ok(out) = Command::new(&go).args(["env", "GOVERSION"]).output() else {
+            continue;
+        };
+        let v = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .trim_start_matches("go")
+            .to_string();
         let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
         let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
         if out.status.success() && (major, minor) >= (1, 21) {
@@ -81,14 +89,21 @@ pub fn go_example(name: &str) -> Option<PathBuf> {
         .env("GOFLAGS", "-mod=mod")
         .output()
         .expect("run go build");
-    assert!(out.status.success(), "go build {name} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "go build {name} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::rename(&tmp, &wasm).unwrap();
     Some(wasm)
 }
 
 fn newest_mtime(dir: &Path) -> std::time::SystemTime {
     let mut newest = std::time::SystemTime::UNIX_EPOCH;
-    for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten() {
+    for e in std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+    {
         if let Ok(m) = e.metadata().and_then(|m| m.modified()) {
             newest = newest.max(m);
         }
@@ -114,5 +129,9 @@ pub fn assert_same_output(what: &str, a: &Output, b: &Output) {
         String::from_utf8_lossy(&b.stderr),
         "{what}: stderr differs"
     );
-    assert_eq!(a.status.code(), b.status.code(), "{what}: exit code differs");
+    assert_eq!(
+        a.status.code(),
+        b.status.code(),
+        "{what}: exit code differs"
+    );
 }

@@ -1,0 +1,3 @@
+module wtrace.bench
+
+go 1.21
