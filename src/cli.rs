@@ -211,6 +211,7 @@ impl HostArgs {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
+    let _ = crate::PROCESS_START.set(std::time::Instant::now());
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -21,6 +21,9 @@ pub mod run;
 pub mod syscalls;
 pub mod trace;
 
+/// When wtrace's `main` started, for `WTRACE_STARTUP_TIMING`.
+pub static PROCESS_START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 /// wtrace's exit codes besides the guest's own (0–125, from `proc_exit`).
 pub mod exit_code {
     /// wtrace itself failed: bad arguments, a file that is not a module or

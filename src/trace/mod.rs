@@ -110,6 +110,7 @@ pub struct Mem {
     /// Index of the parameter (the pointer) this range belongs to.
     pub param: u8,
     pub addr: u32,
+    #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
 }
 
