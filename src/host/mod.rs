@@ -86,6 +86,10 @@ pub fn check_module_bytes(bytes: &[u8], name: &str) -> Result<()> {
 /// Builds the WASI preview1 context: argv, env, preopens, inherited stdio.
 pub fn wasi_ctx(opts: &HostOptions, argv: &[String]) -> Result<WasiP1Ctx> {
     let mut b = WasiCtxBuilder::new();
+    // As `wasmtime run` does: file operations run on this thread instead of
+    // a hop to a blocking thread pool per call (16x slower on small writes).
+    // Set before the preopens, which take the setting when they are made.
+    b.allow_blocking_current_thread(true);
     b.inherit_stdio().args(argv);
     for (k, v) in &opts.env {
         b.env(k, v);
