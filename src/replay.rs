@@ -11,7 +11,7 @@ use crate::capture;
 use crate::host;
 use crate::print::Printer;
 use crate::record::{func_type, guest_memory, raw_args};
-use crate::syscalls::{self, Func, Syscall};
+use crate::syscalls::{self, Func, Kind, Syscall};
 use crate::trace::{func_name, Call, Header, Mem, Outcome, RunEnd, TraceReader};
 use anyhow::{bail, Context, Result};
 use std::collections::VecDeque;
@@ -348,13 +348,14 @@ fn compare(sys: Option<&Syscall>, header: &Header, recorded: &Call, made: &Call)
             func_name(header, recorded.func)
         ));
     }
-    if recorded.args != made.args {
-        let i = recorded
-            .args
-            .iter()
-            .zip(&made.args)
-            .position(|(a, b)| a != b)
-            .unwrap_or(0);
+    // Pointers may differ (a rebuilt module puts its buffers elsewhere):
+    // what they point at is compared below. Scalars must be equal.
+    let is_pointer = |i: usize| {
+        sys.and_then(|s| s.params.get(i))
+            .is_some_and(|p| !matches!(p.kind, Kind::Value(_) | Kind::Len))
+    };
+    let differs = |i: usize| recorded.args.get(i) != made.args.get(i) && !is_pointer(i);
+    if let Some(i) = (0..recorded.args.len().max(made.args.len())).find(|&i| differs(i)) {
         let name = sys
             .and_then(|s| s.params.get(i))
             .map_or(format!("argument {i}"), |p| {
@@ -366,57 +367,153 @@ fn compare(sys: Option<&Syscall>, header: &Header, recorded: &Call, made: &Call)
             made.args.get(i).copied().unwrap_or(0)
         ));
     }
-    if recorded.reads != made.reads {
-        return Some(describe_read_difference(sys, &recorded.reads, &made.reads));
-    }
-    None
+    describe_read_difference(sys, &recorded.reads, &made.reads)
 }
 
-fn describe_read_difference(sys: Option<&Syscall>, recorded: &[Mem], made: &[Mem]) -> String {
+/// The first difference in what the guest hands in, by content: an iovec
+/// list is compared by its lengths, not its buffer addresses.
+fn describe_read_difference(
+    sys: Option<&Syscall>,
+    recorded: &[Mem],
+    made: &[Mem],
+) -> Option<String> {
+    let mut seen = Vec::new();
     for (r, m) in recorded.iter().zip(made) {
-        if r == m {
-            continue;
-        }
+        let kind = sys
+            .and_then(|s| s.params.get(r.param as usize))
+            .map(|p| p.kind);
         let name = sys
             .and_then(|s| s.params.get(r.param as usize))
             .map_or("memory", |p| p.name);
-        if r.addr != m.addr {
-            return format!(
-                "the guest passes `{name}` at {:#x}, the recording at {:#x}",
-                m.addr, r.addr
-            );
+        if r.param != m.param {
+            return Some(format!(
+                "the guest hands in `{name}` where the recording has another parameter"
+            ));
+        }
+        let first_of_param = !seen.contains(&r.param);
+        seen.push(r.param);
+        let is_list = matches!(kind, Some(Kind::Iovecs { .. }))
+            || (matches!(kind, Some(Kind::Ciovecs { .. })) && first_of_param);
+        if is_list {
+            let lens = |b: &[u8]| capture::iovecs(b).map(|(_, len)| len).collect::<Vec<_>>();
+            if lens(&r.bytes) != lens(&m.bytes) {
+                return Some(format!(
+                    "the iovec lengths of `{name}` differ: recorded {:?}, now {:?}",
+                    lens(&r.bytes),
+                    lens(&m.bytes)
+                ));
+            }
+            continue;
         }
         if r.bytes.len() != m.bytes.len() {
-            return format!(
+            return Some(format!(
                 "the guest passes {} bytes of `{name}`, the recording {}",
                 m.bytes.len(),
                 r.bytes.len()
-            );
+            ));
         }
-        let at = r
-            .bytes
-            .iter()
-            .zip(&m.bytes)
-            .position(|(a, b)| a != b)
-            .unwrap_or(0);
-        return format!(
-            "the bytes of `{name}` differ at {:#x} (offset {at}): recorded {:#04x}, now {:#04x}",
-            r.addr as usize + at,
-            r.bytes[at],
-            m.bytes[at]
-        );
+        if let Some(at) = r.bytes.iter().zip(&m.bytes).position(|(a, b)| a != b) {
+            return Some(format!(
+                "the bytes of `{name}` differ at {:#x} (offset {at}): recorded {:#04x}, now {:#04x}",
+                m.addr as usize + at,
+                r.bytes[at],
+                m.bytes[at]
+            ));
+        }
     }
-    format!(
-        "the guest hands in {} memory ranges, the recording {}",
-        made.len(),
-        recorded.len()
-    )
+    (recorded.len() != made.len()).then(|| {
+        format!(
+            "the guest hands in {} memory ranges, the recording {}",
+            made.len(),
+            recorded.len()
+        )
+    })
 }
 
 fn after_call(state: &mut ReplayState, call: Call) {
     if let Some(p) = &mut state.opts.print {
         eprintln!("#{} {}", call.seq, p.line(&state.reader.header, &call));
     }
+}
+
+/// Writes memory effects into guest memory; says so when one falls outside.
+fn apply<'a>(
+    data: &mut [u8],
+    effects: impl Iterator<Item = (u32, &'a [u8])>,
+) -> Result<(), String> {
+    for (addr, bytes) in effects {
+        let start = addr as usize;
+        match data.get_mut(start..start + bytes.len()) {
+            Some(dst) => dst.copy_from_slice(bytes),
+            None => {
+                return Err(format!(
+                    "the recorded memory effect at {addr:#x} ({} bytes) is outside guest memory",
+                    bytes.len()
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The recorded memory effects moved to where the guest's pointers point
+/// now: the same offset from each out-pointer, the same iovec buffer, and
+/// argv/environ pointer arrays rebased onto the new string buffer.
+fn relocate(
+    sys: &Syscall,
+    recorded: &Call,
+    args: &[u64],
+    reads: &[Mem],
+) -> Result<Vec<(u32, Vec<u8>)>, String> {
+    let arg = |a: &[u64], i: usize| a.get(i).copied().unwrap_or(0) as u32;
+    let list = |mems: &[Mem], p: u8| -> Vec<(u32, u32)> {
+        mems.iter()
+            .find(|m| m.param == p)
+            .map(|m| capture::iovecs(&m.bytes).collect())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::with_capacity(recorded.writes.len());
+    for w in &recorded.writes {
+        let p = w.param as usize;
+        let shift = |addr: u32| {
+            addr.wrapping_sub(arg(&recorded.args, p))
+                .wrapping_add(arg(args, p))
+        };
+        let moved = match sys.params.get(p).map(|q| q.kind) {
+            Some(Kind::Iovecs { .. }) => {
+                let (was, now) = (list(&recorded.reads, w.param), list(reads, w.param));
+                let j = was
+                    .iter()
+                    .position(|(buf, _)| *buf == w.addr)
+                    .ok_or("a recorded read buffer is not in its iovec list")?;
+                (now[j].0, w.bytes.clone())
+            }
+            Some(Kind::StringPtrs(_)) => {
+                // The array holds pointers into the string buffer parameter.
+                let q = sys
+                    .params
+                    .iter()
+                    .position(|q| matches!(q.kind, Kind::StringBuf(_)))
+                    .unwrap_or(p);
+                let delta = arg(args, q).wrapping_sub(arg(&recorded.args, q));
+                let bytes = w
+                    .bytes
+                    .chunks(4)
+                    .flat_map(|c| match <[u8; 4]>::try_from(c) {
+                        Ok(b) => u32::from_le_bytes(b)
+                            .wrapping_add(delta)
+                            .to_le_bytes()
+                            .to_vec(),
+                        Err(_) => c.to_vec(),
+                    })
+                    .collect();
+                (shift(w.addr), bytes)
+            }
+            _ => (shift(w.addr), w.bytes.clone()),
+        };
+        out.push(moved);
+    }
+    Ok(out)
 }
 
 /// The recorded outcome, as what the host function returns.
@@ -468,41 +565,39 @@ fn define_replayer(linker: &mut Linker<ReplayState>, sys: &'static Syscall) -> R
         caller.data_mut().memory = Some(memory);
         let (data, state) = memory.data_and_store_mut(&mut caller);
         let seq = state.next;
-        let made = |data: &[u8]| Call {
+        // `reads` allocates nothing for the many calls that hand in no
+        // memory, like the clock.
+        let reads = capture::reads(sys, args, data);
+        let made = |reads: Vec<Mem>| Call {
             seq,
             func: sys.func as u16,
             args: args.to_vec(),
             outcome: Outcome::Errno(0),
             start_ns: 0,
             dur_ns: 0,
-            reads: capture::reads(sys, args, data),
+            reads,
             writes: Vec::new(),
         };
-        let recorded = next_recorded(state, || made(data))?;
-        // Compare without building the call made (`reads` allocates
-        // nothing for the many calls that hand in no memory, like the clock).
-        let same = recorded.func == sys.func as u16
-            && recorded.args == args
-            && recorded.reads == capture::reads(sys, args, data);
-        if !same {
-            let made = made(data);
-            let what =
-                compare(Some(sys), &state.reader.header, &recorded, &made).unwrap_or_default();
-            return Err(diverge(state, seq, what, Some(made)));
-        }
-        for w in &recorded.writes {
-            let start = w.addr as usize;
-            match data.get_mut(start..start + w.bytes.len()) {
-                Some(dst) => dst.copy_from_slice(&w.bytes),
-                None => {
-                    let what = format!(
-                        "the recorded memory effect at {:#x} ({} bytes) is outside guest memory",
-                        w.addr,
-                        w.bytes.len()
-                    );
-                    return Err(diverge(state, seq, what, Some(made(data))));
-                }
+        let recorded = next_recorded(state, || made(reads.clone()))?;
+        let same_pointers = recorded.args == args;
+        if recorded.func != sys.func as u16 || !same_pointers || recorded.reads != reads {
+            // Not the same bytes: the same call at other addresses (a
+            // rebuilt module) still replays; anything else diverges.
+            let made = made(reads);
+            if let Some(what) = compare(Some(sys), &state.reader.header, &recorded, &made) {
+                return Err(diverge(state, seq, what, Some(made)));
             }
+            let effects = match relocate(sys, &recorded, args, &made.reads) {
+                Ok(effects) => effects,
+                Err(what) => return Err(diverge(state, seq, what, Some(made))),
+            };
+            if let Err(what) = apply(data, effects.iter().map(|(a, b)| (*a, &b[..]))) {
+                return Err(diverge(state, seq, what, Some(made)));
+            }
+        } else if let Err(what) =
+            apply(data, recorded.writes.iter().map(|w| (w.addr, &w.bytes[..])))
+        {
+            return Err(diverge(state, seq, what, Some(made(reads))));
         }
         if sys.func == Func::fd_write && recorded.outcome == Outcome::Errno(0) && !state.opts.quiet
         {
