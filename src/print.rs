@@ -196,16 +196,13 @@ impl Printer {
                     args.push((sys.params[len].name.to_string(), arg(len).to_string()));
                     if call.outcome == Outcome::Errno(0) {
                         let data = writes_of(i).next().map_or(&[][..], |m| &m.bytes[..]);
-                        let text = match (sys.func, filled) {
-                            (Func::fd_readdir, _) => dirents(data, self.strsize),
-                            (_, Fill::Used(used)) => {
-                                outs.push((
-                                    sys.params[used].name.to_string(),
-                                    data.len().to_string(),
-                                ));
-                                quote(data, self.strsize)
-                            }
-                            (_, Fill::All) => quote(data, self.strsize),
+                        // The count comes first, as strace prints the return value first.
+                        if let Fill::Used(used) = filled {
+                            outs.push((sys.params[used].name.to_string(), data.len().to_string()));
+                        }
+                        let text = match sys.func {
+                            Func::fd_readdir => dirents(data, self.strsize),
+                            _ => quote(data, self.strsize),
                         };
                         outs.push((name, text));
                     }
@@ -216,12 +213,12 @@ impl Printer {
                         .map_or(String::new(), |m| subscriptions(&m.bytes));
                     args.push((name, subs));
                 }
-                Kind::Events { .. } => {
+                Kind::Events { filled } => {
                     if call.outcome == Outcome::Errno(0) {
-                        let ev = writes_of(i)
-                            .next()
-                            .map_or(String::new(), |m| events(&m.bytes));
-                        outs.push((name, ev));
+                        let bytes = writes_of(i).next().map_or(&[][..], |m| &m.bytes[..]);
+                        let count = bytes.len() / EVENT_SIZE as usize;
+                        outs.push((sys.params[filled].name.to_string(), count.to_string()));
+                        outs.push((name, events(bytes)));
                     }
                 }
                 Kind::StringPtrs(_) => args.push((name, format!("{:#x}", arg(i)))),
@@ -242,7 +239,7 @@ impl Printer {
                     if call.outcome == Outcome::Errno(0) {
                         // Counts that belong to a buffer are shown with it.
                         let shown_elsewhere = sys.params.iter().any(|q| {
-                            matches!(q.kind, Kind::Iovecs { filled, .. } if filled == i)
+                            matches!(q.kind, Kind::Iovecs { filled, .. } | Kind::Events { filled } if filled == i)
                                 || matches!(q.kind, Kind::Buf { filled: Fill::Used(u), .. } if u == i)
                         });
                         if !shown_elsewhere {
