@@ -339,7 +339,7 @@ fn report_end(end: &RunEnd) -> i32 {
         }
         RunEnd::Signal(sig) => 128 + sig,
         RunEnd::WriteFailed(msg) => {
-            eprintln!("wtrace: error: recording stopped: {msg}; the trace keeps every call up to the failure");
+            eprintln!("wtrace: error: recording stopped, the trace could not be written: {msg}");
             exit_code::ERROR
         }
     }

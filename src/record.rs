@@ -231,13 +231,26 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
         None => host::run_end(result),
     };
     let state = store.into_data();
-    let write_error = state.recorder.writer.check().err();
-    let run_end = match write_error {
-        Some(e) => RunEnd::WriteFailed(format!("{e:#}")),
-        None => run_end,
-    };
-    let stats = state.recorder.finish(run_end.clone())?;
-    Ok(Recorded { run_end, stats })
+    let output = state.recorder.writer.path().to_path_buf();
+    match state.recorder.writer.check() {
+        Ok(()) => {
+            let stats = state.recorder.finish(run_end.clone())?;
+            Ok(Recorded { run_end, stats })
+        }
+        // A full disk, say: the guest was stopped at its next call. The
+        // end record cannot be written either; the complete chunks stay.
+        Err(e) => {
+            let _ = state.recorder.finish(run_end);
+            let msg = format!(
+                "{e:#}; {} keeps every complete chunk before it",
+                output.display()
+            );
+            Ok(Recorded {
+                run_end: RunEnd::WriteFailed(msg),
+                stats: WriterStats::default(),
+            })
+        }
+    }
 }
 
 /// The core-wasm type of a preview1 function.
