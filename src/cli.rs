@@ -48,6 +48,26 @@ pub enum Command {
         after_help = "Examples:\n  wtrace dump hello.wtrace\n  wtrace dump -e trace=%path,fd_read --failed hello.wtrace\n  wtrace dump -s 200 -T hello.wtrace\n  wtrace dump --json hello.wtrace | jq .func\n\nClasses for -e trace=: %args %clock %fd %path %poll %proc %random %sock"
     )]
     Dump(DumpArgs),
+    /// Show what a trace holds: module, argv, env, preopens, calls, how the run ended
+    #[command(after_help = "Example:\n  wtrace info bug.wtrace")]
+    Info { trace: PathBuf },
+    /// Check every chunk's hash, the hash chain and the index (exit 0 only when intact)
+    #[command(
+        after_help = "Exit codes: 0 intact and finished, 1 damaged or unfinished, 125 not a trace"
+    )]
+    Verify { trace: PathBuf },
+    /// Summarize calls, errors and time per function, and bytes per fd (like strace -c)
+    Stats { trace: PathBuf },
+    /// Find where two recordings of a program part ways (exit 0 equal, 1 different)
+    #[command(
+        after_help = "Examples:\n  wtrace diff passing.wtrace failing.wtrace\n  wtrace diff -e trace=%path,%fd a.wtrace b.wtrace\n  wtrace diff --all a.wtrace b.wtrace      # clock and poll calls too"
+    )]
+    Diff(DiffArgs),
+    /// Write a trace as Chrome trace-event JSON (Perfetto, chrome://tracing) or JSON lines
+    #[command(
+        after_help = "Examples:\n  wtrace export --format chrome -o run.json run.wtrace   # open in ui.perfetto.dev\n  wtrace export --format jsonl run.wtrace | jq .func"
+    )]
+    Export(ExportArgs),
     /// Print a directory to put first on PATH so that `go test`/`go run` record under wtrace
     #[command(
         after_help = "Examples:\n  export PATH=\"$(wtrace go-shim):$PATH\"\n  GOOS=wasip1 GOARCH=wasm go test ./...          # traces in ./wtrace-traces\n  WTRACE_DIR=/tmp/traces GOOS=wasip1 GOARCH=wasm go run ./cmd/tool\n  WTRACE_MODE=run GOOS=wasip1 GOARCH=wasm go test ./...   # run, do not record"
@@ -164,6 +184,28 @@ pub struct DumpArgs {
     /// Print flag sets in full
     #[arg(short = 'v')]
     pub verbose: bool,
+    pub trace: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// Which calls to compare: trace=NAME,%CLASS,!NAME,... (default: all but %clock and %poll)
+    #[arg(short = 'e', value_name = "EXPR")]
+    pub expr: Vec<String>,
+    /// Compare clock and poll calls too
+    #[arg(long)]
+    pub all: bool,
+    pub a: PathBuf,
+    pub b: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[arg(long, value_enum)]
+    pub format: crate::report::export::Format,
+    /// Output file (default: standard output)
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
     pub trace: PathBuf,
 }
 
@@ -284,6 +326,54 @@ fn dispatch(cli: Cli) -> Result<i32> {
                     eprint!("wtrace: {d}");
                     Ok(exit_code::DIVERGED)
                 }
+            }
+        }
+        Command::Info { trace } => {
+            print!("{}", crate::report::info::info(&TraceReader::open(&trace)?));
+            Ok(0)
+        }
+        Command::Verify { trace } => {
+            let (text, intact) = crate::report::verify::render(&TraceReader::verify(&trace)?);
+            print!("{text}");
+            Ok(if intact { 0 } else { 1 })
+        }
+        Command::Stats { trace } => {
+            print!(
+                "{}",
+                crate::report::stats::stats(&mut TraceReader::open(&trace)?)?
+            );
+            Ok(0)
+        }
+        Command::Diff(a) => {
+            let (exprs, text) = match (a.all, a.expr.is_empty()) {
+                (_, false) => (a.expr.clone(), format!("only -e {}", a.expr.join(" -e "))),
+                (true, true) => (vec![], "all calls".to_string()),
+                (false, true) => (
+                    vec!["trace=!%clock,!%poll".to_string()],
+                    "clock and poll calls left out; --all compares them too".to_string(),
+                ),
+            };
+            let filter = Filter::parse(&exprs, false)?;
+            let (mut ra, mut rb) = (TraceReader::open(&a.a)?, TraceReader::open(&a.b)?);
+            let (report, equal) = crate::report::diff::diff(&mut ra, &mut rb, &filter, &text)?;
+            print!("{report}");
+            Ok(if equal { 0 } else { 1 })
+        }
+        Command::Export(a) => {
+            let mut reader = TraceReader::open(&a.trace)?;
+            let mut out: Box<dyn Write> = match &a.output {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            match crate::report::export::export(&mut reader, a.format, &mut out)
+                .and_then(|()| Ok(out.flush()?))
+            {
+                Ok(()) => Ok(0),
+                Err(e) if is_broken_pipe(&e) => Ok(0),
+                Err(e) => Err(e),
             }
         }
         Command::GoShim => {

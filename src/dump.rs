@@ -31,9 +31,7 @@ pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -
         let shown = opts.filter.matches(&call);
         if !shown {
             // The fd table still has to follow every call.
-            if is_fd_changing(call.func) {
-                printer.decode(&header, &call);
-            }
+            printer.follow(&header, &call);
             continue;
         }
         let decoded = printer.decode(&header, &call);
@@ -75,14 +73,6 @@ pub fn end_line(end: &RunEnd) -> String {
         RunEnd::Signal(sig) => format!("+++ killed by signal {sig} +++"),
         RunEnd::WriteFailed(msg) => format!("+++ recording stopped: {msg} +++"),
     }
-}
-
-fn is_fd_changing(func: u16) -> bool {
-    use crate::syscalls::Func;
-    matches!(
-        Func::from_id(func),
-        Some(Func::path_open | Func::fd_close | Func::fd_renumber | Func::fd_prestat_dir_name)
-    )
 }
 
 /// One call as a JSON object: decoded arguments and outputs, the raw

@@ -18,7 +18,9 @@ pub mod print;
 pub mod record;
 pub mod replay;
 pub mod run;
+pub mod report;
 pub mod syscalls;
+pub mod timefmt;
 pub mod trace;
 
 /// When wtrace's `main` started, for `WTRACE_STARTUP_TIMING`.

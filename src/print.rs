@@ -95,11 +95,7 @@ impl Printer {
 
     /// Decodes `call` and follows its effect on the fd table.
     pub fn decode(&mut self, header: &Header, call: &Call) -> Decoded {
-        if self.fds.is_empty() {
-            for (i, p) in header.preopens.iter().enumerate() {
-                self.fds.insert(3 + i as u32, p.guest.clone());
-            }
-        }
+        self.know_preopens(header);
         let decoded = match Func::from_id(call.func) {
             Some(f) => self.decode_preview1(f.syscall(), call),
             None => Decoded {
@@ -119,9 +115,30 @@ impl Printer {
         decoded
     }
 
+    /// Follows `call`'s effect on the fd table without decoding it: for
+    /// readers that need fd paths of calls they do not print.
+    pub fn follow(&mut self, header: &Header, call: &Call) {
+        self.know_preopens(header);
+        self.follow_fds(call);
+    }
+
+    /// Preopens are fds 3, 4, ... in the order of the header.
+    fn know_preopens(&mut self, header: &Header) {
+        if self.fds.is_empty() {
+            for (i, p) in header.preopens.iter().enumerate() {
+                self.fds.insert(3 + i as u32, p.guest.clone());
+            }
+        }
+    }
+
     /// The strace-style line of `call`.
     pub fn line(&mut self, header: &Header, call: &Call) -> String {
         self.decode(header, call).line()
+    }
+
+    /// The path `fd` was opened from, as far as the calls so far tell.
+    pub fn fd_path(&self, fd: u32) -> Option<&str> {
+        self.fds.get(&fd).map(String::as_str)
     }
 
     /// `3</work>` when the fd's path is known.

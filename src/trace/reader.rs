@@ -376,21 +376,30 @@ impl TraceReader {
                     break;
                 }
             };
-            report.frames += 1;
             let chain = codec::chain(&prev, frame.payload_kind_byte(), &frame.payload);
             if chain != frame.stored_chain {
-                let calls = match frame.kind {
-                    FrameKind::Calls => format!(" (it follows call #{})", report.calls),
-                    _ => String::new(),
+                // Which calls the frame held: the index says, when it is
+                // intact; otherwise say where the good calls end.
+                let what = match (frame.kind, r.chunks.iter().position(|c| c.offset == offset)) {
+                    (_, Some(k)) => {
+                        let c = r.chunks[k];
+                        format!(
+                            "chunk {k} at byte {offset} (calls #{}..#{})",
+                            c.first_seq,
+                            c.first_seq + c.calls as u64 - 1
+                        )
+                    }
+                    (FrameKind::Calls, None) => format!(
+                        "a chunk at byte {offset} (after call #{})",
+                        report.calls.saturating_sub(1)
+                    ),
+                    (kind, None) => format!("the {kind:?} frame at byte {offset}"),
                 };
-                let msg = format!(
-                    "frame {} at byte {offset} ({:?}) fails its blake3 check{calls}",
-                    report.frames - 1,
-                    frame.kind
-                );
+                let msg = format!("{what} fails its blake3 check");
                 damage(&mut report, msg);
                 break;
             }
+            report.frames += 1;
             match frame.kind {
                 FrameKind::Calls => match codec::decode_calls(&frame.payload) {
                     Ok(calls) => {

@@ -1,0 +1,161 @@
+//! `wtrace stats`: a summary like `strace -c`, plus the bytes read and
+//! written through each fd with the path it was opened from.
+
+use crate::print::Printer;
+use crate::syscalls::{Func, Kind};
+use crate::trace::{func_name, Call, Outcome, TraceReader};
+use anyhow::Result;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+#[derive(Default)]
+struct PerFunc {
+    calls: u64,
+    errors: u64,
+    ns: u64,
+}
+
+#[derive(Default)]
+struct PerFd {
+    read: u64,
+    written: u64,
+    calls: u64,
+}
+
+/// Bytes moved by a successful read or write call: (read, written).
+fn bytes_moved(call: &Call) -> (u64, u64) {
+    let Some(f) = Func::from_id(call.func) else {
+        return (0, 0);
+    };
+    if call.outcome != Outcome::Errno(0) {
+        return (0, 0);
+    }
+    let sys = f.syscall();
+    let mut read = 0;
+    let mut written = 0;
+    for (i, p) in sys.params.iter().enumerate() {
+        match p.kind {
+            Kind::Iovecs { .. } => {
+                read += call
+                    .writes
+                    .iter()
+                    .filter(|m| m.param as usize == i)
+                    .map(|m| m.bytes.len() as u64)
+                    .sum::<u64>()
+            }
+            Kind::Ciovecs { .. } => {
+                // nwritten is the u32 the host stored at the last out-pointer.
+                let out = sys.params.len() - 1;
+                written += call
+                    .writes
+                    .iter()
+                    .find(|m| m.param as usize == out && m.bytes.len() == 4)
+                    .map_or(0, |m| {
+                        u32::from_le_bytes(m.bytes[..4].try_into().expect("4")) as u64
+                    });
+            }
+            _ => {}
+        }
+    }
+    (read, written)
+}
+
+pub fn stats(r: &mut TraceReader) -> Result<String> {
+    let header = r.header.clone();
+    let mut printer = Printer::default();
+    let mut funcs: BTreeMap<String, PerFunc> = BTreeMap::new();
+    let mut fds: BTreeMap<(u32, String), PerFd> = BTreeMap::new();
+    for call in r.calls() {
+        let call = call?;
+        let f = funcs.entry(func_name(&header, call.func)).or_default();
+        f.calls += 1;
+        f.ns += call.dur_ns;
+        if !matches!(call.outcome, Outcome::Errno(0) | Outcome::Exit(_)) {
+            f.errors += 1;
+        }
+        let (read, written) = bytes_moved(&call);
+        if read + written > 0 {
+            let fd = call.args.first().copied().unwrap_or(0) as u32;
+            let path = match fd {
+                0 => "<stdin>".to_string(),
+                1 => "<stdout>".to_string(),
+                2 => "<stderr>".to_string(),
+                _ => printer.fd_path(fd).unwrap_or("?").to_string(),
+            };
+            let e = fds.entry((fd, path)).or_default();
+            e.read += read;
+            e.written += written;
+            e.calls += 1;
+        }
+        printer.follow(&header, &call);
+    }
+    Ok(render(&funcs, &fds))
+}
+
+fn render(funcs: &BTreeMap<String, PerFunc>, fds: &BTreeMap<(u32, String), PerFd>) -> String {
+    let total_ns: u64 = funcs.values().map(|f| f.ns).sum();
+    let total_calls: u64 = funcs.values().map(|f| f.calls).sum();
+    let total_errors: u64 = funcs.values().map(|f| f.errors).sum();
+    let mut rows: Vec<(&String, &PerFunc)> = funcs.iter().collect();
+    rows.sort_by(|a, b| {
+        b.1.ns
+            .cmp(&a.1.ns)
+            .then(b.1.calls.cmp(&a.1.calls))
+            .then(a.0.cmp(b.0))
+    });
+    let pct = |ns: u64| {
+        if total_ns == 0 {
+            0.0
+        } else {
+            ns as f64 * 100.0 / total_ns as f64
+        }
+    };
+    let rule = "------ ----------- ----------- --------- --------- ------------------------";
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "% time     seconds  usecs/call     calls    errors function"
+    );
+    let _ = writeln!(s, "{rule}");
+    for (name, f) in rows {
+        let errors = if f.errors > 0 {
+            f.errors.to_string()
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "{:>6.2} {:>11.6} {:>11} {:>9} {:>9} {name}",
+            pct(f.ns),
+            f.ns as f64 / 1e9,
+            f.ns / 1000 / f.calls.max(1),
+            f.calls,
+            errors
+        );
+    }
+    let _ = writeln!(s, "{rule}");
+    let errors = if total_errors > 0 {
+        total_errors.to_string()
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        s,
+        "100.00 {:>11.6} {:>11} {:>9} {:>9} total",
+        total_ns as f64 / 1e9,
+        "",
+        total_calls,
+        errors
+    );
+    if !fds.is_empty() {
+        let _ = writeln!(s, "\n   fd      calls   bytes read  bytes written path");
+        for ((fd, path), e) in fds {
+            let _ = writeln!(
+                s,
+                "{fd:>5} {:>10} {:>12} {:>14} {path}",
+                e.calls, e.read, e.written
+            );
+        }
+    }
+    s
+}
