@@ -48,6 +48,11 @@ pub enum Command {
         after_help = "Examples:\n  wtrace dump hello.wtrace\n  wtrace dump -e trace=%path,fd_read --failed hello.wtrace\n  wtrace dump -s 200 -T hello.wtrace\n  wtrace dump --json hello.wtrace | jq .func\n\nClasses for -e trace=: %args %clock %fd %path %poll %proc %random %sock"
     )]
     Dump(DumpArgs),
+    /// Step through a trace in a terminal UI
+    #[command(
+        after_help = "Keys: arrows/j/k, PgUp/PgDn, g/G, : N Enter (go to call), / TEXT Enter (search), n/N,\n      f (filter by class), s (statistics), Tab (pane), ? (help), q (quit)"
+    )]
+    Tui { trace: PathBuf },
     /// Show what a trace holds: module, argv, env, preopens, calls, how the run ended
     #[command(after_help = "Example:\n  wtrace info bug.wtrace")]
     Info { trace: PathBuf },
@@ -327,6 +332,14 @@ fn dispatch(cli: Cli) -> Result<i32> {
                     Ok(exit_code::DIVERGED)
                 }
             }
+        }
+        Command::Tui { trace } => {
+            if !std::io::stdout().is_terminal() {
+                bail!("wtrace tui needs a terminal; use wtrace dump to print the calls");
+            }
+            let view = crate::tui_source::TraceView::new(TraceReader::open(&trace)?)?;
+            wtrace_tui::run(view).context("the terminal UI failed")?;
+            Ok(0)
         }
         Command::Info { trace } => {
             print!("{}", crate::report::info::info(&TraceReader::open(&trace)?));

@@ -22,6 +22,7 @@ pub mod report;
 pub mod syscalls;
 pub mod timefmt;
 pub mod trace;
+pub mod tui_source;
 
 /// When wtrace's `main` started, for `WTRACE_STARTUP_TIMING`.
 pub static PROCESS_START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();

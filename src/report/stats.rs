@@ -8,18 +8,27 @@ use anyhow::Result;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-#[derive(Default)]
-struct PerFunc {
-    calls: u64,
-    errors: u64,
-    ns: u64,
+/// Calls, errors and host time of one function.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PerFunc {
+    pub calls: u64,
+    pub errors: u64,
+    pub ns: u64,
 }
 
-#[derive(Default)]
-struct PerFd {
-    read: u64,
-    written: u64,
-    calls: u64,
+/// Read and write calls through one fd (opened from one path).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PerFd {
+    pub read: u64,
+    pub written: u64,
+    pub calls: u64,
+}
+
+/// Everything `stats` counts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stats {
+    pub funcs: BTreeMap<String, PerFunc>,
+    pub fds: BTreeMap<(u32, String), PerFd>,
 }
 
 /// Bytes moved by a successful read or write call: (read, written).
@@ -61,6 +70,11 @@ fn bytes_moved(call: &Call) -> (u64, u64) {
 }
 
 pub fn stats(r: &mut TraceReader) -> Result<String> {
+    Ok(render(&collect(r)?))
+}
+
+/// One pass over the trace.
+pub fn collect(r: &mut TraceReader) -> Result<Stats> {
     let header = r.header.clone();
     let mut printer = Printer::default();
     let mut funcs: BTreeMap<String, PerFunc> = BTreeMap::new();
@@ -89,10 +103,12 @@ pub fn stats(r: &mut TraceReader) -> Result<String> {
         }
         printer.follow(&header, &call);
     }
-    Ok(render(&funcs, &fds))
+    Ok(Stats { funcs, fds })
 }
 
-fn render(funcs: &BTreeMap<String, PerFunc>, fds: &BTreeMap<(u32, String), PerFd>) -> String {
+/// The table `wtrace stats` prints.
+pub fn render(stats: &Stats) -> String {
+    let (funcs, fds) = (&stats.funcs, &stats.fds);
     let total_ns: u64 = funcs.values().map(|f| f.ns).sum();
     let total_calls: u64 = funcs.values().map(|f| f.calls).sum();
     let total_errors: u64 = funcs.values().map(|f| f.errors).sum();
@@ -148,14 +164,22 @@ fn render(funcs: &BTreeMap<String, PerFunc>, fds: &BTreeMap<(u32, String), PerFd
         errors
     );
     if !fds.is_empty() {
-        let _ = writeln!(s, "\n   fd      calls   bytes read  bytes written path");
-        for ((fd, path), e) in fds {
-            let _ = writeln!(
-                s,
-                "{fd:>5} {:>10} {:>12} {:>14} {path}",
-                e.calls, e.read, e.written
-            );
+        s.push('\n');
+        for line in fd_lines(fds) {
+            let _ = writeln!(s, "{line}");
         }
     }
     s
+}
+
+/// The bytes-per-fd table, a line each, with its column titles first.
+pub fn fd_lines(fds: &BTreeMap<(u32, String), PerFd>) -> Vec<String> {
+    let mut lines = vec!["   fd      calls   bytes read  bytes written path".to_string()];
+    for ((fd, path), e) in fds {
+        lines.push(format!(
+            "{fd:>5} {:>10} {:>12} {:>14} {path}",
+            e.calls, e.read, e.written
+        ));
+    }
+    lines
 }

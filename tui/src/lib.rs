@@ -1,1 +1,19 @@
-pub fn placeholder() {}
+//! The terminal UI of `wtrace tui`: a call list, a detail pane, the guest's
+//! output as it stood at the selected call, and a timeline.
+//!
+//! This crate knows nothing of the trace format: it draws what a
+//! [`TraceSource`] gives it (wtrace implements one over its trace reader),
+//! which keeps the UI testable with a fake source. The app follows the
+//! model / message / update / view split: [`keys::message_for`] maps input
+//! to a [`app::Message`], [`app::App::update`] changes the model, and
+//! [`view::draw`] renders it without changing anything.
+
+pub mod app;
+pub mod keys;
+pub mod source;
+pub mod terminal;
+pub mod view;
+
+pub use app::App;
+pub use source::{Detail, MemBlock, Row, StatRow, Summary, TraceSource};
+pub use terminal::run;

@@ -1,0 +1,307 @@
+//! `wtrace tui`: the terminal UI's view of a trace ([`wtrace_tui::TraceSource`]
+//! over [`TraceReader`] and [`Printer`]).
+//!
+//! Opening reads only the header and the index, so a trace of millions of
+//! calls opens at once. Rows and details are decoded when shown, a chunk at a
+//! time. One background pass, a few chunks per UI tick, gathers what needs
+//! the whole trace: the timeline, the fd table at the start of each chunk
+//! (so rows anywhere show `fd=4</data/x>`), and where the guest wrote to
+//! stdout and stderr (for the output pane).
+
+use crate::print::Printer;
+use crate::report::stats;
+use crate::syscalls::{Class, Func};
+use crate::trace::{func_name, Call, Outcome, TraceReader};
+use wtrace_tui::{Detail, MemBlock, Row, StatRow, Summary, TraceSource};
+
+/// Chunks the background pass handles per UI tick.
+const CHUNKS_PER_STEP: usize = 8;
+/// Resolution of the timeline the pass gathers.
+const TIMELINE_BUCKETS: usize = 1024;
+/// Data shown per string in rows and details.
+const STRSIZE: usize = 64;
+
+pub struct TraceView {
+    reader: TraceReader,
+    /// Duration of the run: from the end record, or the last call's start.
+    duration_ns: u64,
+    /// The fd table as it stood at the start of each chunk the pass reached.
+    checkpoints: Vec<Printer>,
+    /// Guest writes to fd 1 and 2: (call, fd, bytes), for the chunks reached.
+    output: Vec<(u64, u8, Vec<u8>)>,
+    timeline: Vec<u64>,
+    /// Printer at the end of the chunks reached: the next checkpoint.
+    pass: Printer,
+}
+
+impl TraceView {
+    pub fn new(mut reader: TraceReader) -> anyhow::Result<TraceView> {
+        let duration_ns = match &reader.end {
+            Some(end) => end.duration_ns,
+            None => match reader.call_count() {
+                0 => 0,
+                n => reader.call(n - 1)?.start_ns,
+            },
+        };
+        Ok(TraceView {
+            reader,
+            duration_ns,
+            checkpoints: Vec::new(),
+            output: Vec::new(),
+            timeline: vec![0; TIMELINE_BUCKETS],
+            pass: Printer::new(STRSIZE),
+        })
+    }
+
+    fn done(&self) -> bool {
+        self.checkpoints.len() >= self.reader.chunks().len()
+    }
+
+    /// A printer that knows the fds as they stood before call `seq`.
+    fn printer_before(&mut self, seq: u64) -> Printer {
+        let header = self.reader.header.clone();
+        let Some(k) = self.reader.chunk_of(seq) else {
+            return Printer::new(STRSIZE);
+        };
+        let mut p = self
+            .checkpoints
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| Printer::new(STRSIZE));
+        let first = self.reader.chunks()[k].first_seq;
+        for s in first..seq {
+            if let Ok(c) = self.reader.call(s) {
+                p.follow(&header, &c);
+            }
+        }
+        p
+    }
+
+    fn class_of(call: &Call) -> &'static str {
+        Func::from_id(call.func).map_or("foreign", |f| f.syscall().class.name())
+    }
+
+    fn is_error(call: &Call) -> bool {
+        !matches!(call.outcome, Outcome::Errno(0) | Outcome::Exit(_))
+    }
+}
+
+impl TraceSource for TraceView {
+    fn summary(&self) -> Summary {
+        let h = &self.reader.header;
+        let status = match (&self.reader.end, &self.reader.unfinished) {
+            (_, Some(why)) => format!("unfinished: {why}"),
+            (Some(end), None) => crate::dump::end_line(&end.run_end)
+                .trim_matches(|c| c == '+' || c == ' ')
+                .to_string(),
+            (None, None) => "unfinished".into(),
+        };
+        Summary {
+            module: h.module_name.clone(),
+            blake3: h.module_blake3_hex(),
+            args: format!("{:?}", h.argv.get(1..).unwrap_or(&[])),
+            status,
+            calls: self.reader.call_count(),
+            duration_ns: self.duration_ns,
+        }
+    }
+
+    fn len(&self) -> u64 {
+        self.reader.call_count()
+    }
+
+    fn rows(&mut self, start: u64, count: usize) -> Vec<Row> {
+        let header = self.reader.header.clone();
+        let end = (start + count as u64).min(self.len());
+        if start >= end {
+            return Vec::new();
+        }
+        let mut p = self.printer_before(start);
+        (start..end)
+            .filter_map(|seq| self.reader.call(seq).ok())
+            .map(|c| {
+                let d = p.decode(&header, &c);
+                let args = d
+                    .args
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Row {
+                    seq: c.seq,
+                    time_ns: c.start_ns,
+                    func: d.name,
+                    args,
+                    // `44 ENOENT`: the text in parentheses is in the detail pane.
+                    result: d.result.split(" (").next().unwrap_or_default().to_string(),
+                    is_error: Self::is_error(&c),
+                    class: Self::class_of(&c).to_string(),
+                }
+            })
+            .collect()
+    }
+
+    fn detail(&mut self, seq: u64) -> Option<Detail> {
+        let header = self.reader.header.clone();
+        let mut p = self.printer_before(seq);
+        let c = self.reader.call(seq).ok()?;
+        let d = p.decode(&header, &c);
+        let sys = Func::from_id(c.func).map(Func::syscall);
+        let param = |i: u8| {
+            sys.and_then(|s| s.params.get(i as usize))
+                .map_or("memory", |p| p.name)
+        };
+        let mut memory: Vec<MemBlock> = c
+            .reads
+            .iter()
+            .map(|m| MemBlock {
+                label: format!("read {}", param(m.param)),
+                addr: m.addr,
+                bytes: m.bytes.clone(),
+            })
+            .collect();
+        memory.extend(c.writes.iter().map(|m| MemBlock {
+            label: format!("wrote {}", param(m.param)),
+            addr: m.addr,
+            bytes: m.bytes.clone(),
+        }));
+        Some(Detail {
+            seq,
+            func: func_name(&header, c.func),
+            args: d.args,
+            result: d.result,
+            outs: d.outs,
+            time_ns: c.start_ns,
+            dur_ns: c.dur_ns,
+            memory,
+        })
+    }
+
+    fn output_at(&mut self, seq: u64, max: usize) -> (Vec<u8>, Vec<u8>) {
+        // Only what the background pass has reached so far; the UI asks
+        // again while the pass runs.
+        let mut out = (Vec::new(), Vec::new());
+        let upto = self.output.partition_point(|(s, _, _)| *s <= seq);
+        for (_, fd, bytes) in self.output[..upto].iter().rev() {
+            let buf = if *fd == 1 { &mut out.0 } else { &mut out.1 };
+            if buf.len() < max {
+                let mut b = bytes.clone();
+                b.extend_from_slice(buf);
+                *buf = b;
+            }
+            if out.0.len() >= max && out.1.len() >= max {
+                break;
+            }
+        }
+        let tail = |v: Vec<u8>| v[v.len().saturating_sub(max)..].to_vec();
+        (tail(out.0), tail(out.1))
+    }
+
+    fn search(&mut self, from: u64, forward: bool, text: &str) -> Option<u64> {
+        let n = self.len();
+        if n == 0 {
+            return None;
+        }
+        let header = self.reader.header.clone();
+        let order: Box<dyn Iterator<Item = u64>> = if forward {
+            Box::new((from + 1..n).chain(0..=from.min(n - 1)))
+        } else {
+            Box::new((0..from.min(n)).rev().chain((from.min(n - 1)..n).rev()))
+        };
+        let mut p = Printer::new(256);
+        for seq in order {
+            let c = self.reader.call(seq).ok()?;
+            if p.line(&header, &c).contains(text) {
+                return Some(seq);
+            }
+        }
+        None
+    }
+
+    fn select(&mut self, class: &str) -> Vec<u64> {
+        let want = Class::from_name(class);
+        let mut seqs = Vec::new();
+        for k in 0..self.reader.chunks().len() {
+            let Ok(calls) = self.reader.take_chunk(k) else {
+                break;
+            };
+            for c in &calls {
+                let keep = match want {
+                    Some(cl) => Func::from_id(c.func).is_some_and(|f| f.syscall().class == cl),
+                    None => class == "errors" && Self::is_error(c),
+                };
+                if keep {
+                    seqs.push(c.seq);
+                }
+            }
+        }
+        seqs
+    }
+
+    fn step(&mut self) {
+        let header = self.reader.header.clone();
+        for _ in 0..CHUNKS_PER_STEP {
+            let k = self.checkpoints.len();
+            if k >= self.reader.chunks().len() {
+                return;
+            }
+            self.checkpoints.push(self.pass.clone());
+            let Ok(calls) = self.reader.take_chunk(k) else {
+                // A damaged chunk: the pass stops; what it has stays.
+                self.checkpoints
+                    .resize(self.reader.chunks().len(), self.pass.clone());
+                return;
+            };
+            for c in &calls {
+                let b = (c.start_ns as u128 * TIMELINE_BUCKETS as u128
+                    / self.duration_ns.max(1) as u128) as usize;
+                self.timeline[b.min(TIMELINE_BUCKETS - 1)] += 1;
+                if c.func == Func::fd_write as u16 && c.outcome == Outcome::Errno(0) {
+                    let fd = c.args[0];
+                    if fd == 1 || fd == 2 {
+                        let n = c.writes.iter().find(|m| m.param == 3).map_or(0, |m| {
+                            u32::from_le_bytes(m.bytes[..4].try_into().unwrap_or([0; 4])) as usize
+                        });
+                        self.output.push((
+                            c.seq,
+                            fd as u8,
+                            crate::capture::ciovec_data(&c.reads, 1, n),
+                        ));
+                    }
+                }
+                self.pass.follow(&header, c);
+            }
+        }
+    }
+
+    fn density(&mut self, buckets: usize) -> Option<Vec<u64>> {
+        if !self.done() || buckets == 0 {
+            return None;
+        }
+        let mut out = vec![0; buckets];
+        for (i, n) in self.timeline.iter().enumerate() {
+            out[i * buckets / TIMELINE_BUCKETS] += n;
+        }
+        Some(out)
+    }
+
+    fn stats(&mut self) -> (Vec<StatRow>, Vec<String>) {
+        match stats::collect(&mut self.reader) {
+            Ok(s) => {
+                let mut rows: Vec<StatRow> = s
+                    .funcs
+                    .iter()
+                    .map(|(name, f)| StatRow {
+                        name: name.clone(),
+                        calls: f.calls,
+                        errors: f.errors,
+                        ns: f.ns,
+                    })
+                    .collect();
+                rows.sort_by(|a, b| b.ns.cmp(&a.ns).then(a.name.cmp(&b.name)));
+                (rows, stats::fd_lines(&s.fds))
+            }
+            Err(e) => (Vec::new(), vec![format!("cannot read the trace: {e:#}")]),
+        }
+    }
+}

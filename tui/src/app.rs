@@ -1,0 +1,534 @@
+//! The model and its update function.
+
+use crate::source::{Detail, Row, StatRow, Summary, TraceSource};
+
+/// The classes `f` cycles through; `None` shows every call.
+pub const FILTERS: [&str; 9] = [
+    "fd", "path", "clock", "random", "poll", "proc", "sock", "args", "errors",
+];
+
+/// Bytes of stdout and stderr kept for the output pane.
+pub const OUTPUT_TAIL: usize = 8192;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    List,
+    Detail,
+    Output,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Prompt {
+    Goto(String),
+    Search(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Overlay {
+    None,
+    Help,
+    Stats(Vec<StatRow>, Vec<String>),
+}
+
+/// What the user asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    First,
+    Last,
+    /// Mouse wheel: lines, negative is up.
+    Scroll(i64),
+    StartGoto,
+    StartSearch,
+    PromptChar(char),
+    PromptBackspace,
+    PromptSubmit,
+    PromptCancel,
+    NextMatch,
+    PrevMatch,
+    CycleFilter,
+    ToggleStats,
+    ToggleHelp,
+    FocusNext,
+    Quit,
+}
+
+pub struct App<S: TraceSource> {
+    pub source: S,
+    pub summary: Summary,
+    /// Index of the selected row among the rows shown (all calls, or the
+    /// filter's).
+    pub selected: u64,
+    /// Index of the first row on screen.
+    pub offset: u64,
+    /// Rows that fit in the list, set from the terminal size.
+    pub page: u64,
+    /// The class filter and the calls it keeps.
+    pub filter: Option<(String, Vec<u64>)>,
+    pub focus: Pane,
+    pub detail_scroll: u16,
+    pub output_scroll: u16,
+    pub prompt: Option<Prompt>,
+    pub last_search: Option<String>,
+    /// The status line: what just happened.
+    pub status: String,
+    pub overlay: Overlay,
+    pub quit: bool,
+    /// What `refresh` fetched for the view.
+    pub visible: Vec<Row>,
+    pub detail: Option<Detail>,
+    pub output: (Vec<u8>, Vec<u8>),
+    pub density: Option<Vec<u64>>,
+    /// The source is still reading the whole trace in the background.
+    pub reading: bool,
+}
+
+impl<S: TraceSource> App<S> {
+    pub fn new(source: S) -> App<S> {
+        let summary = source.summary();
+        App {
+            source,
+            summary,
+            selected: 0,
+            offset: 0,
+            page: 20,
+            filter: None,
+            focus: Pane::List,
+            detail_scroll: 0,
+            output_scroll: 0,
+            prompt: None,
+            last_search: None,
+            status: "? for help".into(),
+            overlay: Overlay::None,
+            quit: false,
+            visible: Vec::new(),
+            detail: None,
+            output: (Vec::new(), Vec::new()),
+            density: None,
+            reading: true,
+        }
+    }
+
+    /// Number of rows shown.
+    pub fn count(&self) -> u64 {
+        match &self.filter {
+            Some((_, seqs)) => seqs.len() as u64,
+            None => self.source.len(),
+        }
+    }
+
+    /// The call number of row `idx`.
+    pub fn seq_at(&self, idx: u64) -> Option<u64> {
+        match &self.filter {
+            Some((_, seqs)) => seqs.get(idx as usize).copied(),
+            None => (idx < self.source.len()).then_some(idx),
+        }
+    }
+
+    pub fn selected_seq(&self) -> Option<u64> {
+        self.seq_at(self.selected)
+    }
+
+    /// The row showing call `seq`, or the first after it.
+    fn row_of(&self, seq: u64) -> u64 {
+        match &self.filter {
+            Some((_, seqs)) => seqs.partition_point(|s| *s < seq) as u64,
+            None => seq,
+        }
+    }
+
+    fn select(&mut self, idx: i128) {
+        let last = self.count().saturating_sub(1) as i128;
+        let idx = idx.clamp(0, last.max(0)) as u64;
+        if idx != self.selected {
+            self.detail_scroll = 0;
+            self.output_scroll = 0;
+        }
+        self.selected = idx;
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + self.page {
+            self.offset = self.selected + 1 - self.page.max(1);
+        }
+    }
+
+    fn scroll_focused(&mut self, lines: i64) {
+        let bump = |v: u16| (v as i64 + lines).clamp(0, u16::MAX as i64) as u16;
+        match self.focus {
+            Pane::List => self.select(self.selected as i128 + lines as i128),
+            Pane::Detail => self.detail_scroll = bump(self.detail_scroll),
+            Pane::Output => self.output_scroll = bump(self.output_scroll),
+        }
+    }
+
+    fn search(&mut self, forward: bool) {
+        let Some(text) = self.last_search.clone() else {
+            self.status = "no search yet: / TEXT Enter".into();
+            return;
+        };
+        let from = self.selected_seq().unwrap_or(0);
+        match self.source.search(from, forward, &text) {
+            Some(seq) => {
+                if let Some((class, seqs)) = &self.filter {
+                    if seqs.binary_search(&seq).is_err() {
+                        self.status = format!("#{seq} matches {text:?} but is not in the {class} filter: filter cleared");
+                        self.filter = None;
+                    }
+                }
+                let row = self.row_of(seq);
+                self.select(row as i128);
+                if !self.status.contains("filter cleared") {
+                    self.status = format!("#{seq} matches {text:?}");
+                }
+            }
+            None => self.status = format!("no call matches {text:?}"),
+        }
+    }
+
+    pub fn update(&mut self, msg: Message) {
+        if !matches!(msg, Message::PromptChar(_) | Message::PromptBackspace) {
+            self.status.clear();
+        }
+        match msg {
+            Message::Up => self.scroll_focused(-1),
+            Message::Down => self.scroll_focused(1),
+            Message::PageUp => self.scroll_focused(-(self.page.max(1) as i64)),
+            Message::PageDown => self.scroll_focused(self.page.max(1) as i64),
+            Message::Scroll(n) => self.scroll_focused(n),
+            Message::First => self.select(0),
+            Message::Last => self.select(self.count() as i128 - 1),
+            Message::StartGoto => self.prompt = Some(Prompt::Goto(String::new())),
+            Message::StartSearch => self.prompt = Some(Prompt::Search(String::new())),
+            Message::PromptChar(c) => match &mut self.prompt {
+                Some(Prompt::Goto(s) | Prompt::Search(s)) => s.push(c),
+                None => {}
+            },
+            Message::PromptBackspace => match &mut self.prompt {
+                Some(Prompt::Goto(s) | Prompt::Search(s)) => {
+                    s.pop();
+                }
+                None => {}
+            },
+            Message::PromptCancel => self.prompt = None,
+            Message::PromptSubmit => {
+                match self.prompt.take() {
+                    Some(Prompt::Goto(text)) => {
+                        match text.trim().trim_start_matches('#').parse::<u64>() {
+                            Ok(seq) if seq < self.source.len() => {
+                                let row = self.row_of(seq);
+                                self.select(row as i128);
+                                if self.selected_seq() != Some(seq) {
+                                    self.status = format!("#{seq} is not in the filter: went to the next call that is");
+                                }
+                            }
+                            Ok(seq) => {
+                                self.status = format!(
+                                    "there is no call #{seq}: the trace has {}",
+                                    self.source.len()
+                                )
+                            }
+                            Err(_) => self.status = format!("{text:?} is not a call number"),
+                        }
+                    }
+                    Some(Prompt::Search(text)) if !text.is_empty() => {
+                        self.last_search = Some(text);
+                        self.search(true);
+                    }
+                    _ => {}
+                }
+            }
+            Message::NextMatch => self.search(true),
+            Message::PrevMatch => self.search(false),
+            Message::CycleFilter => {
+                let next = match &self.filter {
+                    None => Some(FILTERS[0]),
+                    Some((c, _)) => FILTERS
+                        .iter()
+                        .position(|f| f == c)
+                        .and_then(|i| FILTERS.get(i + 1))
+                        .copied(),
+                };
+                let keep = self.selected_seq().unwrap_or(0);
+                self.filter = next.map(|class| (class.to_string(), self.source.select(class)));
+                self.offset = 0;
+                let row = self.row_of(keep);
+                self.selected = 0;
+                self.select(row as i128);
+                self.status = match &self.filter {
+                    Some((class, seqs)) => {
+                        format!("filter {class}: {} calls (f: next filter)", seqs.len())
+                    }
+                    None => "no filter".into(),
+                };
+            }
+            Message::ToggleStats => {
+                self.overlay = match self.overlay {
+                    Overlay::Stats(..) => Overlay::None,
+                    _ => {
+                        let (rows, extra) = self.source.stats();
+                        Overlay::Stats(rows, extra)
+                    }
+                }
+            }
+            Message::ToggleHelp => {
+                self.overlay = if self.overlay == Overlay::Help {
+                    Overlay::None
+                } else {
+                    Overlay::Help
+                };
+            }
+            Message::FocusNext => {
+                self.focus = match self.focus {
+                    Pane::List => Pane::Detail,
+                    Pane::Detail => Pane::Output,
+                    Pane::Output => Pane::List,
+                }
+            }
+            Message::Quit => {
+                if self.overlay != Overlay::None {
+                    self.overlay = Overlay::None;
+                } else {
+                    self.quit = true;
+                }
+            }
+        }
+    }
+
+    /// Fetches what the view shows: the visible rows, the selected call's
+    /// detail and output, the timeline. Only this asks the source to decode.
+    pub fn refresh(&mut self, page: u64) {
+        self.page = page.max(1);
+        self.select(self.selected as i128);
+        self.visible = match &self.filter {
+            None => self.source.rows(self.offset, self.page as usize),
+            Some((_, seqs)) => {
+                let window: Vec<u64> = seqs
+                    .iter()
+                    .skip(self.offset as usize)
+                    .take(self.page as usize)
+                    .copied()
+                    .collect();
+                window
+                    .into_iter()
+                    .flat_map(|seq| self.source.rows(seq, 1))
+                    .collect()
+            }
+        };
+        match self.selected_seq() {
+            Some(seq) => {
+                // While the background pass runs, fd paths and output are
+                // still arriving: fetch them again.
+                if self.density.is_none() || self.detail.as_ref().is_none_or(|d| d.seq != seq) {
+                    self.detail = self.source.detail(seq);
+                    self.output = self.source.output_at(seq, OUTPUT_TAIL);
+                }
+            }
+            None => {
+                self.detail = None;
+                self.output = (Vec::new(), Vec::new());
+            }
+        }
+        if self.density.is_none() {
+            self.source.step();
+            self.density = self.source.density(64);
+        }
+        self.reading = self.density.is_none();
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use crate::source::{MemBlock, Row};
+
+    /// A trace of `n` calls: every 5th is fd_write("line N\n") to stdout,
+    /// every 7th fails with ENOENT; the rest read the clock.
+    pub struct Fake {
+        pub n: u64,
+    }
+
+    impl Fake {
+        fn func(seq: u64) -> &'static str {
+            if seq % 5 == 0 {
+                "fd_write"
+            } else if seq % 7 == 0 {
+                "path_open"
+            } else {
+                "clock_time_get"
+            }
+        }
+    }
+
+    impl TraceSource for Fake {
+        fn summary(&self) -> Summary {
+            Summary {
+                module: "fake.wasm".into(),
+                blake3: "0123456789abcdef0123".into(),
+                args: "[\"x\"]".into(),
+                status: "exited with 0".into(),
+                calls: self.n,
+                duration_ns: self.n * 1000,
+            }
+        }
+        fn len(&self) -> u64 {
+            self.n
+        }
+        fn rows(&mut self, start: u64, count: usize) -> Vec<Row> {
+            (start..(start + count as u64).min(self.n))
+                .map(|seq| Row {
+                    seq,
+                    time_ns: seq * 1000,
+                    func: Self::func(seq).into(),
+                    args: format!("arg={seq}"),
+                    result: if Self::func(seq) == "path_open" {
+                        "44 ENOENT".into()
+                    } else {
+                        "0".into()
+                    },
+                    is_error: Self::func(seq) == "path_open",
+                    class: "fd".into(),
+                })
+                .collect()
+        }
+        fn detail(&mut self, seq: u64) -> Option<Detail> {
+            (seq < self.n).then(|| Detail {
+                seq,
+                func: Self::func(seq).into(),
+                args: vec![("arg".into(), seq.to_string())],
+                result: "0".into(),
+                outs: vec![],
+                time_ns: seq * 1000,
+                dur_ns: 2000,
+                memory: vec![MemBlock {
+                    label: "wrote time".into(),
+                    addr: 0x10,
+                    bytes: b"hello, world!".to_vec(),
+                }],
+            })
+        }
+        fn output_at(&mut self, seq: u64, _max: usize) -> (Vec<u8>, Vec<u8>) {
+            let out: String = (0..=seq)
+                .filter(|s| s % 5 == 0)
+                .map(|s| format!("line {s}\n"))
+                .collect();
+            (out.into_bytes(), Vec::new())
+        }
+        fn search(&mut self, from: u64, forward: bool, text: &str) -> Option<u64> {
+            let hit = |s: &u64| Self::func(*s).contains(text);
+            if forward {
+                (from + 1..self.n).chain(0..=from).find(hit)
+            } else {
+                (0..from).rev().chain((from..self.n).rev()).find(hit)
+            }
+        }
+        fn select(&mut self, class: &str) -> Vec<u64> {
+            match class {
+                "errors" => (0..self.n)
+                    .filter(|s| Self::func(*s) == "path_open")
+                    .collect(),
+                "fd" => (0..self.n)
+                    .filter(|s| Self::func(*s) == "fd_write")
+                    .collect(),
+                _ => vec![],
+            }
+        }
+        fn density(&mut self, buckets: usize) -> Option<Vec<u64>> {
+            Some(vec![1; buckets])
+        }
+        fn stats(&mut self) -> (Vec<StatRow>, Vec<String>) {
+            (
+                vec![StatRow {
+                    name: "fd_write".into(),
+                    calls: 20,
+                    errors: 0,
+                    ns: 5000,
+                }],
+                vec!["fd 1 <stdout>".into()],
+            )
+        }
+    }
+
+    fn app(n: u64) -> App<Fake> {
+        let mut a = App::new(Fake { n });
+        a.refresh(10);
+        a
+    }
+
+    #[test]
+    fn moving_keeps_the_selection_on_screen() {
+        let mut a = app(100);
+        a.update(Message::Down);
+        a.update(Message::Down);
+        assert_eq!(a.selected, 2);
+        a.update(Message::PageDown);
+        a.refresh(10);
+        assert_eq!((a.selected, a.offset), (12, 3));
+        a.update(Message::Last);
+        a.refresh(10);
+        assert_eq!((a.selected, a.offset), (99, 90));
+        assert_eq!(a.visible.first().unwrap().seq, 90);
+        a.update(Message::First);
+        assert_eq!((a.selected, a.offset), (0, 0));
+        a.update(Message::Up);
+        assert_eq!(a.selected, 0, "no row before the first");
+    }
+
+    #[test]
+    fn goto_search_and_filters() {
+        let mut a = app(100);
+        for m in [
+            Message::StartGoto,
+            Message::PromptChar('4'),
+            Message::PromptChar('2'),
+            Message::PromptSubmit,
+        ] {
+            a.update(m);
+        }
+        assert_eq!(a.selected_seq(), Some(42));
+        for m in [
+            Message::StartGoto,
+            Message::PromptChar('x'),
+            Message::PromptSubmit,
+        ] {
+            a.update(m);
+        }
+        assert_eq!(a.status, "\"x\" is not a call number");
+        a.update(Message::StartSearch);
+        for c in "path".chars() {
+            a.update(Message::PromptChar(c));
+        }
+        a.update(Message::PromptSubmit);
+        assert_eq!(a.selected_seq(), Some(49));
+        assert_eq!(a.status, "#49 matches \"path\"");
+        a.update(Message::NextMatch);
+        assert_eq!(a.selected_seq(), Some(56));
+        a.update(Message::PrevMatch);
+        assert_eq!(a.selected_seq(), Some(49));
+        a.update(Message::CycleFilter);
+        assert_eq!(a.filter.as_ref().unwrap().0, "fd");
+        assert_eq!(a.count(), 20);
+        assert_eq!(a.selected_seq(), Some(50), "the next fd call after #49");
+        for _ in 0..8 {
+            a.update(Message::CycleFilter);
+        }
+        assert_eq!(a.filter.as_ref().unwrap().0, "errors");
+        a.update(Message::CycleFilter);
+        assert!(a.filter.is_none());
+        assert_eq!(a.count(), 100);
+    }
+
+    #[test]
+    fn quit_closes_an_overlay_first() {
+        let mut a = app(10);
+        a.update(Message::ToggleStats);
+        assert!(matches!(a.overlay, Overlay::Stats(..)));
+        a.update(Message::Quit);
+        assert_eq!(a.overlay, Overlay::None);
+        assert!(!a.quit);
+        a.update(Message::Quit);
+        assert!(a.quit);
+    }
+}
