@@ -10,9 +10,10 @@
 //! ```no_run
 //! let mut trace = wtrace::trace::TraceReader::open("hello.wtrace".as_ref())?;
 //! println!("{} calls", trace.call_count());
+//! let header = trace.header.clone();
 //! for call in trace.calls() {
 //!     let call = call?;
-//!     println!("#{} {}", call.seq, wtrace::trace::func_name(&trace.header, call.func));
+//!     println!("#{} {}", call.seq, wtrace::trace::func_name(&header, call.func));
 //! }
 //! # anyhow::Ok(())
 //! ```
