@@ -106,10 +106,10 @@ pub struct HostArgs {
     pub trap_unknown_imports: bool,
 }
 
+/// The module to run and the arguments it gets (after MODULE, everything
+/// goes to the guest, also words that look like wtrace's flags).
 #[derive(Args, Debug)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub host: HostArgs,
+pub struct Guest {
     /// The module (.wasm or .wat) and its arguments
     #[arg(
         required = true,
@@ -118,6 +118,20 @@ pub struct RunArgs {
         value_name = "MODULE [ARGS]..."
     )]
     pub command: Vec<String>,
+}
+
+impl Guest {
+    pub fn module(&self) -> &Path {
+        Path::new(&self.command[0])
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub host: HostArgs,
+    #[command(flatten)]
+    pub guest: Guest,
 }
 
 #[derive(Args, Debug)]
@@ -136,14 +150,8 @@ pub struct RecordArgs {
     /// Do not embed the module in the trace (replay then needs --module)
     #[arg(long)]
     pub no_embed: bool,
-    /// The module (.wasm or .wat) and its arguments
-    #[arg(
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "MODULE [ARGS]..."
-    )]
-    pub command: Vec<String>,
+    #[command(flatten)]
+    pub guest: Guest,
 }
 
 #[derive(Args, Debug)]
@@ -280,12 +288,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(a) => {
             let host = a.host.resolve()?;
-            let end = crate::run::run(Path::new(&a.command[0]), a.command.clone(), &host)?;
+            let end = crate::run::run(a.guest.module(), a.guest.command.clone(), &host)?;
             Ok(report_end(&end))
         }
         Command::Record(a) => {
             let host = a.host.resolve()?;
-            let module = PathBuf::from(&a.command[0]);
+            let module = a.guest.module().to_path_buf();
             let output = a
                 .output
                 .clone()
@@ -296,7 +304,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 embed_module: !a.no_embed,
                 print: a.print.then(|| Printer::new(a.strsize)),
             };
-            let recorded = record::record(&module, a.command.clone(), opts)?;
+            let recorded = record::record(&module, a.guest.command.clone(), opts)?;
             if std::io::stderr().is_terminal() {
                 eprintln!(
                     "wtrace: recorded {} calls to {} ({} bytes)",

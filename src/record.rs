@@ -8,17 +8,17 @@
 //! memory effects are read back from the out-pointers.
 
 use crate::capture::{self, StringSizes};
+use crate::host::calls::GuestCall;
 use crate::host::{self, ForeignImport, HostOptions};
 use crate::print::Printer;
 use crate::syscalls::{self, Syscall};
 use crate::trace::{Call, End, Header, Outcome, RunEnd, TraceWriter, WriterStats};
 use anyhow::Result;
-use std::mem::MaybeUninit;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::{AsContextMut, Caller, Extern, FuncType, Linker, Memory, Store, ValRaw, ValType};
+use wasmtime::{Caller, Linker, Memory, Store};
 use wasmtime_wasi::p1::wasi_snapshot_preview1::WasiSnapshotPreview1;
 use wasmtime_wasi::p1::WasiP1Ctx;
 
@@ -253,70 +253,25 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     }
 }
 
-/// The core-wasm type of a preview1 function.
-pub fn func_type(engine: &wasmtime::Engine, sys: &Syscall) -> FuncType {
-    let params = sys
-        .param_is_i64()
-        .map(|is64| if is64 { ValType::I64 } else { ValType::I32 });
-    let results = if sys.no_return {
-        vec![]
-    } else {
-        vec![ValType::I32]
-    };
-    FuncType::new(engine, params, results)
-}
-
-/// Reads the raw arguments out of wasmtime's value slots.
-pub fn raw_args(sys: &Syscall, vals: &[MaybeUninit<ValRaw>], args: &mut [u64; 9]) {
-    for (i, is64) in sys.param_is_i64().enumerate() {
-        // SAFETY: wasmtime initialises one slot per parameter of the type
-        // declared in `func_type`.
-        let v = unsafe { vals[i].assume_init() };
-        args[i] = if is64 {
-            v.get_i64() as u64
-        } else {
-            v.get_i32() as u32 as u64
-        };
+impl host::calls::CallHost for RecordState {
+    fn memory_slot(&mut self) -> &mut Option<Memory> {
+        &mut self.memory
     }
 }
 
-/// The guest's exported memory, looked up once per store.
-pub fn guest_memory<T>(
-    caller: &mut Caller<'_, T>,
-    cached: Option<Memory>,
-) -> wasmtime::Result<Memory> {
-    if let Some(m) = cached {
-        return Ok(m);
-    }
-    match caller.get_export("memory") {
-        Some(Extern::Memory(m)) => Ok(m),
-        Some(Extern::SharedMemory(_)) => Err(wasmtime::Error::msg(
-            "the guest exports a shared memory; wtrace records non-shared memories only",
-        )),
-        _ => Err(wasmtime::Error::msg(
-            "the guest exports no `memory`, which preview1 calls need",
-        )),
-    }
-}
-
+/// Runs a preview1 call for real and records it.
 fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -> Result<()> {
-    let ty = func_type(linker.engine(), sys);
-    let n = sys.params.len();
-    let host_fn = move |mut caller: Caller<'_, RecordState>,
-                        vals: &mut [MaybeUninit<ValRaw>]|
-          -> wasmtime::Result<()> {
-        let signal = caller.data().signal.load(Ordering::Relaxed);
+    host::calls::define(linker, sys, move |call| {
+        let GuestCall {
+            state,
+            memory: data,
+            args,
+            fuel,
+        } = call;
+        let signal = state.signal.load(Ordering::Relaxed);
         if signal != 0 {
             return Err(wasmtime::Error::new(Interrupted(signal as i32)));
         }
-        let mut args = [0u64; 9];
-        raw_args(sys, vals, &mut args);
-        let args = &args[..n];
-        let fuel = caller.as_context_mut().hostcall_fuel();
-        let cached = caller.data().memory;
-        let memory = guest_memory(&mut caller, cached)?;
-        caller.data_mut().memory = Some(memory);
-        let (data, state) = memory.data_and_store_mut(&mut caller);
         let reads = capture::reads(sys, args, data);
         let start_ns = state.recorder.now_ns();
         state.wasi.set_hostcall_fuel(fuel);
@@ -352,20 +307,8 @@ fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -
                 "recording stopped: the trace could not be written: {e:#}"
             )));
         }
-        let errno = ret?;
-        if !sys.no_return {
-            vals[0].write(ValRaw::i32(errno));
-        }
-        Ok(())
-    };
-    // SAFETY: `host_fn` reads exactly the parameters and writes exactly the
-    // result of `ty`, which is built from the same table entry.
-    unsafe {
-        linker
-            .func_new_unchecked(syscalls::MODULE, sys.name, ty, host_fn)
-            .map_err(anyhow::Error::from)?
-    };
-    Ok(())
+        ret
+    })
 }
 
 fn record_foreign_call(

@@ -9,17 +9,16 @@
 
 use crate::capture;
 use crate::host;
+use crate::host::calls::GuestCall;
 use crate::print::Printer;
-use crate::record::{func_type, guest_memory, raw_args};
-use crate::syscalls::{self, Func, Kind, Syscall};
+use crate::syscalls::{Func, Kind, Syscall};
 use crate::trace::{func_name, Call, Header, Mem, Outcome, RunEnd, TraceReader};
 use anyhow::{bail, Context, Result};
 use std::collections::VecDeque;
 use std::fmt;
 use std::io::Write;
-use std::mem::MaybeUninit;
 use std::path::{Path, PathBuf};
-use wasmtime::{Caller, Linker, Memory, Store, ValRaw};
+use wasmtime::{Linker, Memory, Store};
 
 #[derive(Default)]
 pub struct ReplayOptions {
@@ -551,19 +550,21 @@ fn serve_foreign(
     Ok(err)
 }
 
+impl host::calls::CallHost for ReplayState {
+    fn memory_slot(&mut self) -> &mut Option<Memory> {
+        &mut self.memory
+    }
+}
+
+/// Serves a preview1 call from the trace.
 fn define_replayer(linker: &mut Linker<ReplayState>, sys: &'static Syscall) -> Result<()> {
-    let ty = func_type(linker.engine(), sys);
-    let n = sys.params.len();
-    let host_fn = move |mut caller: Caller<'_, ReplayState>,
-                        vals: &mut [MaybeUninit<ValRaw>]|
-          -> wasmtime::Result<()> {
-        let mut args = [0u64; 9];
-        raw_args(sys, vals, &mut args);
-        let args = &args[..n];
-        let cached = caller.data().memory;
-        let memory = guest_memory(&mut caller, cached)?;
-        caller.data_mut().memory = Some(memory);
-        let (data, state) = memory.data_and_store_mut(&mut caller);
+    host::calls::define(linker, sys, move |call| {
+        let GuestCall {
+            state,
+            memory: data,
+            args,
+            ..
+        } = call;
         let seq = state.next;
         // `reads` allocates nothing for the many calls that hand in no
         // memory, like the clock.
@@ -605,19 +606,8 @@ fn define_replayer(linker: &mut Linker<ReplayState>, sys: &'static Syscall) -> R
         }
         let ret = outcome_result(&recorded.outcome);
         after_call(state, recorded);
-        let errno = ret?;
-        if !sys.no_return {
-            vals[0].write(ValRaw::i32(errno));
-        }
-        Ok(())
-    };
-    // SAFETY: as in the recorder, `ty` comes from the same table entry.
-    unsafe {
-        linker
-            .func_new_unchecked(syscalls::MODULE, sys.name, ty, host_fn)
-            .map_err(anyhow::Error::from)?
-    };
-    Ok(())
+        ret
+    })
 }
 
 /// Writes what the guest wrote to fd 1 and 2, as many bytes as the

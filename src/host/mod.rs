@@ -2,6 +2,7 @@
 //! `replay`, module loading (with the compile cache), import checks and the
 //! WASI context.
 
+pub mod calls;
 mod cache;
 pub mod imports;
 
