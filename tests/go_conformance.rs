@@ -16,8 +16,8 @@ fn standard_packages_pass_under_record_and_replay_identically() {
         "path/filepath",
         "encoding/json",
         "bufio",
+        "sync",
         "os",
-        "time",
     ];
     let out = Command::new("bash")
         .arg(common::root().join("scripts/go-conformance"))
