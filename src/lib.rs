@@ -8,22 +8,30 @@
 //! - [`decode`], [`print`], [`filter`], [`dump`]: turning calls into text.
 
 pub mod capture;
+#[cfg(feature = "runtime")]
 pub mod cli;
 pub mod decode;
 pub mod dump;
 pub mod filter;
+#[cfg(feature = "runtime")]
 pub mod goshim;
+#[cfg(feature = "runtime")]
 pub mod host;
 pub mod print;
+#[cfg(feature = "runtime")]
 pub mod record;
+#[cfg(feature = "runtime")]
 pub mod replay;
+#[cfg(feature = "runtime")]
 pub mod run;
 pub mod report;
 pub mod syscalls;
 pub mod timefmt;
 pub mod trace;
+#[cfg(feature = "runtime")]
 pub mod tui_source;
 
+#[cfg(feature = "runtime")]
 /// When wtrace's `main` started, for `WTRACE_STARTUP_TIMING`.
 pub static PROCESS_START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 

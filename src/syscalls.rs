@@ -215,6 +215,7 @@ macro_rules! preview1 {
             },
         )* ];
 
+        #[cfg(feature = "runtime")]
         /// Calls wasmtime-wasi's implementation of `func` with raw arguments
         /// (i32 arguments zero-extended to u64). Returns the errno, or an
         /// error for `proc_exit` (an `I32Exit`) and for traps.
@@ -244,14 +245,17 @@ macro_rules! preview1 {
 }
 
 /// The generated functions return `i32` (an errno) or, for proc_exit, `()`.
+#[cfg(feature = "runtime")]
 trait IntoErrno {
     fn into_errno(self) -> i32;
 }
+#[cfg(feature = "runtime")]
 impl IntoErrno for i32 {
     fn into_errno(self) -> i32 {
         self
     }
 }
+#[cfg(feature = "runtime")]
 impl IntoErrno for () {
     fn into_errno(self) -> i32 {
         0
