@@ -269,3 +269,65 @@ fn replay_opens_no_host_file_of_the_recording() {
         assert!(allowed, "replay opened {path}: {line}");
     }
 }
+
+/// Peak RSS in KiB of a wtrace command, from GNU time.
+fn peak_rss_kib(args: &[&std::ffi::OsStr]) -> (std::process::Output, u64) {
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "%M", env!("CARGO_BIN_EXE_wtrace")])
+        .args(args);
+    let o = output(cmd.env(
+        "WTRACE_CACHE_DIR",
+        common::target_dir().join("wtrace-test-cache"),
+    ));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let kib = err
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(u64::MAX);
+    (o, kib)
+}
+
+/// 50 million calls: recording, replay, verify and dump stay in flat
+/// memory. Minutes long, so not in CI: `cargo test --test safety -- --ignored`
+/// (measured: docs/performance.md).
+#[test]
+#[ignore]
+fn fifty_million_calls_in_flat_memory() {
+    let d = tempdir();
+    let m = d.path().join("clock.wat");
+    std::fs::write(
+        &m,
+        r#"(module
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $t (param i32 i64 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (local $i i32)
+    (loop $l
+      (drop (call $t (i32.const 1) (i64.const 1) (i32.const 0)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 50000000))))))"#,
+    )
+    .unwrap();
+    let t = d.path().join("c.wtrace");
+    let (rec, rec_kib) = peak_rss_kib(&[
+        "record".as_ref(),
+        "-o".as_ref(),
+        t.as_os_str(),
+        m.as_os_str(),
+    ]);
+    assert_eq!(rec.status.code(), Some(0));
+    let (rep, rep_kib) = peak_rss_kib(&["replay".as_ref(), t.as_os_str()]);
+    assert_eq!(rep.status.code(), Some(0));
+    let (ver, ver_kib) = peak_rss_kib(&["verify".as_ref(), t.as_os_str()]);
+    assert_eq!(
+        String::from_utf8_lossy(&ver.stdout),
+        "ok: 12211 frames, 12208 chunk(s), 50000000 calls, finished\n"
+    );
+    for (what, kib) in [
+        ("record", rec_kib),
+        ("replay", rep_kib),
+        ("verify", ver_kib),
+    ] {
+        assert!(kib < 100 * 1024, "{what} peaked at {kib} KiB");
+    }
+}
