@@ -41,18 +41,43 @@ impl StringSizes {
     }
 }
 
+/// A range of guest memory that a call reads or writes, not yet copied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Range {
+    /// Index of the parameter (the pointer) it belongs to.
+    pub param: u8,
+    pub addr: u32,
+    pub len: u32,
+}
+
+impl Range {
+    fn new(param: usize, addr: u32, len: u32) -> Range {
+        Range {
+            param: param as u8,
+            addr,
+            len,
+        }
+    }
+
+    /// The range's bytes, clamped to guest memory.
+    pub fn bytes<'m>(&self, memory: &'m [u8]) -> &'m [u8] {
+        slice(memory, self.addr, self.len)
+    }
+
+    /// A copy of the range's bytes.
+    pub fn copy(&self, memory: &[u8]) -> Mem {
+        Mem {
+            param: self.param,
+            addr: self.addr,
+            bytes: self.bytes(memory).to_vec(),
+        }
+    }
+}
+
 fn slice(mem: &[u8], addr: u32, len: u32) -> &[u8] {
     let start = (addr as usize).min(mem.len());
     let end = start.saturating_add(len as usize).min(mem.len());
     &mem[start..end]
-}
-
-fn mem(param: usize, mem_bytes: &[u8], addr: u32, len: u32) -> Mem {
-    Mem {
-        param: param as u8,
-        addr,
-        bytes: slice(mem_bytes, addr, len).to_vec(),
-    }
 }
 
 fn u32_at(mem: &[u8], addr: u32) -> u32 {
@@ -72,65 +97,65 @@ pub fn iovecs(list: &[u8]) -> impl Iterator<Item = (u32, u32)> + '_ {
     })
 }
 
-/// Guest memory the host reads for this call, taken before the call.
-/// For a `ciovec` list: the list itself, then each buffer it points at.
-pub fn reads(sys: &Syscall, args: &[u64], memory: &[u8]) -> Vec<Mem> {
-    let mut out = Vec::new();
+/// Guest memory the host reads for this call, to be taken before the call,
+/// in parameter order. For a `ciovec` list: the list itself, then each
+/// buffer it points at.
+pub fn read_ranges(sys: &Syscall, args: &[u64], memory: &[u8], mut out: impl FnMut(Range)) {
     let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
     for (i, p) in sys.params.iter().enumerate() {
         match p.kind {
-            Kind::Str { len } => out.push(mem(i, memory, arg(i), arg(len))),
+            Kind::Str { len } => out(Range::new(i, arg(i), arg(len))),
             Kind::Ciovecs { count } => {
-                let list = mem(i, memory, arg(i), arg(count).saturating_mul(IOVEC_SIZE));
-                let bufs: Vec<Mem> = iovecs(&list.bytes)
-                    .map(|(buf, len)| mem(i, memory, buf, len))
-                    .collect();
-                out.push(list);
-                out.extend(bufs);
+                let list = Range::new(i, arg(i), arg(count).saturating_mul(IOVEC_SIZE));
+                out(list);
+                for (buf, len) in iovecs(list.bytes(memory)) {
+                    out(Range::new(i, buf, len));
+                }
             }
-            Kind::Iovecs { count, .. } => out.push(mem(
+            Kind::Iovecs { count, .. } => {
+                out(Range::new(i, arg(i), arg(count).saturating_mul(IOVEC_SIZE)))
+            }
+            Kind::Subscriptions { count } => out(Range::new(
                 i,
-                memory,
-                arg(i),
-                arg(count).saturating_mul(IOVEC_SIZE),
-            )),
-            Kind::Subscriptions { count } => out.push(mem(
-                i,
-                memory,
                 arg(i),
                 arg(count).saturating_mul(SUBSCRIPTION_SIZE),
             )),
             _ => {}
         }
     }
+}
+
+/// [`read_ranges`], copied out of guest memory.
+pub fn reads(sys: &Syscall, args: &[u64], memory: &[u8]) -> Vec<Mem> {
+    let mut out = Vec::new();
+    read_ranges(sys, args, memory, |r| out.push(r.copy(memory)));
     out
 }
 
-/// Guest memory the host wrote for a successful call, taken after it.
-/// `reads` are the call's reads (for the iovec lists, as they were before
-/// the host wrote anything).
-pub fn writes(
+/// Guest memory the host wrote for a successful call, to be taken after it,
+/// in parameter order. `read_list(i)` gives the iovec list of parameter `i`
+/// as it was read before the call (the host may have overwritten it since).
+pub fn write_ranges<'r>(
     sys: &Syscall,
     args: &[u64],
     memory: &[u8],
-    reads: &[Mem],
+    read_list: impl Fn(usize) -> Option<&'r [u8]>,
     sizes: &StringSizes,
-) -> Vec<Mem> {
-    let mut out = Vec::new();
+    mut out: impl FnMut(Range),
+) {
     let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
     let out_u32 = |i: usize| u32_at(memory, arg(i));
     for (i, p) in sys.params.iter().enumerate() {
         match p.kind {
             Kind::Iovecs { filled, .. } => {
                 let mut left = out_u32(filled);
-                let list = reads.iter().find(|m| m.param as usize == i);
-                for (buf, len) in list.map(|l| iovecs(&l.bytes)).into_iter().flatten() {
+                for (buf, len) in read_list(i).map(iovecs).into_iter().flatten() {
                     if left == 0 {
                         break;
                     }
                     let n = len.min(left);
                     if n > 0 {
-                        out.push(mem(i, memory, buf, n));
+                        out(Range::new(i, buf, n));
                     }
                     left -= n;
                 }
@@ -140,19 +165,18 @@ pub fn writes(
                     Fill::All => arg(len),
                     Fill::Used(used) => out_u32(used).min(arg(len)),
                 };
-                out.push(mem(i, memory, arg(i), n));
+                out(Range::new(i, arg(i), n));
             }
-            Kind::Events { filled } => out.push(mem(
+            Kind::Events { filled } => out(Range::new(
                 i,
-                memory,
                 arg(i),
                 out_u32(filled).saturating_mul(EVENT_SIZE),
             )),
             Kind::StringPtrs(list) => {
-                out.push(mem(i, memory, arg(i), sizes.of(list).0.saturating_mul(4)))
+                out(Range::new(i, arg(i), sizes.of(list).0.saturating_mul(4)))
             }
-            Kind::StringBuf(list) => out.push(mem(i, memory, arg(i), sizes.of(list).1)),
-            Kind::Out(o) => out.push(mem(i, memory, arg(i), o.size())),
+            Kind::StringBuf(list) => out(Range::new(i, arg(i), sizes.of(list).1)),
+            Kind::Out(o) => out(Range::new(i, arg(i), o.size())),
             Kind::Value(_)
             | Kind::Str { .. }
             | Kind::Ciovecs { .. }
@@ -160,6 +184,27 @@ pub fn writes(
             | Kind::Len => {}
         }
     }
+}
+
+/// [`write_ranges`], copied out of guest memory; `reads` are the call's
+/// reads.
+pub fn writes(
+    sys: &Syscall,
+    args: &[u64],
+    memory: &[u8],
+    reads: &[Mem],
+    sizes: &StringSizes,
+) -> Vec<Mem> {
+    let mut out = Vec::new();
+    let read_list = |i: usize| {
+        reads
+            .iter()
+            .find(|m| m.param as usize == i)
+            .map(|m| &m.bytes[..])
+    };
+    write_ranges(sys, args, memory, read_list, sizes, |r| {
+        out.push(r.copy(memory))
+    });
     out
 }
 

@@ -22,9 +22,9 @@ pub mod print;
 pub mod record;
 #[cfg(feature = "runtime")]
 pub mod replay;
+pub mod report;
 #[cfg(feature = "runtime")]
 pub mod run;
-pub mod report;
 pub mod syscalls;
 pub mod timefmt;
 pub mod trace;

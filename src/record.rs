@@ -7,17 +7,17 @@
 //! wasmtime-wasi function runs ([`crate::syscalls::dispatch`]), and its
 //! memory effects are read back from the out-pointers.
 
-use crate::capture::{self, StringSizes};
+use crate::capture::{self, Range, StringSizes};
 use crate::host::calls::GuestCall;
 use crate::host::{self, ForeignImport, HostOptions};
 use crate::print::Printer;
 use crate::syscalls::{self, Syscall};
-use crate::trace::{Call, End, Header, Outcome, RunEnd, TraceWriter, WriterStats};
+use crate::trace::{CallBatch, End, Header, Outcome, RunEnd, TraceWriter, WriterStats};
 use anyhow::Result;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wasmtime::{Caller, Linker, Memory, Store};
 use wasmtime_wasi::p1::wasi_snapshot_preview1::WasiSnapshotPreview1;
 use wasmtime_wasi::p1::WasiP1Ctx;
@@ -38,13 +38,14 @@ pub struct RecordOptions<'a> {
     pub print: Option<Printer>,
 }
 
-/// Buffers calls and hands full chunks to the trace writer.
+/// Collects calls into a batch and hands full batches to the trace writer.
 pub struct Recorder {
     writer: TraceWriter,
-    pending: Vec<Call>,
-    pending_bytes: usize,
-    next_seq: u64,
-    t0: Instant,
+    batch: CallBatch,
+    /// Calls are timed with the CPU's time-stamp counter where it is
+    /// reliable (see Cargo.toml); times are nanoseconds since `t0`.
+    clock: quanta::Clock,
+    t0: u64,
     /// `now_ns` when the last chunk was handed over.
     last_flush_ns: u64,
     printer: Option<Printer>,
@@ -53,26 +54,26 @@ pub struct Recorder {
 
 impl Recorder {
     fn now_ns(&self) -> u64 {
-        self.t0.elapsed().as_nanos() as u64
+        self.clock.delta_as_nanos(self.t0, self.clock.raw())
     }
 
-    fn push(&mut self, mut call: Call) -> Result<()> {
-        call.seq = self.next_seq;
-        self.next_seq += 1;
+    /// Closes the call whose reads and writes were added to the batch.
+    fn push(
+        &mut self,
+        func: u16,
+        args: &[u64],
+        outcome: Outcome,
+        start_ns: u64,
+        dur_ns: u64,
+    ) -> Result<()> {
+        self.batch.push(func, args, outcome, start_ns, dur_ns);
         if let Some(p) = &mut self.printer {
+            let call = self.batch.call(self.batch.len() - 1);
             eprintln!("#{} {}", call.seq, p.line(&self.header, &call));
         }
-        self.pending_bytes += 32
-            + call
-                .reads
-                .iter()
-                .chain(&call.writes)
-                .map(|m| m.bytes.len() + 8)
-                .sum::<usize>();
-        let call_end_ns = call.start_ns + call.dur_ns;
-        self.pending.push(call);
-        if self.pending.len() >= CHUNK_CALLS
-            || self.pending_bytes >= CHUNK_BYTES
+        let call_end_ns = start_ns + dur_ns;
+        if self.batch.len() >= CHUNK_CALLS
+            || self.batch.byte_size() >= CHUNK_BYTES
             || call_end_ns.saturating_sub(self.last_flush_ns) >= CHUNK_AGE.as_nanos() as u64
         {
             self.flush()?;
@@ -80,21 +81,26 @@ impl Recorder {
         Ok(())
     }
 
+    /// Number of calls recorded so far.
+    fn calls(&self) -> u64 {
+        self.batch.first_seq() + self.batch.len() as u64
+    }
+
     fn flush(&mut self) -> Result<()> {
         self.last_flush_ns = self.now_ns();
-        self.pending_bytes = 0;
-        if self.pending.is_empty() {
+        if self.batch.is_empty() {
             return Ok(());
         }
-        let calls = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK_CALLS));
-        self.writer.write_calls(calls)
+        let next = self.writer.empty_batch(self.calls());
+        let batch = std::mem::replace(&mut self.batch, next);
+        self.writer.write_batch(batch)
     }
 
     fn finish(mut self, run_end: RunEnd) -> Result<WriterStats> {
         let flushed = self.flush();
         let end = End {
             run_end,
-            calls: self.next_seq,
+            calls: self.calls(),
             duration_ns: self.now_ns(),
         };
         let stats = self.writer.finish(end);
@@ -109,6 +115,9 @@ pub struct RecordState {
     recorder: Recorder,
     memory: Option<Memory>,
     sizes: StringSizes,
+    /// The write ranges of the call being recorded (kept to reuse its
+    /// allocation).
+    write_ranges: Vec<Range>,
     /// Set to the signal number by SIGINT/SIGTERM.
     signal: Arc<AtomicUsize>,
 }
@@ -155,6 +164,9 @@ pub struct Recorded {
 /// Records a run of `module_path` with `argv` (argv[0] is the module path).
 pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) -> Result<Recorded> {
     let bytes = host::read_module(module_path)?;
+    // The clock calibrates its counter for a few milliseconds: meanwhile,
+    // the module loads.
+    let clock = std::thread::spawn(quanta::Clock::new);
     let engine = host::engine(opts.host.max_wasm_stack)?;
     let name = module_path.display().to_string();
     let module = host::load_module(&engine, &bytes, &name, opts.host.cache)?;
@@ -187,12 +199,14 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     host::define_trapping_imports(&mut linker, &foreign, record_foreign_call)?;
     let wasi = host::wasi_ctx(&opts.host, &argv)?;
     let writer = TraceWriter::create(opts.output, &header)?;
+    let clock = clock
+        .join()
+        .map_err(|_| anyhow::anyhow!("the clock calibration failed"))?;
     let recorder = Recorder {
         writer,
-        pending: Vec::with_capacity(CHUNK_CALLS),
-        pending_bytes: 0,
-        next_seq: 0,
-        t0: Instant::now(),
+        batch: CallBatch::new(0),
+        t0: clock.raw(),
+        clock,
         last_flush_ns: 0,
         printer: opts.print,
         header,
@@ -205,6 +219,7 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
         recorder,
         memory: None,
         sizes,
+        write_ranges: Vec::new(),
         signal,
     };
     let mut store = Store::new(&engine, state);
@@ -272,13 +287,17 @@ fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -
         if signal != 0 {
             return Err(wasmtime::Error::new(Interrupted(signal as i32)));
         }
-        let reads = capture::reads(sys, args, data);
-        let start_ns = state.recorder.now_ns();
+        let recorder = &mut state.recorder;
+        capture::read_ranges(sys, args, data, |r| {
+            recorder.batch.add_read(r.param, r.addr, r.bytes(data))
+        });
+        let start_ns = recorder.now_ns();
         state.wasi.set_hostcall_fuel(fuel);
         let mut guest = wiggle::GuestMemory::Unshared(data);
         let result = syscalls::dispatch(sys.func, &mut state.wasi, &mut guest, args);
         drop(guest);
-        let dur_ns = state.recorder.now_ns().saturating_sub(start_ns);
+        let recorder = &mut state.recorder;
+        let dur_ns = recorder.now_ns().saturating_sub(start_ns);
         let (outcome, ret) = match result {
             Ok(errno) => (Outcome::Errno(errno as u16), Ok(errno)),
             Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
@@ -286,21 +305,17 @@ fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -
                 None => (Outcome::Trap(host::trap_text(&e)), Err(e)),
             },
         };
-        let writes = match outcome {
-            Outcome::Errno(0) => capture::writes(sys, args, data, &reads, &state.sizes),
-            _ => Vec::new(),
-        };
-        let call = Call {
-            seq: 0,
-            func: sys.func as u16,
-            args: args.to_vec(),
-            outcome,
-            start_ns,
-            dur_ns,
-            reads,
-            writes,
-        };
-        if let Err(e) = state.recorder.push(call) {
+        if outcome == Outcome::Errno(0) {
+            let ranges = &mut state.write_ranges;
+            ranges.clear();
+            let batch = &recorder.batch;
+            let read_list = |i| batch.open_read(i);
+            capture::write_ranges(sys, args, data, read_list, &state.sizes, |r| ranges.push(r));
+            for r in ranges.iter() {
+                recorder.batch.add_write(r.param, r.addr, r.bytes(data));
+            }
+        }
+        if let Err(e) = recorder.push(sys.func as u16, args, outcome, start_ns, dur_ns) {
             // The trace cannot be written: stop the guest rather than run on
             // unrecorded.
             return Err(wasmtime::Error::msg(format!(
@@ -318,17 +333,9 @@ fn record_foreign_call(
 ) -> wasmtime::Error {
     let msg = host::imports::foreign_trap_message(imp);
     let rec = &mut caller.data_mut().recorder;
-    let call = Call {
-        seq: 0,
-        func: imp.id,
-        args: params.iter().map(host::imports::raw_arg).collect(),
-        outcome: Outcome::Trap(msg.clone()),
-        start_ns: rec.now_ns(),
-        dur_ns: 0,
-        reads: Vec::new(),
-        writes: Vec::new(),
-    };
-    match rec.push(call) {
+    let args: Vec<u64> = params.iter().map(host::imports::raw_arg).collect();
+    let start_ns = rec.now_ns();
+    match rec.push(imp.id, &args, Outcome::Trap(msg.clone()), start_ns, 0) {
         Ok(()) => wasmtime::Error::msg(msg),
         Err(e) => wasmtime::Error::msg(format!(
             "recording stopped: the trace could not be written: {e:#}"

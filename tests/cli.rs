@@ -94,7 +94,10 @@ fn guest_argv_starts_with_the_module_path_and_env_follows_wasmtime_flags() {
             .args(["--not-a-wtrace-flag", "two words"]),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let want = format!("{}\n--not-a-wtrace-flag\ntwo words\nFOO=from-wtrace\nBAR=1\n", m.display());
+    let want = format!(
+        "{}\n--not-a-wtrace-flag\ntwo words\nFOO=from-wtrace\nBAR=1\n",
+        m.display()
+    );
     assert_eq!(String::from_utf8_lossy(&o.stdout), want);
 }
 
@@ -102,23 +105,50 @@ fn guest_argv_starts_with_the_module_path_and_env_follows_wasmtime_flags() {
 fn bad_inputs_get_one_line_errors() {
     let d = tempdir();
     let not_wasm = write(d.path(), "notes.txt", "just some text\n");
-    assert_error(&output(wtrace().arg("run").arg(&not_wasm)), "is not a WebAssembly module");
-    assert_error(&output(wtrace().arg("record").arg(d.path().join("missing.wasm"))), "cannot read module");
+    assert_error(
+        &output(wtrace().arg("run").arg(&not_wasm)),
+        "is not a WebAssembly module",
+    );
+    assert_error(
+        &output(wtrace().arg("record").arg(d.path().join("missing.wasm"))),
+        "cannot read module",
+    );
     let component = d.path().join("c.wasm");
     std::fs::write(&component, b"\0asm\x0d\x00\x01\x00").unwrap();
-    assert_error(&output(wtrace().arg("run").arg(&component)), "is a WebAssembly component");
+    assert_error(
+        &output(wtrace().arg("run").arg(&component)),
+        "is a WebAssembly component",
+    );
     let broken = d.path().join("broken.wasm");
     std::fs::write(&broken, b"\0asm\x01\x00\x00\x00\x01\xff").unwrap();
     assert_error(&output(wtrace().arg("run").arg(&broken)), "cannot compile");
     let m = write(d.path(), "hello.wat", HELLO);
     assert_error(
-        &output(wtrace().arg("record").arg("-o").arg(d.path().join("no/such/dir/t.wtrace")).arg(&m)),
+        &output(
+            wtrace()
+                .arg("record")
+                .arg("-o")
+                .arg(d.path().join("no/such/dir/t.wtrace"))
+                .arg(&m),
+        ),
         "cannot create trace file",
     );
-    assert_error(&output(wtrace().args(["run", "--dir", "/no/such/dir"]).arg(&m)), "is not a directory");
-    assert_error(&output(wtrace().args(["run", "-W", "fuel=3"]).arg(&m)), "unsupported");
-    assert_error(&output(wtrace().arg("dump").arg(&not_wasm)), "is not a wtrace trace");
-    assert_error(&output(wtrace().arg("replay").arg(d.path().join("none.wtrace"))), "cannot open trace");
+    assert_error(
+        &output(wtrace().args(["run", "--dir", "/no/such/dir"]).arg(&m)),
+        "is not a directory",
+    );
+    assert_error(
+        &output(wtrace().args(["run", "-W", "fuel=3"]).arg(&m)),
+        "unsupported",
+    );
+    assert_error(
+        &output(wtrace().arg("dump").arg(&not_wasm)),
+        "is not a wtrace trace",
+    );
+    assert_error(
+        &output(wtrace().arg("replay").arg(d.path().join("none.wtrace"))),
+        "cannot open trace",
+    );
     let usage = output(wtrace().args(["dump"]));
     assert_eq!(usage.status.code(), Some(125));
 }
@@ -142,7 +172,10 @@ fn unknown_imports_are_all_named_before_the_run() {
     let o = output(wtrace().current_dir(d.path()).arg("record").arg(&m));
     assert_error(&o, "2 imports that wtrace cannot provide");
     let err = stderr(&o);
-    assert!(err.contains("env::host_add (func (param i32 i32) (result i32))"), "{err}");
+    assert!(
+        err.contains("env::host_add (func (param i32 i32) (result i32))"),
+        "{err}"
+    );
     assert!(err.contains("gojs::debug (func (param i32))"), "{err}");
     assert!(err.contains("--trap-unknown-imports"), "{err}");
     assert!(o.stdout.is_empty(), "nothing ran");
@@ -154,10 +187,19 @@ fn trap_unknown_imports_records_the_trapping_call_and_replays_it() {
     let d = tempdir();
     let m = write(d.path(), "u.wat", UNKNOWN_IMPORTS);
     let t = d.path().join("u.wtrace");
-    let o = output(wtrace().args(["record", "--trap-unknown-imports", "-o"]).arg(&t).arg(&m));
+    let o = output(
+        wtrace()
+            .args(["record", "--trap-unknown-imports", "-o"])
+            .arg(&t)
+            .arg(&m),
+    );
     assert_eq!(o.status.code(), Some(134), "{}", stderr(&o));
     assert_eq!(o.stdout, b"before\n");
-    assert!(stderr(&o).contains("unknown import env::host_add was called"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown import env::host_add was called"),
+        "{}",
+        stderr(&o)
+    );
     let dump = output(wtrace().arg("dump").arg(&t));
     let text = String::from_utf8_lossy(&dump.stdout);
     assert!(
@@ -181,7 +223,10 @@ fn a_trap_exits_134_with_the_message_and_backtrace() {
         let o = output(wtrace().current_dir(d.path()).arg(mode).arg(&m));
         assert_eq!(o.status.code(), Some(134), "{mode}");
         let err = stderr(&o);
-        assert!(err.contains("wasm trap: wasm `unreachable` instruction executed"), "{mode}: {err}");
+        assert!(
+            err.contains("wasm trap: wasm `unreachable` instruction executed"),
+            "{mode}: {err}"
+        );
         assert!(err.contains("wasm backtrace"), "{mode}: {err}");
     }
 }
@@ -189,16 +234,29 @@ fn a_trap_exits_134_with_the_message_and_backtrace() {
 fn spin_until_calls(trace: &Path, sig: Option<&str>) -> std::process::ExitStatus {
     let d = trace.parent().unwrap();
     let m = write(d, "spin.wat", SPIN);
-    let mut child = wtrace().arg("record").arg("-o").arg(trace).arg(&m).stdout(Stdio::null()).spawn().unwrap();
+    let mut child = wtrace()
+        .arg("record")
+        .arg("-o")
+        .arg(trace)
+        .arg(&m)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     // Wait until at least one chunk is on disk (header + a chunk > 2 KiB).
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::fs::metadata(trace).map_or(0, |m| m.len()) < 4096 {
-        assert!(Instant::now() < deadline, "the recording never wrote a chunk");
+        assert!(
+            Instant::now() < deadline,
+            "the recording never wrote a chunk"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     match sig {
         Some(sig) => {
-            let ok = std::process::Command::new("kill").args(["-s", sig, &child.id().to_string()]).status().unwrap();
+            let ok = std::process::Command::new("kill")
+                .args(["-s", sig, &child.id().to_string()])
+                .status()
+                .unwrap();
             assert!(ok.success());
         }
         None => child.kill().unwrap(),
@@ -215,11 +273,18 @@ fn sigint_and_sigterm_finish_the_trace() {
         assert_eq!(status.code(), Some(code), "SIG{sig}");
         let dump = output(wtrace().arg("dump").arg("-e").arg("trace=%proc").arg(&t));
         let text = String::from_utf8_lossy(&dump.stdout);
-        assert!(text.ends_with(&format!("+++ killed by signal {} +++\n", code - 128)), "{text}");
+        assert!(
+            text.ends_with(&format!("+++ killed by signal {} +++\n", code - 128)),
+            "{text}"
+        );
         // The replay stops where the recording was stopped, with its code.
         let r = output(wtrace().arg("replay").arg(&t));
         assert_eq!(r.status.code(), Some(code), "{}", stderr(&r));
-        assert!(stderr(&r).contains(&format!("recording stopped by signal {}", code - 128)), "{}", stderr(&r));
+        assert!(
+            stderr(&r).contains(&format!("recording stopped by signal {}", code - 128)),
+            "{}",
+            stderr(&r)
+        );
     }
 }
 
@@ -232,17 +297,31 @@ fn a_killed_recording_keeps_its_complete_chunks() {
     let dump = output(wtrace().arg("dump").arg(&t));
     assert_eq!(dump.status.code(), Some(0));
     let text = String::from_utf8_lossy(&dump.stdout);
-    assert!(text.starts_with("#0 sched_yield() = 0\n"), "{}", &text[..text.len().min(200)]);
+    assert!(
+        text.starts_with("#0 sched_yield() = 0\n"),
+        "{}",
+        &text[..text.len().min(200)]
+    );
     assert!(text.ends_with("+++ unfinished trace: the recording did not finish (no end record): the recorder was killed or crashed +++\n")
         || text.contains("+++ unfinished trace: the recording did not finish: the trace is cut in the middle of a frame"));
     let calls = text.lines().filter(|l| l.starts_with('#')).count();
     assert!(calls >= 1);
     let r = output(wtrace().arg("replay").arg(&t));
     assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
-    assert!(stderr(&r).contains(&format!("reached the end of an unfinished recording ({calls} calls replayed)")), "{}", stderr(&r));
+    assert!(
+        stderr(&r).contains(&format!(
+            "reached the end of an unfinished recording ({calls} calls replayed)"
+        )),
+        "{}",
+        stderr(&r)
+    );
     let until = output(wtrace().args(["replay", "--until", "0"]).arg(&t));
     assert_eq!(until.status.code(), Some(0));
-    assert!(stderr(&until).contains("stopped after call #0 (--until) (1 calls replayed)"), "{}", stderr(&until));
+    assert!(
+        stderr(&until).contains("stopped after call #0 (--until) (1 calls replayed)"),
+        "{}",
+        stderr(&until)
+    );
 }
 
 #[test]
@@ -250,21 +329,32 @@ fn traces_of_other_formats_and_newer_versions_are_refused() {
     let d = tempdir();
     let m = write(d.path(), "hello.wat", HELLO);
     let t = d.path().join("h.wtrace");
-    assert!(output(wtrace().arg("record").arg("-o").arg(&t).arg(&m)).status.success());
+    assert!(output(wtrace().arg("record").arg("-o").arg(&t).arg(&m))
+        .status
+        .success());
     let bytes = std::fs::read(&t).unwrap();
     let mut newer = bytes.clone();
     newer[7] = 2;
     let newer_path = d.path().join("newer.wtrace");
     std::fs::write(&newer_path, &newer).unwrap();
-    assert_error(&output(wtrace().arg("dump").arg(&newer_path)), "format version 2, made by a newer wtrace");
+    assert_error(
+        &output(wtrace().arg("dump").arg(&newer_path)),
+        "format version 2, made by a newer wtrace",
+    );
     let cut = d.path().join("cut.wtrace");
     std::fs::write(&cut, &bytes[..20]).unwrap();
-    assert_error(&output(wtrace().arg("dump").arg(&cut)), "the trace is cut before its header ends");
+    assert_error(
+        &output(wtrace().arg("dump").arg(&cut)),
+        "the trace is cut before its header ends",
+    );
     let mut flipped = bytes.clone();
     flipped[60] ^= 0xff;
     let flipped_path = d.path().join("flipped.wtrace");
     std::fs::write(&flipped_path, &flipped).unwrap();
-    assert_error(&output(wtrace().arg("dump").arg(&flipped_path)), "the trace header is damaged");
+    assert_error(
+        &output(wtrace().arg("dump").arg(&flipped_path)),
+        "the trace header is damaged",
+    );
 }
 
 #[test]
@@ -272,13 +362,31 @@ fn replay_refuses_a_different_module_unless_forced() {
     let d = tempdir();
     let m = write(d.path(), "hello.wat", HELLO);
     let t = d.path().join("h.wtrace");
-    assert!(output(wtrace().args(["record", "--no-embed", "-o"]).arg(&t).arg(&m)).status.success());
-    assert_error(&output(wtrace().arg("replay").arg(&t)), "does not embed its module");
+    assert!(output(
+        wtrace()
+            .args(["record", "--no-embed", "-o"])
+            .arg(&t)
+            .arg(&m)
+    )
+    .status
+    .success());
+    assert_error(
+        &output(wtrace().arg("replay").arg(&t)),
+        "does not embed its module",
+    );
     let ok = output(wtrace().arg("replay").arg("--module").arg(&m).arg(&t));
     assert_eq!(ok.stdout, b"hello\n");
     let other = write(d.path(), "other.wat", &HELLO.replace("hello", "jello"));
-    assert_error(&output(wtrace().arg("replay").arg("--module").arg(&other).arg(&t)), "is not the recorded module");
-    let forced = output(wtrace().args(["replay", "--force", "--module"]).arg(&other).arg(&t));
+    assert_error(
+        &output(wtrace().arg("replay").arg("--module").arg(&other).arg(&t)),
+        "is not the recorded module",
+    );
+    let forced = output(
+        wtrace()
+            .args(["replay", "--force", "--module"])
+            .arg(&other)
+            .arg(&t),
+    );
     assert_eq!(forced.status.code(), Some(126));
     let err = stderr(&forced);
     assert!(err.contains("replay diverged at call #0: the bytes of `iovs` differ at 0x10 (offset 0): recorded 0x68, now 0x6a"), "{err}");

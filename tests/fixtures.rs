@@ -23,12 +23,26 @@ fn every_committed_trace_decodes_to_its_committed_dump() {
         let expected = std::fs::read_to_string(&expected_path)
             .unwrap_or_else(|_| panic!("{} has no {}", path.display(), expected_path.display()));
         // go-files.dump was made with -s 64, readfile.dump with the default.
-        let strsize = if path.ends_with("go-files.wtrace") { "64" } else { "32" };
+        let strsize = if path.ends_with("go-files.wtrace") {
+            "64"
+        } else {
+            "32"
+        };
         let dump = output(wtrace().args(["dump", "-s", strsize]).arg(&path));
         assert_eq!(dump.status.code(), Some(0));
-        assert_eq!(String::from_utf8_lossy(&dump.stdout), expected, "{}", path.display());
+        assert_eq!(
+            String::from_utf8_lossy(&dump.stdout),
+            expected,
+            "{}",
+            path.display()
+        );
         let verify = output(wtrace().arg("verify").arg(&path));
-        assert_eq!(verify.status.code(), Some(0), "{}", String::from_utf8_lossy(&verify.stdout));
+        assert_eq!(
+            verify.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
         seen += 1;
     }
     assert!(seen >= 2, "the fixtures are missing");
@@ -37,12 +51,30 @@ fn every_committed_trace_decodes_to_its_committed_dump() {
 #[test]
 fn the_committed_traces_replay_without_their_files() {
     let empty = tempdir();
-    let r = output(wtrace().current_dir(empty.path()).arg("replay").arg(fixture("readfile.wtrace")));
+    let r = output(
+        wtrace()
+            .current_dir(empty.path())
+            .arg("replay")
+            .arg(fixture("readfile.wtrace")),
+    );
     assert_eq!(r.status.code(), Some(61));
-    assert_eq!(String::from_utf8_lossy(&r.stdout), "Hello from a preopened directory!\nwtrace recorded this read.\n");
+    assert_eq!(
+        String::from_utf8_lossy(&r.stdout),
+        "Hello from a preopened directory!\nwtrace recorded this read.\n"
+    );
 
-    let r = output(wtrace().current_dir(empty.path()).arg("replay").arg(fixture("go-files.wtrace")));
-    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let r = output(
+        wtrace()
+            .current_dir(empty.path())
+            .arg("replay")
+            .arg(fixture("go-files.wtrace")),
+    );
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&r.stdout),
         "notes.txt has 23 bytes: \"first line\\nsecond line\\n\"\nnotes.txt is gone after the rename\n\

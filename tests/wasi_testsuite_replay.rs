@@ -15,7 +15,11 @@ use std::sync::OnceLock;
 
 fn suite_dir() -> PathBuf {
     let dir = common::root().join("../shared/wasi-testsuite/rust/wasm32-wasip1");
-    assert!(dir.is_dir(), "the wasi-testsuite is expected at {} (shared/ beside the repo)", dir.display());
+    assert!(
+        dir.is_dir(),
+        "the wasi-testsuite is expected at {} (shared/ beside the repo)",
+        dir.display()
+    );
     dir
 }
 
@@ -26,7 +30,14 @@ fn built() -> &'static Path {
     BUILT.get_or_init(|| {
         let target = common::target_dir().join("wasi-testsuite");
         let out = Command::new("cargo")
-            .args(["build", "--release", "--quiet", "--target", "wasm32-wasip1", "--manifest-path"])
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "--target",
+                "wasm32-wasip1",
+                "--manifest-path",
+            ])
             .arg(suite_dir().join("Cargo.toml"))
             .arg("--target-dir")
             .arg(&target)
@@ -51,11 +62,19 @@ struct Spec {
 
 fn spec(name: &str) -> Spec {
     let json = suite_dir().join("src/bin").join(format!("{name}.json"));
-    let Ok(text) = std::fs::read_to_string(&json) else { return Spec { root: None, args: vec![], exit_code: 0 } };
+    let Ok(text) = std::fs::read_to_string(&json) else {
+        return Spec {
+            root: None,
+            args: vec![],
+            exit_code: 0,
+        };
+    };
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     Spec {
         root: v["root"].as_str().map(|r| json.parent().unwrap().join(r)),
-        args: v["args"].as_array().map_or(vec![], |a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect()),
+        args: v["args"].as_array().map_or(vec![], |a| {
+            a.iter().map(|x| x.as_str().unwrap().to_string()).collect()
+        }),
         exit_code: v["exit_code"].as_i64().unwrap_or(0) as i32,
     }
 }
@@ -116,15 +135,29 @@ const NONDETERMINISTIC_OUTPUT: &[&str] = &["poll_oneoff_stdio"];
 fn check(name: &str) {
     let expected = spec(name).exit_code;
     let d = tempdir();
-    let (run_dir, rec_dir, replay_dir) = (d.path().join("run"), d.path().join("record"), d.path().join("replay"));
+    let (run_dir, rec_dir, replay_dir) = (
+        d.path().join("run"),
+        d.path().join("record"),
+        d.path().join("replay"),
+    );
     for dir in [&run_dir, &rec_dir, &replay_dir] {
         std::fs::create_dir_all(dir).unwrap();
     }
     let trace = d.path().join(format!("{name}.wtrace"));
     let run = run_mode("run", name, &run_dir, &trace);
-    assert_eq!(run.status.code(), Some(expected), "{name} under wtrace run:\n{}", text(&run));
+    assert_eq!(
+        run.status.code(),
+        Some(expected),
+        "{name} under wtrace run:\n{}",
+        text(&run)
+    );
     let rec = run_mode("record", name, &rec_dir, &trace);
-    assert_eq!(rec.status.code(), Some(expected), "{name} under wtrace record:\n{}", text(&rec));
+    assert_eq!(
+        rec.status.code(),
+        Some(expected),
+        "{name} under wtrace record:\n{}",
+        text(&rec)
+    );
     if !NONDETERMINISTIC_OUTPUT.contains(&name) {
         assert_eq!(text(&run), text(&rec), "{name}: record differs from run");
     }
@@ -133,9 +166,17 @@ fn check(name: &str) {
     std::fs::remove_dir_all(&rec_dir).unwrap();
     for _ in 0..2 {
         let replay = output(wtrace().current_dir(&replay_dir).arg("replay").arg(&trace));
-        assert_eq!(text(&rec), text(&replay), "{name}: replay differs from the recording");
+        assert_eq!(
+            text(&rec),
+            text(&replay),
+            "{name}: replay differs from the recording"
+        );
     }
-    assert_eq!(std::fs::read_dir(&replay_dir).unwrap().count(), 0, "{name}: replay wrote files");
+    assert_eq!(
+        std::fs::read_dir(&replay_dir).unwrap().count(),
+        0,
+        "{name}: replay wrote files"
+    );
 }
 
 macro_rules! suite {
@@ -158,12 +199,21 @@ suite! {
 fn every_program_of_the_suite_is_listed_here() {
     let mut names: Vec<String> = std::fs::read_dir(suite_dir().join("src/bin"))
         .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".rs").map(String::from))
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .strip_suffix(".rs")
+                .map(String::from)
+        })
         .collect();
     names.sort();
     let listed = include_str!("wasi_testsuite_replay.rs");
     for n in &names {
-        assert!(listed.contains(&format!(" {n} ")) || listed.contains(&format!(" {n}\n")), "{n} is not tested");
+        assert!(
+            listed.contains(&format!(" {n} ")) || listed.contains(&format!(" {n}\n")),
+            "{n} is not tested"
+        );
     }
     assert_eq!(names.len(), 46);
 }

@@ -2,8 +2,8 @@
 //! `replay`, module loading (with the compile cache), import checks and the
 //! WASI context.
 
-pub mod calls;
 mod cache;
+pub mod calls;
 pub mod imports;
 
 pub use cache::load_module;
@@ -149,12 +149,17 @@ pub fn start_func<T: 'static>(
     let start = instance
         .get_typed_func::<(), ()>(&mut *store, "_start")
         .map_err(anyhow::Error::from)
-        .context("the module has no `_start` function of type () -> (): it is not a WASI command")?;
+        .context(
+            "the module has no `_start` function of type () -> (): it is not a WASI command",
+        )?;
     // For the benchmarks: wtrace's own start-up time (argument parsing,
     // module load or compile, linking, instantiation).
     if std::env::var_os("WTRACE_STARTUP_TIMING").is_some() {
         if let Some(t0) = crate::PROCESS_START.get() {
-            eprintln!("wtrace: {:.2} ms before _start", t0.elapsed().as_secs_f64() * 1e3);
+            eprintln!(
+                "wtrace: {:.2} ms before _start",
+                t0.elapsed().as_secs_f64() * 1e3
+            );
         }
     }
     Ok(start)

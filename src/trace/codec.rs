@@ -10,6 +10,7 @@
 //! footer = <offset of the index frame: u64 LE> "WTRCIDX" 0x00   16 bytes
 //! ```
 
+use super::batch::{CallBatch, MemsView};
 use super::{Call, End, Header, Mem, Outcome};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -96,13 +97,35 @@ pub fn decode_end(payload: &[u8]) -> Result<End> {
 }
 
 /// A chunk of calls as stored: numbers and times relative to the previous
-/// call, so that varints stay short and zstd finds the repeats. Encoded from
-/// borrowed calls (`WireCallRef`), decoded into owned ones (`WireCall`):
-/// serde writes a slice and a Vec alike.
+/// call, so that varints stay short and zstd finds the repeats. Encoded
+/// from a borrowed [`CallBatch`] (`WireChunkRef`), decoded into owned calls
+/// (`WireChunk`): serde writes a borrowed sequence and a Vec alike, and
+/// `&[u8]` with serde_bytes as `Vec<u8>`.
 #[derive(Serialize)]
 struct WireChunkRef<'a> {
     first_seq: u64,
-    calls: Vec<WireCallRef<'a>>,
+    calls: WireCalls<'a>,
+}
+
+struct WireCalls<'a>(&'a CallBatch);
+
+impl Serialize for WireCalls<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut prev_start = 0;
+        s.collect_seq(self.0.views().map(|c| {
+            let start_delta_ns = c.start_ns.saturating_sub(prev_start);
+            prev_start = c.start_ns;
+            WireCallRef {
+                func: c.func,
+                args: c.args,
+                outcome: c.outcome,
+                start_delta_ns,
+                dur_ns: c.dur_ns,
+                reads: WireMems(c.reads),
+                writes: WireMems(c.writes),
+            }
+        }))
+    }
 }
 
 #[derive(Serialize)]
@@ -112,8 +135,29 @@ struct WireCallRef<'a> {
     outcome: &'a Outcome,
     start_delta_ns: u64,
     dur_ns: u64,
-    reads: &'a [Mem],
-    writes: &'a [Mem],
+    reads: WireMems<'a>,
+    writes: WireMems<'a>,
+}
+
+struct WireMems<'a>(MemsView<'a>);
+
+impl Serialize for WireMems<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.0
+                .iter()
+                .map(|(param, addr, bytes)| WireMemRef { param, addr, bytes }),
+        )
+    }
+}
+
+/// Encodes as [`Mem`] does.
+#[derive(Serialize)]
+struct WireMemRef<'a> {
+    param: u8,
+    addr: u32,
+    #[serde(with = "serde_bytes")]
+    bytes: &'a [u8],
 }
 
 #[derive(Deserialize)]
@@ -134,29 +178,32 @@ struct WireCall {
     writes: Vec<Mem>,
 }
 
-pub fn encode_calls(calls: &[Call]) -> Result<Vec<u8>> {
-    let first_seq = calls.first().map_or(0, |c| c.seq);
-    let mut prev_start = 0;
-    let wire = WireChunkRef {
-        first_seq,
-        calls: calls
-            .iter()
-            .map(|c| {
-                let delta = c.start_ns.saturating_sub(prev_start);
-                prev_start = c.start_ns;
-                WireCallRef {
-                    func: c.func,
-                    args: &c.args,
-                    outcome: &c.outcome,
-                    start_delta_ns: delta,
-                    dur_ns: c.dur_ns,
-                    reads: &c.reads,
-                    writes: &c.writes,
-                }
-            })
-            .collect(),
-    };
-    encode(&wire)
+/// Encodes chunks of calls; keeps one zstd context for all of them.
+pub struct ChunkEncoder {
+    zstd: zstd::bulk::Compressor<'static>,
+    raw: Vec<u8>,
+}
+
+impl ChunkEncoder {
+    pub fn new() -> Result<ChunkEncoder> {
+        let mut zstd = zstd::bulk::Compressor::new(ZSTD_LEVEL)?;
+        zstd.include_checksum(true)?;
+        Ok(ChunkEncoder {
+            zstd,
+            raw: Vec::new(),
+        })
+    }
+
+    /// The payload of a calls frame.
+    pub fn encode(&mut self, batch: &CallBatch) -> Result<Vec<u8>> {
+        let wire = WireChunkRef {
+            first_seq: batch.first_seq(),
+            calls: WireCalls(batch),
+        };
+        self.raw.clear();
+        bincode::serde::encode_into_std_write(&wire, &mut self.raw, config())?;
+        Ok(self.zstd.compress(&self.raw)?)
+    }
 }
 
 pub fn decode_calls(payload: &[u8]) -> Result<Vec<Call>> {

@@ -18,10 +18,12 @@
 //! # anyhow::Ok(())
 //! ```
 
+mod batch;
 mod codec;
 mod reader;
 mod writer;
 
+pub use batch::{CallBatch, CallView, MemsView};
 pub use codec::FORMAT_VERSION;
 pub use reader::{ChunkInfo, Frame, FrameKind, TraceReader, VerifyReport};
 pub use writer::{TraceWriter, WriterStats};

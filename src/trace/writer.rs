@@ -1,12 +1,13 @@
 //! Writing a trace while the guest runs.
 //!
 //! Chunks are encoded, compressed and written on a thread of their own, so
-//! the guest's thread only hands over a `Vec<Call>`. Every chunk is flushed
+//! the guest's thread only hands over a [`CallBatch`]. Every chunk is flushed
 //! as soon as it is written: if wtrace is killed, the trace keeps every
 //! complete chunk. A write error (a full disk) is kept and reported at the
 //! next hand-over, so the recorder can stop the guest and say why.
 
-use super::codec::{self, kind, Index, IndexEntry};
+use super::batch::CallBatch;
+use super::codec::{self, kind, ChunkEncoder, Index, IndexEntry};
 use super::{Call, End, Header};
 use anyhow::{anyhow, Context, Result};
 use std::fs::File;
@@ -17,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 enum Msg {
-    Calls(Vec<Call>),
+    Calls(CallBatch),
     Finish(End),
 }
 
@@ -31,6 +32,9 @@ pub struct WriterStats {
 
 pub struct TraceWriter {
     tx: Option<SyncSender<Msg>>,
+    /// Batches the writer thread is done with, to be reused: fresh ones
+    /// cost page faults on the guest's thread.
+    spent: Receiver<CallBatch>,
     thread: Option<JoinHandle<Result<WriterStats>>>,
     error: Arc<Mutex<Option<String>>>,
     path: PathBuf,
@@ -43,6 +47,7 @@ struct Sink {
     chain: [u8; 32],
     index: Vec<IndexEntry>,
     stats: WriterStats,
+    encoder: ChunkEncoder,
 }
 
 impl Sink {
@@ -56,18 +61,18 @@ impl Sink {
         Ok(at)
     }
 
-    fn calls(&mut self, calls: &[Call]) -> Result<()> {
-        let Some(first) = calls.first() else {
+    fn calls(&mut self, batch: &CallBatch) -> Result<()> {
+        if batch.is_empty() {
             return Ok(());
-        };
-        let payload = codec::encode_calls(calls)?;
+        }
+        let payload = self.encoder.encode(batch)?;
         let offset = self.frame(kind::CALLS, &payload)?;
         self.index.push(IndexEntry {
-            first_seq: first.seq,
-            calls: calls.len() as u32,
+            first_seq: batch.first_seq(),
+            calls: batch.len() as u32,
             offset,
         });
-        self.stats.calls += calls.len() as u64;
+        self.stats.calls += batch.len() as u64;
         self.stats.chunks += 1;
         Ok(())
     }
@@ -102,36 +107,56 @@ impl TraceWriter {
             chain: [0; 32],
             index: Vec::new(),
             stats: WriterStats::default(),
+            encoder: ChunkEncoder::new()?,
         };
         let payload = codec::encode_header(header)?;
         sink.frame(kind::HEADER, &payload)
             .with_context(|| format!("cannot write trace file {}", path.display()))?;
         // Two chunks in flight at most: memory stays flat when the disk is slow.
         let (tx, rx) = sync_channel(2);
+        let (spent_tx, spent) = sync_channel(2);
         let error = Arc::new(Mutex::new(None));
         let thread_error = error.clone();
         let thread = std::thread::Builder::new()
             .name("wtrace-writer".into())
-            .spawn(move || write_loop(sink, rx, thread_error))?;
+            .spawn(move || write_loop(sink, rx, spent_tx, thread_error))?;
         Ok(TraceWriter {
             tx: Some(tx),
+            spent,
             thread: Some(thread),
             error,
             path: path.to_path_buf(),
         })
     }
 
+    /// Hands a chunk of calls, numbered consecutively, to the writer thread.
+    pub fn write_calls(&mut self, calls: Vec<Call>) -> Result<()> {
+        self.write_batch(CallBatch::from_calls(&calls))
+    }
+
     /// Hands a chunk of calls to the writer thread. Fails when an earlier
     /// write failed: the caller should stop the guest.
-    pub fn write_calls(&mut self, calls: Vec<Call>) -> Result<()> {
+    pub fn write_batch(&mut self, batch: CallBatch) -> Result<()> {
         self.check()?;
         if let Some(tx) = &self.tx {
-            if tx.send(Msg::Calls(calls)).is_err() {
+            if tx.send(Msg::Calls(batch)).is_err() {
                 self.check()?;
                 return Err(anyhow!("the trace writer stopped"));
             }
         }
         Ok(())
+    }
+
+    /// An empty batch for calls from `first_seq` on: one the writer is done
+    /// with, or a new one.
+    pub fn empty_batch(&mut self, first_seq: u64) -> CallBatch {
+        match self.spent.try_recv() {
+            Ok(mut batch) => {
+                batch.reset(first_seq);
+                batch
+            }
+            Err(_) => CallBatch::new(first_seq),
+        }
     }
 
     /// The first write error, if any.
@@ -161,9 +186,14 @@ impl TraceWriter {
     }
 }
 
+/// Batches larger than this are not handed back for reuse: one huge write
+/// must not keep its memory for the rest of the recording.
+const REUSE_BATCH_BYTES: usize = 8 << 20;
+
 fn write_loop(
     mut sink: Sink,
     rx: Receiver<Msg>,
+    spent: SyncSender<CallBatch>,
     error: Arc<Mutex<Option<String>>>,
 ) -> Result<WriterStats> {
     let fail = |e: &anyhow::Error| {
@@ -178,8 +208,12 @@ fn write_loop(
             fail(&e);
             return Err(e);
         }
-        if let Msg::Finish(_) = msg {
-            return Ok(sink.stats);
+        match msg {
+            Msg::Finish(_) => return Ok(sink.stats),
+            Msg::Calls(batch) if batch.capacity() <= REUSE_BATCH_BYTES => {
+                let _ = spent.try_send(batch);
+            }
+            Msg::Calls(_) => {}
         }
     }
     Ok(sink.stats)

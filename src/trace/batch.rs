@@ -1,0 +1,317 @@
+//! The calls of one chunk as the recorder collects them: fixed-size records
+//! and two arenas (arguments, memory bytes), so that recording a call
+//! allocates nothing and no per-call heap object crosses to the writer
+//! thread. (With a `Call` per call, the guest's thread spent more time in
+//! the allocator than in recording; the writer thread, in freeing.)
+
+use super::{Call, Mem, Outcome};
+
+/// A chunk's worth of calls, numbered from `first_seq`.
+#[derive(Debug, Default)]
+pub struct CallBatch {
+    first_seq: u64,
+    calls: Vec<BatchCall>,
+    args: Vec<u64>,
+    mems: Vec<BatchMem>,
+    bytes: Vec<u8>,
+    /// Reads and writes of the call being recorded: `mems[open..]`.
+    open_reads: usize,
+    open_writes: usize,
+}
+
+#[derive(Debug)]
+struct BatchCall {
+    func: u16,
+    outcome: Outcome,
+    start_ns: u64,
+    dur_ns: u64,
+    /// `args[args_start..args_end]`
+    args_start: usize,
+    args_end: usize,
+    /// `mems[mems_end - reads - writes..]`: the reads, then the writes.
+    mems_end: usize,
+    reads: u32,
+    writes: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct BatchMem {
+    param: u8,
+    addr: u32,
+    /// `bytes[start..start + len]`
+    start: usize,
+    len: usize,
+}
+
+/// One call of a batch, borrowed.
+#[derive(Clone, Copy, Debug)]
+pub struct CallView<'a> {
+    pub seq: u64,
+    pub func: u16,
+    pub args: &'a [u64],
+    pub outcome: &'a Outcome,
+    pub start_ns: u64,
+    pub dur_ns: u64,
+    pub reads: MemsView<'a>,
+    pub writes: MemsView<'a>,
+}
+
+/// Memory ranges of one call, borrowed.
+#[derive(Clone, Copy, Debug)]
+pub struct MemsView<'a> {
+    mems: &'a [BatchMem],
+    bytes: &'a [u8],
+}
+
+impl<'a> MemsView<'a> {
+    pub fn len(&self) -> usize {
+        self.mems.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.mems.is_empty()
+    }
+
+    /// (param, addr, bytes) of each range.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (u8, u32, &'a [u8])> + 'a {
+        let bytes = self.bytes;
+        self.mems
+            .iter()
+            .map(move |m| (m.param, m.addr, &bytes[m.start..m.start + m.len]))
+    }
+
+    fn to_mems(self) -> Vec<Mem> {
+        self.iter()
+            .map(|(param, addr, bytes)| Mem {
+                param,
+                addr,
+                bytes: bytes.to_vec(),
+            })
+            .collect()
+    }
+}
+
+impl CallBatch {
+    pub fn new(first_seq: u64) -> CallBatch {
+        CallBatch {
+            first_seq,
+            ..CallBatch::default()
+        }
+    }
+
+    /// A batch holding `calls`, which must be numbered consecutively.
+    pub fn from_calls(calls: &[Call]) -> CallBatch {
+        let mut batch = CallBatch::new(calls.first().map_or(0, |c| c.seq));
+        for c in calls {
+            for m in &c.reads {
+                batch.add_read(m.param, m.addr, &m.bytes);
+            }
+            for m in &c.writes {
+                batch.add_write(m.param, m.addr, &m.bytes);
+            }
+            batch.push(c.func, &c.args, c.outcome.clone(), c.start_ns, c.dur_ns);
+        }
+        batch
+    }
+
+    /// Empties the batch for calls from `first_seq` on, keeping its
+    /// allocations (the recorder reuses batches the writer is done with).
+    pub fn reset(&mut self, first_seq: u64) {
+        self.first_seq = first_seq;
+        self.calls.clear();
+        self.args.clear();
+        self.mems.clear();
+        self.bytes.clear();
+        self.open_reads = 0;
+        self.open_writes = 0;
+    }
+
+    /// Bytes allocated, used or not.
+    pub fn capacity(&self) -> usize {
+        self.bytes.capacity()
+            + self.calls.capacity() * std::mem::size_of::<BatchCall>()
+            + self.args.capacity() * 8
+            + self.mems.capacity() * std::mem::size_of::<BatchMem>()
+    }
+
+    pub fn first_seq(&self) -> u64 {
+        self.first_seq
+    }
+
+    /// Number of calls pushed.
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    /// Memory held, roughly: what the recorder bounds a chunk by.
+    pub fn byte_size(&self) -> usize {
+        self.bytes.len() + self.calls.len() * 48 + self.args.len() * 8 + self.mems.len() * 24
+    }
+
+    /// Records guest memory the next call read. Reads come before writes.
+    pub fn add_read(&mut self, param: u8, addr: u32, bytes: &[u8]) {
+        debug_assert_eq!(self.open_writes, 0, "a read after a write");
+        self.add_mem(param, addr, bytes);
+        self.open_reads += 1;
+    }
+
+    /// Records guest memory the next call wrote.
+    pub fn add_write(&mut self, param: u8, addr: u32, bytes: &[u8]) {
+        self.add_mem(param, addr, bytes);
+        self.open_writes += 1;
+    }
+
+    fn add_mem(&mut self, param: u8, addr: u32, bytes: &[u8]) {
+        self.mems.push(BatchMem {
+            param,
+            addr,
+            start: self.bytes.len(),
+            len: bytes.len(),
+        });
+        self.bytes.extend_from_slice(bytes);
+    }
+
+    /// The first range the open call read for parameter `param`.
+    pub fn open_read(&self, param: usize) -> Option<&[u8]> {
+        let open = self.mems.len() - self.open_reads - self.open_writes;
+        self.mems[open..open + self.open_reads]
+            .iter()
+            .find(|m| m.param as usize == param)
+            .map(|m| &self.bytes[m.start..m.start + m.len])
+    }
+
+    /// Closes the open call: its reads and writes are those added since the
+    /// last `push`. Returns its number.
+    pub fn push(
+        &mut self,
+        func: u16,
+        args: &[u64],
+        outcome: Outcome,
+        start_ns: u64,
+        dur_ns: u64,
+    ) -> u64 {
+        let args_start = self.args.len();
+        self.args.extend_from_slice(args);
+        self.calls.push(BatchCall {
+            func,
+            outcome,
+            start_ns,
+            dur_ns,
+            args_start,
+            args_end: self.args.len(),
+            mems_end: self.mems.len(),
+            reads: self.open_reads as u32,
+            writes: self.open_writes as u32,
+        });
+        self.open_reads = 0;
+        self.open_writes = 0;
+        self.first_seq + self.calls.len() as u64 - 1
+    }
+
+    /// Call `i` of the batch (from 0).
+    pub fn view(&self, i: usize) -> CallView<'_> {
+        let c = &self.calls[i];
+        let writes_start = c.mems_end - c.writes as usize;
+        let reads_start = writes_start - c.reads as usize;
+        let mems = |range: std::ops::Range<usize>| MemsView {
+            mems: &self.mems[range],
+            bytes: &self.bytes,
+        };
+        CallView {
+            seq: self.first_seq + i as u64,
+            func: c.func,
+            args: &self.args[c.args_start..c.args_end],
+            outcome: &c.outcome,
+            start_ns: c.start_ns,
+            dur_ns: c.dur_ns,
+            reads: mems(reads_start..writes_start),
+            writes: mems(writes_start..c.mems_end),
+        }
+    }
+
+    pub fn views(&self) -> impl ExactSizeIterator<Item = CallView<'_>> + '_ {
+        (0..self.calls.len()).map(|i| self.view(i))
+    }
+
+    /// Call `i` as an owned [`Call`] (for printing, and tests).
+    pub fn call(&self, i: usize) -> Call {
+        let v = self.view(i);
+        Call {
+            seq: v.seq,
+            func: v.func,
+            args: v.args.to_vec(),
+            outcome: v.outcome.clone(),
+            start_ns: v.start_ns,
+            dur_ns: v.dur_ns,
+            reads: v.reads.to_mems(),
+            writes: v.writes.to_mems(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_come_back_as_they_went_in() {
+        let calls = vec![
+            Call {
+                seq: 7,
+                func: 8, // fd_write
+                args: vec![1, 100, 2, 200],
+                outcome: Outcome::Errno(0),
+                start_ns: 10,
+                dur_ns: 3,
+                reads: vec![
+                    Mem {
+                        param: 1,
+                        addr: 100,
+                        bytes: vec![1; 16],
+                    },
+                    Mem {
+                        param: 1,
+                        addr: 300,
+                        bytes: b"hello".to_vec(),
+                    },
+                ],
+                writes: vec![Mem {
+                    param: 3,
+                    addr: 200,
+                    bytes: 5u32.to_le_bytes().to_vec(),
+                }],
+            },
+            Call {
+                seq: 8,
+                func: 50,
+                args: (0..300).collect(),
+                outcome: Outcome::Trap("boom".into()),
+                start_ns: 20,
+                dur_ns: 0,
+                reads: vec![],
+                writes: vec![],
+            },
+        ];
+        let batch = CallBatch::from_calls(&calls);
+        assert_eq!((batch.first_seq(), batch.len()), (7, 2));
+        assert_eq!((0..2).map(|i| batch.call(i)).collect::<Vec<_>>(), calls);
+    }
+
+    #[test]
+    fn the_open_call_finds_its_iovec_list_among_its_reads() {
+        let mut batch = CallBatch::new(0);
+        batch.add_read(0, 1, b"old");
+        batch.push(0, &[], Outcome::Errno(0), 0, 0);
+        batch.add_read(2, 4, b"path");
+        batch.add_read(1, 8, b"list");
+        batch.add_read(1, 9, b"buffer");
+        assert_eq!(batch.open_read(1), Some(&b"list"[..]));
+        assert_eq!(batch.open_read(0), None);
+        batch.add_write(1, 9, b"new");
+        assert_eq!(batch.open_read(2), Some(&b"path"[..]));
+    }
+}
