@@ -12,12 +12,13 @@ use crate::host;
 use crate::host::calls::GuestCall;
 use crate::print::Printer;
 use crate::syscalls::{Func, Kind, Syscall};
-use crate::trace::{func_name, Call, Header, Mem, Outcome, RunEnd, TraceReader};
+use crate::trace::{func_name, Call, End, Header, Mem, Outcome, RunEnd, TraceReader};
 use anyhow::{bail, Context, Result};
 use std::collections::VecDeque;
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 use wasmtime::{Linker, Memory, Store};
 
 #[derive(Default)]
@@ -103,16 +104,59 @@ pub enum ReplayEnd {
 }
 
 struct ReplayState {
-    reader: TraceReader,
+    trace_path: PathBuf,
+    header: Header,
+    end: Option<End>,
     /// Number of the next call to serve.
     next: u64,
     total: u64,
-    /// The rest of the chunk being served, and the chunk after it: replay
-    /// goes through the calls once, in order, decoding each chunk once.
-    queue: std::vec::IntoIter<Call>,
-    next_chunk: usize,
+    /// Decodes the chunks ahead of the guest.
+    chunks: Prefetch,
+    /// The chunk being served; its calls are taken out one by one and put
+    /// back once served, so that the whole chunk is freed on the
+    /// prefetching thread.
+    chunk: Vec<Call>,
+    /// Index in `chunk` of the next call.
+    pos: usize,
     memory: Option<Memory>,
     opts: ReplayOptions,
+}
+
+/// Decodes the chunks of a trace in order on a thread of its own, one
+/// chunk ahead of the guest (decompressing and decoding run on the other
+/// core), and frees the chunks the guest is done with.
+struct Prefetch {
+    decoded: Receiver<Result<Vec<Call>>>,
+    spent: Sender<Vec<Call>>,
+}
+
+impl Prefetch {
+    fn start(mut reader: TraceReader) -> Result<Prefetch> {
+        let (decoded_tx, decoded) = sync_channel(1);
+        let (spent, spent_rx) = channel::<Vec<Call>>();
+        std::thread::Builder::new()
+            .name("wtrace-prefetch".into())
+            .spawn(move || {
+                for i in 0..reader.chunks().len() {
+                    let chunk = reader.take_chunk(i);
+                    let failed = chunk.is_err();
+                    // Fails once the replay stops early: nothing to do.
+                    if decoded_tx.send(chunk).is_err() || failed {
+                        break;
+                    }
+                    spent_rx.try_iter().for_each(drop);
+                }
+            })?;
+        Ok(Prefetch { decoded, spent })
+    }
+
+    /// The next chunk; hands back the one before.
+    fn next(&mut self, done: Vec<Call>) -> Result<Vec<Call>> {
+        let _ = self.spent.send(done);
+        self.decoded
+            .recv()
+            .map_err(|_| anyhow::anyhow!("the trace ends before its index says"))?
+    }
 }
 
 const CONTEXT_CALLS: usize = 3;
@@ -144,20 +188,26 @@ fn module_bytes(header: &Header, opts: &ReplayOptions) -> Result<Vec<u8>> {
 }
 
 pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
-    let reader = TraceReader::open(trace_path)?;
+    let mut reader = TraceReader::open(trace_path)?;
     let header = reader.header.clone();
     let bytes = module_bytes(&header, &opts)?;
+    // The module is the header's biggest part; the prefetcher needs none of it.
+    reader.header.module = None;
     host::check_module_bytes(&bytes, &header.module_name)?;
     let engine = host::engine(header.max_wasm_stack as usize)?;
     let module = host::load_module(&engine, &bytes, &header.module_name, true)?;
     let (served, foreign) = host::check_imports(&module, !header.foreign_imports.is_empty())?;
     let total = reader.call_count();
+    let end = reader.end.clone();
     let state = ReplayState {
-        reader,
+        trace_path: trace_path.to_path_buf(),
+        header,
+        end,
         next: 0,
         total,
-        queue: Vec::new().into_iter(),
-        next_chunk: 0,
+        chunks: Prefetch::start(reader)?,
+        chunk: Vec::new(),
+        pos: 0,
         memory: None,
         opts,
     };
@@ -191,7 +241,7 @@ pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
         }
     }
     let run_end = host::run_end(result);
-    let recorded_end = state.reader.end.as_ref().map(|e| e.run_end.clone());
+    let recorded_end = state.end.as_ref().map(|e| e.run_end.clone());
     if state.next < state.total {
         let (next, total) = (state.next, state.total);
         let what = format!(
@@ -246,16 +296,19 @@ fn same_end(recorded: &RunEnd, replayed: &RunEnd) -> bool {
 /// Builds the divergence report: the recorded call (if any), the call made,
 /// and the calls before with the fd paths a full decode knows.
 fn divergence(state: &mut ReplayState, seq: u64, what: String, made: Option<Call>) -> Divergence {
-    let header = state.reader.header.clone();
+    let header = &state.header;
     let mut printer = Printer::default();
     let mut before = VecDeque::new();
     let mut recorded = None;
     let upto = (seq + 1).min(state.total);
+    // The report decodes the calls up to here once more, for the fd paths
+    // they opened; a trace that cannot be read again gets a shorter report.
+    let mut reader = TraceReader::open(&state.trace_path).ok();
     for i in 0..upto {
-        let Ok(call) = state.reader.call(i) else {
+        let Some(Ok(call)) = reader.as_mut().map(|r| r.call(i)) else {
             break;
         };
-        let line = format!("#{i} {}", printer.line(&header, &call));
+        let line = format!("#{i} {}", printer.line(header, &call));
         if i == seq {
             recorded = Some(line);
         } else {
@@ -266,7 +319,7 @@ fn divergence(state: &mut ReplayState, seq: u64, what: String, made: Option<Call
         }
     }
     let replayed = made.map(|c| {
-        let mut line = printer.decode(&header, &c);
+        let mut line = printer.decode(header, &c);
         line.result = "?".into();
         line.outs.clear();
         format!("#{seq} {}", line.line())
@@ -295,7 +348,7 @@ fn next_recorded(state: &mut ReplayState, made: impl FnOnce() -> Call) -> wasmti
         }
     }
     if seq >= state.total {
-        let stop = match state.reader.end.as_ref().map(|e| &e.run_end) {
+        let stop = match state.end.as_ref().map(|e| &e.run_end) {
             None => Some(StopHere {
                 reason: "reached the end of an unfinished recording".into(),
                 code: 0,
@@ -319,23 +372,32 @@ fn next_recorded(state: &mut ReplayState, made: impl FnOnce() -> Call) -> wasmti
         );
         return Err(diverge(state, seq, what, Some(made())));
     }
-    let call = match state.queue.next() {
-        Some(call) => call,
-        None => {
-            let chunk = state
-                .reader
-                .take_chunk(state.next_chunk)
-                .map_err(|e| wasmtime::Error::msg(format!("cannot read the trace: {e:#}")))?;
-            state.next_chunk += 1;
-            state.queue = chunk.into_iter();
-            state
-                .queue
-                .next()
-                .ok_or_else(|| wasmtime::Error::msg("the trace has an empty chunk"))?
+    if state.pos == state.chunk.len() {
+        let done = std::mem::take(&mut state.chunk);
+        state.chunk = state
+            .chunks
+            .next(done)
+            .map_err(|e| wasmtime::Error::msg(format!("cannot read the trace: {e:#}")))?;
+        state.pos = 0;
+        if state.chunk.is_empty() {
+            return Err(wasmtime::Error::msg("the trace has an empty chunk"));
         }
-    };
+    }
+    let call = std::mem::take(&mut state.chunk[state.pos]);
+    state.pos += 1;
     state.next += 1;
     Ok(call)
+}
+
+/// Puts a served call back into its chunk, to be freed with it.
+fn served(state: &mut ReplayState, call: Call) {
+    if let Some(slot) = state
+        .pos
+        .checked_sub(1)
+        .and_then(|i| state.chunk.get_mut(i))
+    {
+        *slot = call;
+    }
 }
 
 /// The first difference between a recorded call and the call made, if any.
@@ -431,8 +493,22 @@ fn describe_read_difference(
 
 fn after_call(state: &mut ReplayState, call: Call) {
     if let Some(p) = &mut state.opts.print {
-        eprintln!("#{} {}", call.seq, p.line(&state.reader.header, &call));
+        eprintln!("#{} {}", call.seq, p.line(&state.header, &call));
     }
+    served(state, call);
+}
+
+/// Whether the guest hands in exactly the recorded memory, at the recorded
+/// addresses: compared in place, without copying.
+fn reads_match(sys: &Syscall, args: &[u64], data: &[u8], recorded: &[Mem]) -> bool {
+    let mut recorded = recorded.iter();
+    let mut same = true;
+    capture::read_ranges(sys, args, data, |r| {
+        same &= recorded
+            .next()
+            .is_some_and(|m| m.param == r.param && m.addr == r.addr && m.bytes == r.bytes(data));
+    });
+    same && recorded.next().is_none()
 }
 
 /// Writes memory effects into guest memory; says so when one falls outside.
@@ -540,7 +616,7 @@ fn serve_foreign(
         writes: vec![],
     };
     let recorded = next_recorded(state, || made.clone())?;
-    if let Some(what) = compare(None, &state.reader.header, &recorded, &made) {
+    if let Some(what) = compare(None, &state.header, &recorded, &made) {
         return Err(diverge(state, made.seq, what, Some(made)));
     }
     let err = outcome_result(&recorded.outcome)
@@ -566,9 +642,6 @@ fn define_replayer(linker: &mut Linker<ReplayState>, sys: &'static Syscall) -> R
             ..
         } = call;
         let seq = state.next;
-        // `reads` allocates nothing for the many calls that hand in no
-        // memory, like the clock.
-        let reads = capture::reads(sys, args, data);
         let made = |reads: Vec<Mem>| Call {
             seq,
             func: sys.func as u16,
@@ -579,13 +652,15 @@ fn define_replayer(linker: &mut Linker<ReplayState>, sys: &'static Syscall) -> R
             reads,
             writes: Vec::new(),
         };
-        let recorded = next_recorded(state, || made(reads.clone()))?;
-        let same_pointers = recorded.args == args;
-        if recorded.func != sys.func as u16 || !same_pointers || recorded.reads != reads {
+        let recorded = next_recorded(state, || made(capture::reads(sys, args, data)))?;
+        if recorded.func != sys.func as u16
+            || recorded.args != args
+            || !reads_match(sys, args, data, &recorded.reads)
+        {
             // Not the same bytes: the same call at other addresses (a
             // rebuilt module) still replays; anything else diverges.
-            let made = made(reads);
-            if let Some(what) = compare(Some(sys), &state.reader.header, &recorded, &made) {
+            let made = made(capture::reads(sys, args, data));
+            if let Some(what) = compare(Some(sys), &state.header, &recorded, &made) {
                 return Err(diverge(state, seq, what, Some(made)));
             }
             let effects = match relocate(sys, &recorded, args, &made.reads) {
@@ -598,7 +673,8 @@ fn define_replayer(linker: &mut Linker<ReplayState>, sys: &'static Syscall) -> R
         } else if let Err(what) =
             apply(data, recorded.writes.iter().map(|w| (w.addr, &w.bytes[..])))
         {
-            return Err(diverge(state, seq, what, Some(made(reads))));
+            let made = made(capture::reads(sys, args, data));
+            return Err(diverge(state, seq, what, Some(made)));
         }
         if sys.func == Func::fd_write && recorded.outcome == Outcome::Errno(0) && !state.opts.quiet
         {

@@ -74,7 +74,7 @@ pub struct Preopen {
 }
 
 /// One host call.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Call {
     /// Call number, from 0, in the order the guest made the calls.
     pub seq: u64,
@@ -105,6 +105,13 @@ pub enum Outcome {
     Exit(i32),
     /// The call trapped, with this message.
     Trap(String),
+}
+
+/// Success, for a call still to be made.
+impl Default for Outcome {
+    fn default() -> Outcome {
+        Outcome::Errno(0)
+    }
 }
 
 /// A range of guest memory, and the parameter it belongs to.
