@@ -293,9 +293,12 @@ fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -
         });
         let start_ns = recorder.now_ns();
         state.wasi.set_hostcall_fuel(fuel);
-        let mut guest = wiggle::GuestMemory::Unshared(data);
-        let result = syscalls::dispatch(sys.func, &mut state.wasi, &mut guest, args);
-        drop(guest);
+        let result = syscalls::dispatch(
+            sys.func,
+            &mut state.wasi,
+            &mut wiggle::GuestMemory::Unshared(data),
+            args,
+        );
         let recorder = &mut state.recorder;
         let dur_ns = recorder.now_ns().saturating_sub(start_ns);
         let (outcome, ret) = match result {

@@ -194,7 +194,7 @@ mod tests {
             seq,
             func: (seq % 46) as u16,
             args: vec![seq, seq * 3],
-            outcome: if seq % 7 == 0 {
+            outcome: if seq.is_multiple_of(7) {
                 Outcome::Errno(44)
             } else {
                 Outcome::Errno(0)
