@@ -236,7 +236,7 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
             return Err(e);
         }
     };
-    let result = start.call(&mut store, ());
+    let result = host::call_start(start, &mut store);
     let run_end = match result
         .as_ref()
         .err()

@@ -26,5 +26,5 @@ pub fn run(module_path: &Path, argv: Vec<String>, opts: &HostOptions) -> Result<
         wasmtime::Error::msg(host::imports::foreign_trap_message(imp))
     })?;
     let start = host::start_func(&linker, &mut store, &module)?;
-    Ok(host::run_end(start.call(&mut store, ())))
+    Ok(host::run_end(host::call_start(start, &mut store)))
 }
