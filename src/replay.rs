@@ -88,6 +88,17 @@ impl fmt::Display for StopHere {
 }
 impl std::error::Error for StopHere {}
 
+/// The trace cannot be read on (a damaged chunk): wtrace's error, not the
+/// guest's divergence.
+#[derive(Debug)]
+struct Unreadable(String);
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot read the trace: {}", self.0)
+    }
+}
+impl std::error::Error for Unreadable {}
+
 /// How a replay ended.
 #[derive(Debug)]
 pub enum ReplayEnd {
@@ -231,6 +242,12 @@ pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
     if let Err(e) = &result {
         if let Some(d) = e.downcast_ref::<Divergence>() {
             return Ok(ReplayEnd::Diverged(Box::new(d.clone())));
+        }
+        if let Some(Unreadable(why)) = e.downcast_ref::<Unreadable>() {
+            bail!(
+                "the replay stopped at call #{}: the trace cannot be read on: {why} (`wtrace verify` tells where the damage is)",
+                state.next
+            );
         }
         if let Some(stop) = e.downcast_ref::<StopHere>() {
             return Ok(ReplayEnd::Stopped {
@@ -377,7 +394,7 @@ fn next_recorded(state: &mut ReplayState, made: impl FnOnce() -> Call) -> wasmti
         state.chunk = state
             .chunks
             .next(done)
-            .map_err(|e| wasmtime::Error::msg(format!("cannot read the trace: {e:#}")))?;
+            .map_err(|e| wasmtime::Error::new(Unreadable(format!("{e:#}"))))?;
         state.pos = 0;
         if state.chunk.is_empty() {
             return Err(wasmtime::Error::msg("the trace has an empty chunk"));

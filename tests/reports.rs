@@ -152,6 +152,28 @@ fn verify_names_the_damaged_chunk_and_its_calls() {
 }
 
 #[test]
+fn replaying_a_damaged_chunk_is_wtraces_error_not_a_divergence() {
+    let d = tempdir();
+    let t = many_calls_trace(d.path());
+    let chunks = TraceReader::open(&t).unwrap().chunks().to_vec();
+    let mut bytes = std::fs::read(&t).unwrap();
+    bytes[chunks[1].offset as usize + 37 + 10] ^= 0x40;
+    let bad = d.path().join("flipped.wtrace");
+    std::fs::write(&bad, &bytes).unwrap();
+    let o = output(wtrace().arg("replay").arg(&bad));
+    assert_eq!(o.status.code(), Some(125));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with(&format!(
+            "wtrace: error: the replay stopped at call #4096: the trace cannot be read on: {}: chunk 1 (calls 4096..)",
+            bad.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("`wtrace verify`"), "{err}");
+}
+
+#[test]
 fn stats_counts_calls_errors_and_bytes_per_fd() {
     let d = tempdir();
     let t = readfile_trace(d.path(), "r.wtrace");
