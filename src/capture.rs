@@ -186,28 +186,6 @@ pub fn write_ranges<'r>(
     }
 }
 
-/// [`write_ranges`], copied out of guest memory; `reads` are the call's
-/// reads.
-pub fn writes(
-    sys: &Syscall,
-    args: &[u64],
-    memory: &[u8],
-    reads: &[Mem],
-    sizes: &StringSizes,
-) -> Vec<Mem> {
-    let mut out = Vec::new();
-    let read_list = |i: usize| {
-        reads
-            .iter()
-            .find(|m| m.param as usize == i)
-            .map(|m| &m.bytes[..])
-    };
-    write_ranges(sys, args, memory, read_list, sizes, |r| {
-        out.push(r.copy(memory))
-    });
-    out
-}
-
 /// The bytes of a `ciovec` parameter that the host consumed: the first
 /// `n` bytes of the buffers, in order.
 pub fn ciovec_data(reads: &[Mem], param: usize, n: usize) -> Vec<u8> {
@@ -226,6 +204,28 @@ pub fn ciovec_data(reads: &[Mem], param: usize, n: usize) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::syscalls::Func;
+
+    /// [`write_ranges`], copied out of guest memory; `reads` are the call's
+    /// reads.
+    fn writes(
+        sys: &Syscall,
+        args: &[u64],
+        memory: &[u8],
+        reads: &[Mem],
+        sizes: &StringSizes,
+    ) -> Vec<Mem> {
+        let mut out = Vec::new();
+        let read_list = |i: usize| {
+            reads
+                .iter()
+                .find(|m| m.param as usize == i)
+                .map(|m| &m.bytes[..])
+        };
+        write_ranges(sys, args, memory, read_list, sizes, |r| {
+            out.push(r.copy(memory))
+        });
+        out
+    }
 
     #[test]
     fn fd_write_reads_the_list_then_each_buffer() {

@@ -166,7 +166,7 @@ impl Prefetch {
         let _ = self.spent.send(done);
         self.decoded
             .recv()
-            .map_err(|_| anyhow::anyhow!("the trace ends before its index says"))?
+            .map_err(|_| anyhow::anyhow!("the thread reading the trace stopped"))?
     }
 }
 

@@ -64,14 +64,6 @@ pub struct MemsView<'a> {
 }
 
 impl<'a> MemsView<'a> {
-    pub fn len(&self) -> usize {
-        self.mems.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.mems.is_empty()
-    }
-
     /// (param, addr, bytes) of each range.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (u8, u32, &'a [u8])> + 'a {
         let bytes = self.bytes;
