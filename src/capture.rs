@@ -8,7 +8,7 @@
 //! here.
 
 use crate::syscalls::{Fill, Kind, StringList, Syscall};
-use crate::trace::Mem;
+use crate::trace::{Call, Mem, Outcome};
 
 /// Size of a preview1 `iovec`/`ciovec` record.
 pub const IOVEC_SIZE: u32 = 8;
@@ -105,7 +105,7 @@ pub fn read_ranges(sys: &Syscall, args: &[u64], memory: &[u8], mut out: impl FnM
     for (i, p) in sys.params.iter().enumerate() {
         match p.kind {
             Kind::Str { len } => out(Range::new(i, arg(i), arg(len))),
-            Kind::Ciovecs { count } => {
+            Kind::Ciovecs { count, .. } => {
                 let list = Range::new(i, arg(i), arg(count).saturating_mul(IOVEC_SIZE));
                 out(list);
                 for (buf, len) in iovecs(list.bytes(memory)) {
@@ -160,7 +160,7 @@ pub fn write_ranges<'r>(
                     left -= n;
                 }
             }
-            Kind::Buf { len, filled } => {
+            Kind::Buf { len, filled, .. } => {
                 let n = match filled {
                     Fill::All => arg(len),
                     Fill::Used(used) => out_u32(used).min(arg(len)),
@@ -198,6 +198,41 @@ pub fn ciovec_data(reads: &[Mem], param: usize, n: usize) -> Vec<u8> {
         data.extend_from_slice(&m.bytes[..take]);
     }
     data
+}
+
+/// The u32 the host stored at out-pointer `param`, if the call recorded one.
+pub fn out_u32(writes: &[Mem], param: usize) -> Option<u32> {
+    writes
+        .iter()
+        .find(|m| m.param as usize == param)
+        .and_then(|m| m.bytes.get(..4))
+        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+}
+
+/// The bytes a successful call handed to the host from a `ciovec` list
+/// (fd_write, fd_pwrite, sock_send), as many as the host says it took, and
+/// the fd they went to.
+pub fn ciovec_consumed(call: &Call) -> Option<(u32, Vec<u8>)> {
+    if call.outcome != Outcome::Errno(0) {
+        return None;
+    }
+    let sys = call.func.syscall()?;
+    let (param, consumed) = sys
+        .params
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| match p.kind {
+            Kind::Ciovecs { consumed, .. } => Some((i, consumed)),
+            _ => None,
+        })?;
+    let fd = *call.args.get(sys.fd_param()?)? as u32;
+    let n = out_u32(&call.writes, consumed).unwrap_or(0) as usize;
+    Some((fd, ciovec_data(&call.reads, param, n)))
+}
+
+/// What the guest wrote to its stdout (fd 1) or stderr (fd 2) at this call.
+pub fn stdio_output(call: &Call) -> Option<(u32, Vec<u8>)> {
+    ciovec_consumed(call).filter(|(fd, _)| *fd == 1 || *fd == 2)
 }
 
 #[cfg(test)]
@@ -243,6 +278,29 @@ mod tests {
         assert_eq!(r[1].bytes, b"hello");
         assert_eq!(r[2].bytes, b"!\n");
         assert_eq!(ciovec_data(&r, 1, 6), b"hello!");
+
+        // The host took 6 of the 7 bytes; fd 1 is stdout.
+        let mut call = Call {
+            func: Func::fd_write.id(),
+            args: vec![1, 0, 2, 60],
+            reads: r,
+            writes: vec![Mem {
+                param: 3,
+                addr: 60,
+                bytes: 6u32.to_le_bytes().to_vec(),
+            }],
+            ..Call::default()
+        };
+        assert_eq!(stdio_output(&call), Some((1, b"hello!".to_vec())));
+        // A damaged trace (a short count) gives nothing rather than a panic.
+        call.writes[0].bytes.truncate(2);
+        assert_eq!(stdio_output(&call), Some((1, Vec::new())));
+        call.args = vec![7];
+        assert_eq!(stdio_output(&call), None);
+        call.args = vec![];
+        assert_eq!(stdio_output(&call), None);
+        call.func = Func::fd_read.id();
+        assert_eq!(stdio_output(&call), None);
     }
 
     #[test]

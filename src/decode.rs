@@ -267,21 +267,6 @@ pub fn errno_text(errno: u16) -> &'static str {
         .map_or("Unknown error", |(_, text)| text)
 }
 
-/// Looks an errno up by its name, with or without the leading `E`,
-/// in any case: `ENOENT`, `noent`.
-pub fn errno_by_name(name: &str) -> Option<u16> {
-    let upper = name.to_ascii_uppercase();
-    let want = if upper.starts_with('E') {
-        upper
-    } else {
-        format!("E{upper}")
-    };
-    ERRNOS
-        .iter()
-        .position(|(n, _)| *n == want)
-        .map(|i| i as u16)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,7 +299,5 @@ mod tests {
         assert_eq!(errno_name(8), "EBADF");
         assert_eq!(errno_name(6), "EAGAIN");
         assert_eq!(errno_name(200), "E?200");
-        assert_eq!(errno_by_name("noent"), Some(44));
-        assert_eq!(errno_by_name("EISDIR"), Some(31));
     }
 }

@@ -1,7 +1,7 @@
 //! Which calls `dump` shows: strace's `-e trace=` list and `--failed`.
 
 use crate::syscalls::{self, Class, Func};
-use crate::trace::{Call, Outcome};
+use crate::trace::Call;
 use anyhow::{bail, Result};
 
 /// `-e trace=fd_write,%path,!clock_time_get` and `--failed`.
@@ -74,31 +74,57 @@ impl Filter {
         }
         match syscalls::by_name(name) {
             Some(s) => Ok(vec![s.func]),
-            None => bail!("unknown function {name:?}: not a wasi_snapshot_preview1 function"),
+            None => {
+                let like = similar_names(name);
+                if like.is_empty() {
+                    bail!("unknown function {name:?}: not a wasi_snapshot_preview1 function (see `wtrace dump --help` for the classes)")
+                }
+                bail!(
+                    "unknown function {name:?}: not a wasi_snapshot_preview1 function; did you mean {}?",
+                    like.join(" or ")
+                )
+            }
         }
     }
 
     pub fn matches(&self, call: &Call) -> bool {
-        if self.failed_only && matches!(call.outcome, Outcome::Errno(0) | Outcome::Exit(_)) {
+        if self.failed_only && !call.outcome.is_error() {
             return false;
         }
-        let i = call.func as usize;
-        if i >= self.exclude.len() {
+        let Some(func) = call.func.func() else {
             // Foreign imports: shown unless a list names only preview1 functions.
             return self.include.is_none();
-        }
+        };
+        let i = func as usize;
         !self.exclude[i] && self.include.as_ref().is_none_or(|inc| inc[i])
     }
+}
+
+/// Preview1 names that contain `name` (`open` -> `path_open`), or, for a
+/// mistyped name, share its words (`fd_writ` -> `fd_write`).
+fn similar_names(name: &str) -> Vec<&'static str> {
+    let name = name.to_ascii_lowercase();
+    let names = || syscalls::SYSCALLS.iter().map(|s| s.name);
+    let mut like: Vec<&str> = names().filter(|n| n.contains(name.as_str())).collect();
+    if like.is_empty() && name.len() >= 3 {
+        like = names()
+            .filter(|n| name.contains(*n) || n.starts_with(&name[..name.len() - 1]))
+            .collect();
+    }
+    like.truncate(4);
+    like
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syscalls::FuncId;
+    use crate::trace::Outcome;
 
     fn call(func: Func, errno: u16) -> Call {
         Call {
             seq: 0,
-            func: func as u16,
+            func: func.id(),
             args: vec![],
             outcome: Outcome::Errno(errno),
             start_ns: 0,
@@ -119,6 +145,28 @@ mod tests {
         assert!(f.matches(&call(Func::path_open, 44)));
         assert!(!f.matches(&call(Func::path_open, 0)));
         assert!(Filter::parse(&["trace=%nope".into()], false).is_err());
-        assert!(Filter::parse(&["trace=open".into()], false).is_err());
+        let err = |e: &str| Filter::parse(&[e.into()], false).unwrap_err().to_string();
+        assert!(err("trace=%nope").starts_with("unknown class %nope; the classes are %args"));
+        assert_eq!(
+            err("trace=open"),
+            "unknown function \"open\": not a wasi_snapshot_preview1 function; did you mean path_open?"
+        );
+        assert!(
+            err("trace=fd_writ").ends_with("did you mean fd_write?"),
+            "{}",
+            err("trace=fd_writ")
+        );
+        assert!(err("trace=zzz").ends_with("(see `wtrace dump --help` for the classes)"));
+        // A foreign import passes unless a list names only preview1 functions.
+        let foreign = Call {
+            func: FuncId::foreign(0).unwrap(),
+            ..call(Func::fd_read, 0)
+        };
+        assert!(Filter::parse(&["!fd_read".into()], false)
+            .unwrap()
+            .matches(&foreign));
+        assert!(!Filter::parse(&["fd_read".into()], false)
+            .unwrap()
+            .matches(&foreign));
     }
 }

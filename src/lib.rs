@@ -10,6 +10,7 @@
 pub mod capture;
 #[cfg(feature = "runtime")]
 pub mod cli;
+pub mod compare;
 pub mod decode;
 pub mod dump;
 pub mod filter;

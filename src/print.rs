@@ -13,7 +13,7 @@
 
 use crate::capture::{self, EVENT_SIZE, IOVEC_SIZE, SUBSCRIPTION_SIZE};
 use crate::decode::{self, errno_name, errno_text, flag_names, Value};
-use crate::syscalls::{Fill, Func, Kind, Out, Syscall};
+use crate::syscalls::{FdEffect, Fill, Holds, Kind, Out, Syscall};
 use crate::trace::{func_name, Call, Header, Mem, Outcome};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -96,8 +96,8 @@ impl Printer {
     /// Decodes `call` and follows its effect on the fd table.
     pub fn decode(&mut self, header: &Header, call: &Call) -> Decoded {
         self.know_preopens(header);
-        let decoded = match Func::from_id(call.func) {
-            Some(f) => self.decode_preview1(f.syscall(), call),
+        let decoded = match call.func.syscall() {
+            Some(sys) => self.decode_preview1(sys, call),
             None => Decoded {
                 name: func_name(header, call.func),
                 args: call
@@ -208,7 +208,7 @@ impl Printer {
                         outs.push((String::new(), quote(&data, self.strsize)));
                     }
                 }
-                Kind::Buf { len, filled } => {
+                Kind::Buf { len, filled, holds } => {
                     args.push((name.clone(), format!("{:#x}", arg(i))));
                     args.push((sys.params[len].name.to_string(), arg(len).to_string()));
                     if call.outcome == Outcome::Errno(0) {
@@ -217,9 +217,9 @@ impl Printer {
                         if let Fill::Used(used) = filled {
                             outs.push((sys.params[used].name.to_string(), data.len().to_string()));
                         }
-                        let text = match sys.func {
-                            Func::fd_readdir => dirents(data, self.strsize),
-                            _ => quote(data, self.strsize),
+                        let text = match holds {
+                            Holds::Dirents => dirents(data, self.strsize),
+                            Holds::Bytes | Holds::Text => quote(data, self.strsize),
                         };
                         outs.push((name, text));
                     }
@@ -267,59 +267,80 @@ impl Printer {
                 }
             }
         }
-        let is_error = !matches!(call.outcome, Outcome::Errno(0) | Outcome::Exit(_));
         Decoded {
             name: sys.name.to_string(),
             args,
             result: result_text(&call.outcome),
-            is_error,
+            is_error: call.outcome.is_error(),
             outs,
         }
     }
 
+    /// Applies the call's [`FdEffect`] to the fd table; the parameters
+    /// involved are found by their kind.
     fn follow_fds(&mut self, call: &Call) {
-        if call.outcome != Outcome::Errno(0) {
+        let Some(sys) = call.func.syscall() else {
+            return;
+        };
+        if call.outcome != Outcome::Errno(0) || sys.fd_effect == FdEffect::None {
             return;
         }
         let arg = |i: usize| call.args.get(i).copied().unwrap_or(0) as u32;
-        let written_u32 = |param: usize| {
-            call.writes
-                .iter()
-                .find(|m| m.param as usize == param && m.bytes.len() >= 4)
-                .map(|m| u32::from_le_bytes(m.bytes[..4].try_into().expect("4")))
+        let fds: Vec<u32> = (0..sys.params.len())
+            .filter(|&i| sys.params[i].kind == Kind::Value(Value::Fd))
+            .map(arg)
+            .collect();
+        let param_bytes = |mems: &[Mem], want: fn(Kind) -> bool| {
+            let i = sys.param_where(want)?;
+            let m = mems.iter().find(|m| m.param as usize == i)?;
+            Some(String::from_utf8_lossy(&m.bytes).into_owned())
         };
-        match Func::from_id(call.func) {
-            Some(Func::path_open) => {
-                let path = call
-                    .reads
-                    .iter()
-                    .find(|m| m.param == 2)
-                    .map(|m| String::from_utf8_lossy(&m.bytes).into_owned());
-                if let (Some(fd), Some(path)) = (written_u32(8), path) {
-                    let joined = match self.fds.get(&arg(0)) {
-                        Some(dir) => join_path(dir, &path),
-                        None => path,
-                    };
-                    self.fds.insert(fd, joined);
+        match sys.fd_effect {
+            FdEffect::None => {}
+            FdEffect::Opens => {
+                let Some(new_fd) = sys
+                    .param_where(|k| k == Kind::Out(Out::Fd))
+                    .and_then(|i| capture::out_u32(&call.writes, i))
+                else {
+                    return;
+                };
+                match param_bytes(&call.reads, |k| matches!(k, Kind::Str { .. })) {
+                    Some(path) => {
+                        let dir = fds.first().and_then(|fd| self.fds.get(fd));
+                        let joined = match dir {
+                            Some(dir) => join_path(dir, &path),
+                            None => path,
+                        };
+                        self.fds.insert(new_fd, joined);
+                    }
+                    // A socket from sock_accept: no path to show.
+                    None => {
+                        self.fds.remove(&new_fd);
+                    }
                 }
             }
-            Some(Func::fd_prestat_dir_name) => {
-                if let Some(m) = call.writes.iter().find(|m| m.param == 1) {
-                    self.fds
-                        .insert(arg(0), String::from_utf8_lossy(&m.bytes).into_owned());
+            FdEffect::NamesPreopen => {
+                if let (Some(fd), Some(name)) = (
+                    fds.first(),
+                    param_bytes(&call.writes, |k| matches!(k, Kind::Buf { .. })),
+                ) {
+                    self.fds.insert(*fd, name);
                 }
             }
-            Some(Func::fd_close) => {
-                self.fds.remove(&arg(0));
-            }
-            Some(Func::fd_renumber) => {
-                if let Some(p) = self.fds.remove(&arg(0)) {
-                    self.fds.insert(arg(1), p);
-                } else {
-                    self.fds.remove(&arg(1));
+            FdEffect::Closes => {
+                if let Some(fd) = fds.first() {
+                    self.fds.remove(fd);
                 }
             }
-            _ => {}
+            FdEffect::Renumbers => {
+                let (Some(&from), Some(&to)) = (fds.first(), fds.get(1)) else {
+                    return;
+                };
+                match self.fds.remove(&from) {
+                    Some(p) => self.fds.insert(to, p),
+                    None => self.fds.remove(&to),
+                };
+            }
         }
     }
 }
@@ -541,6 +562,7 @@ pub fn iovec_bytes(entries: &[(u32, u32)]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syscalls::Func;
     use crate::trace::Preopen;
 
     fn header() -> Header {
@@ -568,7 +590,7 @@ mod tests {
     fn call(func: Func, args: Vec<u64>, errno: u16, reads: Vec<Mem>, writes: Vec<Mem>) -> Call {
         Call {
             seq: 0,
-            func: func as u16,
+            func: func.id(),
             args,
             outcome: Outcome::Errno(errno),
             start_ns: 0,

@@ -11,7 +11,7 @@ use crate::capture::{self, Range, StringSizes};
 use crate::host::calls::GuestCall;
 use crate::host::{self, ForeignImport, HostOptions};
 use crate::print::Printer;
-use crate::syscalls::{self, Syscall};
+use crate::syscalls::{self, FuncId, Syscall};
 use crate::trace::{CallBatch, End, Header, Outcome, RunEnd, TraceWriter, WriterStats};
 use anyhow::Result;
 use std::path::Path;
@@ -60,7 +60,7 @@ impl Recorder {
     /// Closes the call whose reads and writes were added to the batch.
     fn push(
         &mut self,
-        func: u16,
+        func: FuncId,
         args: &[u64],
         outcome: Outcome,
         start_ns: u64,
@@ -318,7 +318,7 @@ fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -
                 recorder.batch.add_write(r.param, r.addr, r.bytes(data));
             }
         }
-        if let Err(e) = recorder.push(sys.func as u16, args, outcome, start_ns, dur_ns) {
+        if let Err(e) = recorder.push(sys.func.id(), args, outcome, start_ns, dur_ns) {
             // The trace cannot be written: stop the guest rather than run on
             // unrecorded.
             return Err(wasmtime::Error::msg(format!(

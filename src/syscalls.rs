@@ -1,20 +1,25 @@
 //! The one table of `wasi_snapshot_preview1` functions.
 //!
-//! Every preview1 function is declared once below, in the order of the witx
-//! file, with each core-wasm parameter and what it means: a scalar to decode,
-//! a guest string the host reads, an iovec list, a buffer the host fills, an
-//! out-pointer the host writes. From that one declaration come:
+//! Every preview1 function is declared once below, with its permanent id,
+//! each core-wasm parameter and what it means: a scalar to decode, a guest
+//! string the host reads, an iovec list, a buffer the host fills, an
+//! out-pointer the host writes, and what the call does to the fd table.
+//! From that one declaration come:
 //!
 //! - [`SYSCALLS`], the metadata that the recorder ([`crate::capture`]), the
-//!   replayer, the decoder ([`crate::decode`]) and the TUI all read;
-//! - [`Func`], a compact id per function, stored in traces;
+//!   replayer, the call decoder and the TUI all read;
+//! - [`Func`] and [`FuncId`], the function's permanent id as stored in traces;
 //! - `dispatch`, which calls wasmtime-wasi's implementation of the function.
 //!
-//! Adding a function is a one-line change here (plus its decoder for any new
-//! [`Value`] kind). The witx in `shared/reference/witx` is the source of truth;
-//! `tests` below check the core signatures against it.
+//! Adding a function is one line here: the next free id, its parameters.
+//! Ids are permanent (see "Function ids" in `docs/trace-format.md`): a row's
+//! id never changes and is never reused, rows stay in id order, and new rows
+//! take the next id at the end. The preview1 witx (`wasi_snapshot_preview1.witx`
+//! in the WASI repository; wasmtime-wasi ships it) is the source of truth for
+//! the parameters; `tests` below check the core signatures against it.
 
 use crate::decode::Value;
+use serde::{Deserialize, Serialize};
 
 /// What one core-wasm parameter of a preview1 function means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,15 +30,22 @@ pub enum Kind {
     /// parameter holding its length.
     Str { len: usize },
     /// Pointer to a `ciovec` array the host reads, together with the bytes
-    /// its entries point at; `count` is the index of the entry count.
-    Ciovecs { count: usize },
+    /// its entries point at; `count` is the index of the entry count,
+    /// `consumed` the out-parameter where the host stores how many of those
+    /// bytes it took (written, sent).
+    Ciovecs { count: usize, consumed: usize },
     /// Pointer to an `iovec` array: the host reads the list and fills the
     /// buffers, in order, with as many bytes as the out-parameter `filled`
     /// says.
     Iovecs { count: usize, filled: usize },
     /// Pointer to a byte buffer the host fills: `len` is the index of the
-    /// buffer's length parameter, `filled` says how much of it is written.
-    Buf { len: usize, filled: Fill },
+    /// buffer's length parameter, `filled` says how much of it is written,
+    /// `holds` what the bytes are.
+    Buf {
+        len: usize,
+        filled: Fill,
+        holds: Holds,
+    },
     /// Pointer to `count` 48-byte subscriptions the host reads (poll_oneoff).
     Subscriptions { count: usize },
     /// Pointer to the 32-byte events the host writes; the out-parameter
@@ -57,6 +69,36 @@ pub enum Fill {
     /// As many bytes as the out-parameter with this index says (fd_readdir,
     /// path_readlink).
     Used(usize),
+}
+
+/// What the bytes of a [`Kind::Buf`] are, for showing them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holds {
+    /// Opaque bytes (random_get).
+    Bytes,
+    /// A path or name (fd_prestat_dir_name, path_readlink).
+    Text,
+    /// `dirent` records, each followed by its name (fd_readdir).
+    Dirents,
+}
+
+/// What a successful call does to the guest's fd table, so that readers of a
+/// trace can name fds by path (`fd=4</data/x>`, as `strace -y`). The
+/// parameters involved are found by their kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FdEffect {
+    /// Nothing.
+    None,
+    /// A new fd in the [`Out::Fd`] out-parameter; when the call has a path
+    /// ([`Kind::Str`]), it names the new fd relative to the first fd argument.
+    Opens,
+    /// The name of a preopened directory: the [`Kind::Buf`] names the first
+    /// fd argument.
+    NamesPreopen,
+    /// The first fd argument is closed.
+    Closes,
+    /// The first fd argument moves to the second.
+    Renumbers,
 }
 
 /// Which list of NUL-terminated strings args_get/environ_get fill.
@@ -166,12 +208,79 @@ pub struct Syscall {
     pub params: &'static [Param],
     /// True for proc_exit, the one function with no errno result.
     pub no_return: bool,
+    pub fd_effect: FdEffect,
 }
 
 impl Syscall {
     /// The function's core-wasm type as (i64?) flags per parameter.
     pub fn param_is_i64(&self) -> impl Iterator<Item = bool> + '_ {
         self.params.iter().map(Param::is_i64)
+    }
+
+    /// Index of the first parameter whose kind satisfies `want`.
+    pub fn param_where(&self, want: impl Fn(Kind) -> bool) -> Option<usize> {
+        self.params.iter().position(|p| want(p.kind))
+    }
+
+    /// Index of the first fd argument.
+    pub fn fd_param(&self) -> Option<usize> {
+        self.param_where(|k| k == Kind::Value(Value::Fd))
+    }
+}
+
+/// A function's permanent id, as stored in traces: a preview1 function's id
+/// from the table (below [`FuncId::FOREIGN_BASE`]), or `FOREIGN_BASE + k`
+/// for the k-th foreign import of the recording
+/// ([`crate::trace::Header::foreign_imports`]).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct FuncId(pub u16);
+
+impl FuncId {
+    /// The first id of foreign imports; preview1 rows can never reach it.
+    pub const FOREIGN_BASE: u16 = 0x8000;
+
+    /// The id of the k-th foreign import, if k is in range.
+    pub fn foreign(k: usize) -> Option<FuncId> {
+        u16::try_from(k)
+            .ok()
+            .and_then(|k| Self::FOREIGN_BASE.checked_add(k))
+            .map(FuncId)
+    }
+
+    /// The preview1 function, if this id is one.
+    pub fn func(self) -> Option<Func> {
+        Func::from_id(self.0)
+    }
+
+    /// The preview1 function's table row, if this id is one.
+    pub fn syscall(self) -> Option<&'static Syscall> {
+        self.func().map(Func::syscall)
+    }
+
+    /// Index into the header's foreign imports, if this id is one.
+    pub fn foreign_index(self) -> Option<usize> {
+        self.0.checked_sub(Self::FOREIGN_BASE).map(usize::from)
+    }
+}
+
+impl From<Func> for FuncId {
+    fn from(f: Func) -> FuncId {
+        FuncId(f as u16)
+    }
+}
+
+impl PartialEq<Func> for FuncId {
+    fn eq(&self, f: &Func) -> bool {
+        self.0 == *f as u16
+    }
+}
+
+impl std::fmt::Display for FuncId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
     }
 }
 
@@ -187,31 +296,40 @@ use Kind::*;
 use Value as V;
 
 macro_rules! preview1 {
-    ($( $name:ident $([$asyncness:ident])? : $class:ident ( $( $pname:ident : $kind:expr ),* ); )*) => {
-        /// Compact id of a preview1 function, as stored in traces.
+    ($( $id:literal $name:ident $([$asyncness:ident])? : $class:ident ( $( $pname:ident : $kind:expr ),* ) $(-> $never:tt)? $(=> $effect:ident)? ; )*) => {
+        /// A preview1 function; its value is its permanent id.
         #[allow(non_camel_case_types)]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[repr(u16)]
-        pub enum Func { $( $name, )* }
+        pub enum Func { $( $name = $id, )* }
 
         impl Func {
             pub fn syscall(self) -> &'static Syscall {
+                // Rows are in id order with no gaps (checked by a test).
                 &SYSCALLS[self as usize]
             }
 
             pub fn from_id(id: u16) -> Option<Func> {
-                SYSCALLS.get(id as usize).map(|s| s.func)
+                match id {
+                    $( $id => Some(Func::$name), )*
+                    _ => None,
+                }
+            }
+
+            pub fn id(self) -> FuncId {
+                FuncId(self as u16)
             }
         }
 
-        /// All 46 functions, indexed by [`Func`].
+        /// All preview1 functions, in id order.
         pub static SYSCALLS: &[Syscall] = &[ $(
             Syscall {
                 func: Func::$name,
                 name: stringify!($name),
                 class: Class::$class,
                 params: &[ $( Param { name: stringify!($pname), kind: $kind } ),* ],
-                no_return: stringify!($name).len() == 9 && matches!(stringify!($name).as_bytes(), b"proc_exit"),
+                no_return: preview1!(@never $($never)?),
+                fd_effect: preview1!(@effect $($effect)?),
             },
         )* ];
 
@@ -242,6 +360,10 @@ macro_rules! preview1 {
     };
     (@call async $e:expr) => { wasmtime_wasi::runtime::in_tokio($e) };
     (@call $e:expr) => { $e };
+    (@never !) => { true };
+    (@never) => { false };
+    (@effect $effect:ident) => { FdEffect::$effect };
+    (@effect) => { FdEffect::None };
 }
 
 /// The generated functions return `i32` (an errno) or, for proc_exit, `()`.
@@ -263,52 +385,52 @@ impl IntoErrno for () {
 }
 
 preview1! {
-    args_get: Args(argv: StringPtrs(StringList::Args), argv_buf: StringBuf(StringList::Args));
-    args_sizes_get: Args(argc: Out(Out::Size), argv_buf_size: Out(Out::Size));
-    environ_get: Args(environ: StringPtrs(StringList::Environ), environ_buf: StringBuf(StringList::Environ));
-    environ_sizes_get: Args(environc: Out(Out::Size), environ_buf_size: Out(Out::Size));
-    clock_res_get: Clock(id: Value(V::ClockId), resolution: Out(Out::Timestamp));
-    clock_time_get: Clock(id: Value(V::ClockId), precision: Value(V::Timestamp), time: Out(Out::Timestamp));
-    fd_advise[async]: Fd(fd: Value(V::Fd), offset: Value(V::FileSize), len: Value(V::FileSize), advice: Value(V::Advice));
-    fd_allocate: Fd(fd: Value(V::Fd), offset: Value(V::FileSize), len: Value(V::FileSize));
-    fd_close[async]: Fd(fd: Value(V::Fd));
-    fd_datasync[async]: Fd(fd: Value(V::Fd));
-    fd_fdstat_get[async]: Fd(fd: Value(V::Fd), stat: Out(Out::Fdstat));
-    fd_fdstat_set_flags: Fd(fd: Value(V::Fd), flags: Value(V::FdFlags));
-    fd_fdstat_set_rights: Fd(fd: Value(V::Fd), fs_rights_base: Value(V::Rights), fs_rights_inheriting: Value(V::Rights));
-    fd_filestat_get[async]: Fd(fd: Value(V::Fd), buf: Out(Out::Filestat));
-    fd_filestat_set_size[async]: Fd(fd: Value(V::Fd), size: Value(V::FileSize));
-    fd_filestat_set_times[async]: Fd(fd: Value(V::Fd), atim: Value(V::Timestamp), mtim: Value(V::Timestamp), fst_flags: Value(V::FstFlags));
-    fd_pread[async]: Fd(fd: Value(V::Fd), iovs: Iovecs { count: 2, filled: 4 }, iovs_len: Len, offset: Value(V::FileSize), nread: Out(Out::Size));
-    fd_prestat_get: Fd(fd: Value(V::Fd), buf: Out(Out::Prestat));
-    fd_prestat_dir_name: Fd(fd: Value(V::Fd), path: Buf { len: 2, filled: Fill::All }, path_len: Len);
-    fd_pwrite[async]: Fd(fd: Value(V::Fd), iovs: Ciovecs { count: 2 }, iovs_len: Len, offset: Value(V::FileSize), nwritten: Out(Out::Size));
-    fd_read[async]: Fd(fd: Value(V::Fd), iovs: Iovecs { count: 2, filled: 3 }, iovs_len: Len, nread: Out(Out::Size));
-    fd_readdir[async]: Fd(fd: Value(V::Fd), buf: Buf { len: 2, filled: Fill::Used(4) }, buf_len: Len, cookie: Value(V::DirCookie), bufused: Out(Out::Size));
-    fd_renumber[async]: Fd(fd: Value(V::Fd), to: Value(V::Fd));
-    fd_seek[async]: Fd(fd: Value(V::Fd), offset: Value(V::FileDelta), whence: Value(V::Whence), newoffset: Out(Out::FileSize));
-    fd_sync[async]: Fd(fd: Value(V::Fd));
-    fd_tell: Fd(fd: Value(V::Fd), offset: Out(Out::FileSize));
-    fd_write[async]: Fd(fd: Value(V::Fd), iovs: Ciovecs { count: 2 }, iovs_len: Len, nwritten: Out(Out::Size));
-    path_create_directory[async]: Path(fd: Value(V::Fd), path: Str { len: 2 }, path_len: Len);
-    path_filestat_get[async]: Path(fd: Value(V::Fd), flags: Value(V::LookupFlags), path: Str { len: 3 }, path_len: Len, buf: Out(Out::Filestat));
-    path_filestat_set_times[async]: Path(fd: Value(V::Fd), flags: Value(V::LookupFlags), path: Str { len: 3 }, path_len: Len, atim: Value(V::Timestamp), mtim: Value(V::Timestamp), fst_flags: Value(V::FstFlags));
-    path_link[async]: Path(old_fd: Value(V::Fd), old_flags: Value(V::LookupFlags), old_path: Str { len: 3 }, old_path_len: Len, new_fd: Value(V::Fd), new_path: Str { len: 6 }, new_path_len: Len);
-    path_open[async]: Path(fd: Value(V::Fd), dirflags: Value(V::LookupFlags), path: Str { len: 3 }, path_len: Len, oflags: Value(V::OFlags), fs_rights_base: Value(V::Rights), fs_rights_inheriting: Value(V::Rights), fdflags: Value(V::FdFlags), opened_fd: Out(Out::Fd));
-    path_readlink[async]: Path(fd: Value(V::Fd), path: Str { len: 2 }, path_len: Len, buf: Buf { len: 4, filled: Fill::Used(5) }, buf_len: Len, bufused: Out(Out::Size));
-    path_remove_directory[async]: Path(fd: Value(V::Fd), path: Str { len: 2 }, path_len: Len);
-    path_rename[async]: Path(fd: Value(V::Fd), old_path: Str { len: 2 }, old_path_len: Len, new_fd: Value(V::Fd), new_path: Str { len: 5 }, new_path_len: Len);
-    path_symlink[async]: Path(old_path: Str { len: 1 }, old_path_len: Len, fd: Value(V::Fd), new_path: Str { len: 4 }, new_path_len: Len);
-    path_unlink_file[async]: Path(fd: Value(V::Fd), path: Str { len: 2 }, path_len: Len);
-    poll_oneoff[async]: Poll(subscriptions: Subscriptions { count: 2 }, events: Events { filled: 3 }, nsubscriptions: Len, nevents: Out(Out::Size));
-    proc_exit: Proc(rval: Value(V::ExitCode));
-    proc_raise: Proc(sig: Value(V::Signal));
-    sched_yield: Proc();
-    random_get: Random(buf: Buf { len: 1, filled: Fill::All }, buf_len: Len);
-    sock_accept: Sock(fd: Value(V::Fd), flags: Value(V::FdFlags), opened_fd: Out(Out::Fd));
-    sock_recv: Sock(fd: Value(V::Fd), ri_data: Iovecs { count: 2, filled: 4 }, ri_data_len: Len, ri_flags: Value(V::RiFlags), ro_datalen: Out(Out::Size), ro_flags: Out(Out::RoFlags));
-    sock_send: Sock(fd: Value(V::Fd), si_data: Ciovecs { count: 2 }, si_data_len: Len, si_flags: Value(V::SiFlags), so_datalen: Out(Out::Size));
-    sock_shutdown: Sock(fd: Value(V::Fd), how: Value(V::SdFlags));
+    0 args_get: Args(argv: StringPtrs(StringList::Args), argv_buf: StringBuf(StringList::Args));
+    1 args_sizes_get: Args(argc: Out(Out::Size), argv_buf_size: Out(Out::Size));
+    2 environ_get: Args(environ: StringPtrs(StringList::Environ), environ_buf: StringBuf(StringList::Environ));
+    3 environ_sizes_get: Args(environc: Out(Out::Size), environ_buf_size: Out(Out::Size));
+    4 clock_res_get: Clock(id: Value(V::ClockId), resolution: Out(Out::Timestamp));
+    5 clock_time_get: Clock(id: Value(V::ClockId), precision: Value(V::Timestamp), time: Out(Out::Timestamp));
+    6 fd_advise[async]: Fd(fd: Value(V::Fd), offset: Value(V::FileSize), len: Value(V::FileSize), advice: Value(V::Advice));
+    7 fd_allocate: Fd(fd: Value(V::Fd), offset: Value(V::FileSize), len: Value(V::FileSize));
+    8 fd_close[async]: Fd(fd: Value(V::Fd)) => Closes;
+    9 fd_datasync[async]: Fd(fd: Value(V::Fd));
+    10 fd_fdstat_get[async]: Fd(fd: Value(V::Fd), stat: Out(Out::Fdstat));
+    11 fd_fdstat_set_flags: Fd(fd: Value(V::Fd), flags: Value(V::FdFlags));
+    12 fd_fdstat_set_rights: Fd(fd: Value(V::Fd), fs_rights_base: Value(V::Rights), fs_rights_inheriting: Value(V::Rights));
+    13 fd_filestat_get[async]: Fd(fd: Value(V::Fd), buf: Out(Out::Filestat));
+    14 fd_filestat_set_size[async]: Fd(fd: Value(V::Fd), size: Value(V::FileSize));
+    15 fd_filestat_set_times[async]: Fd(fd: Value(V::Fd), atim: Value(V::Timestamp), mtim: Value(V::Timestamp), fst_flags: Value(V::FstFlags));
+    16 fd_pread[async]: Fd(fd: Value(V::Fd), iovs: Iovecs { count: 2, filled: 4 }, iovs_len: Len, offset: Value(V::FileSize), nread: Out(Out::Size));
+    17 fd_prestat_get: Fd(fd: Value(V::Fd), buf: Out(Out::Prestat));
+    18 fd_prestat_dir_name: Fd(fd: Value(V::Fd), path: Buf { len: 2, filled: Fill::All, holds: Holds::Text }, path_len: Len) => NamesPreopen;
+    19 fd_pwrite[async]: Fd(fd: Value(V::Fd), iovs: Ciovecs { count: 2, consumed: 4 }, iovs_len: Len, offset: Value(V::FileSize), nwritten: Out(Out::Size));
+    20 fd_read[async]: Fd(fd: Value(V::Fd), iovs: Iovecs { count: 2, filled: 3 }, iovs_len: Len, nread: Out(Out::Size));
+    21 fd_readdir[async]: Fd(fd: Value(V::Fd), buf: Buf { len: 2, filled: Fill::Used(4), holds: Holds::Dirents }, buf_len: Len, cookie: Value(V::DirCookie), bufused: Out(Out::Size));
+    22 fd_renumber[async]: Fd(fd: Value(V::Fd), to: Value(V::Fd)) => Renumbers;
+    23 fd_seek[async]: Fd(fd: Value(V::Fd), offset: Value(V::FileDelta), whence: Value(V::Whence), newoffset: Out(Out::FileSize));
+    24 fd_sync[async]: Fd(fd: Value(V::Fd));
+    25 fd_tell: Fd(fd: Value(V::Fd), offset: Out(Out::FileSize));
+    26 fd_write[async]: Fd(fd: Value(V::Fd), iovs: Ciovecs { count: 2, consumed: 3 }, iovs_len: Len, nwritten: Out(Out::Size));
+    27 path_create_directory[async]: Path(fd: Value(V::Fd), path: Str { len: 2 }, path_len: Len);
+    28 path_filestat_get[async]: Path(fd: Value(V::Fd), flags: Value(V::LookupFlags), path: Str { len: 3 }, path_len: Len, buf: Out(Out::Filestat));
+    29 path_filestat_set_times[async]: Path(fd: Value(V::Fd), flags: Value(V::LookupFlags), path: Str { len: 3 }, path_len: Len, atim: Value(V::Timestamp), mtim: Value(V::Timestamp), fst_flags: Value(V::FstFlags));
+    30 path_link[async]: Path(old_fd: Value(V::Fd), old_flags: Value(V::LookupFlags), old_path: Str { len: 3 }, old_path_len: Len, new_fd: Value(V::Fd), new_path: Str { len: 6 }, new_path_len: Len);
+    31 path_open[async]: Path(fd: Value(V::Fd), dirflags: Value(V::LookupFlags), path: Str { len: 3 }, path_len: Len, oflags: Value(V::OFlags), fs_rights_base: Value(V::Rights), fs_rights_inheriting: Value(V::Rights), fdflags: Value(V::FdFlags), opened_fd: Out(Out::Fd)) => Opens;
+    32 path_readlink[async]: Path(fd: Value(V::Fd), path: Str { len: 2 }, path_len: Len, buf: Buf { len: 4, filled: Fill::Used(5), holds: Holds::Text }, buf_len: Len, bufused: Out(Out::Size));
+    33 path_remove_directory[async]: Path(fd: Value(V::Fd), path: Str { len: 2 }, path_len: Len);
+    34 path_rename[async]: Path(fd: Value(V::Fd), old_path: Str { len: 2 }, old_path_len: Len, new_fd: Value(V::Fd), new_path: Str { len: 5 }, new_path_len: Len);
+    35 path_symlink[async]: Path(old_path: Str { len: 1 }, old_path_len: Len, fd: Value(V::Fd), new_path: Str { len: 4 }, new_path_len: Len);
+    36 path_unlink_file[async]: Path(fd: Value(V::Fd), path: Str { len: 2 }, path_len: Len);
+    37 poll_oneoff[async]: Poll(subscriptions: Subscriptions { count: 2 }, events: Events { filled: 3 }, nsubscriptions: Len, nevents: Out(Out::Size));
+    38 proc_exit: Proc(rval: Value(V::ExitCode)) -> !;
+    39 proc_raise: Proc(sig: Value(V::Signal));
+    40 sched_yield: Proc();
+    41 random_get: Random(buf: Buf { len: 1, filled: Fill::All, holds: Holds::Bytes }, buf_len: Len);
+    42 sock_accept: Sock(fd: Value(V::Fd), flags: Value(V::FdFlags), opened_fd: Out(Out::Fd)) => Opens;
+    43 sock_recv: Sock(fd: Value(V::Fd), ri_data: Iovecs { count: 2, filled: 4 }, ri_data_len: Len, ri_flags: Value(V::RiFlags), ro_datalen: Out(Out::Size), ro_flags: Out(Out::RoFlags));
+    44 sock_send: Sock(fd: Value(V::Fd), si_data: Ciovecs { count: 2, consumed: 4 }, si_data_len: Len, si_flags: Value(V::SiFlags), so_datalen: Out(Out::Size));
+    45 sock_shutdown: Sock(fd: Value(V::Fd), how: Value(V::SdFlags));
 }
 
 #[cfg(test)]
@@ -345,23 +467,128 @@ mod tests {
     }
 
     #[test]
-    fn every_pointer_names_a_length_parameter() {
+    fn every_pointer_names_its_length_and_count_parameters() {
         for sys in SYSCALLS {
             for p in sys.params {
-                let refs: Vec<usize> = match p.kind {
-                    Str { len } | Buf { len, .. } => vec![len],
-                    Ciovecs { count } | Subscriptions { count } => vec![count],
-                    Iovecs { count, filled } => vec![count, filled],
-                    Events { filled } => vec![filled],
-                    _ => vec![],
+                let (lens, outs): (Vec<usize>, Vec<usize>) = match p.kind {
+                    Str { len } => (vec![len], vec![]),
+                    Buf {
+                        len,
+                        filled: Fill::All,
+                        ..
+                    } => (vec![len], vec![]),
+                    Buf {
+                        len,
+                        filled: Fill::Used(used),
+                        ..
+                    } => (vec![len], vec![used]),
+                    Ciovecs { count, consumed } => (vec![count], vec![consumed]),
+                    Subscriptions { count } => (vec![count], vec![]),
+                    Iovecs { count, filled } => (vec![count], vec![filled]),
+                    Events { filled } => (vec![], vec![filled]),
+                    _ => (vec![], vec![]),
                 };
-                for r in refs {
-                    assert!(r < sys.params.len(), "{}.{}", sys.name, p.name);
+                for r in lens {
+                    assert_eq!(sys.params[r].kind, Len, "{}.{}", sys.name, p.name);
+                }
+                for r in outs {
+                    assert_eq!(
+                        sys.params[r].kind,
+                        Out(Out::Size),
+                        "{}.{}",
+                        sys.name,
+                        p.name
+                    );
                 }
             }
-            for (i, s) in SYSCALLS.iter().enumerate() {
-                assert_eq!(s.func as usize, i);
+        }
+    }
+
+    #[test]
+    fn fd_effects_find_their_parameters_by_kind() {
+        for sys in SYSCALLS {
+            let fds = sys.params.iter().filter(|p| p.kind == Value(V::Fd)).count();
+            let has = |k: Kind| sys.param_where(|x| x == k).is_some();
+            match sys.fd_effect {
+                FdEffect::None => {}
+                FdEffect::Opens => assert!(has(Out(Out::Fd)) && fds >= 1, "{}", sys.name),
+                FdEffect::NamesPreopen => assert!(
+                    fds == 1 && sys.param_where(|k| matches!(k, Buf { .. })).is_some(),
+                    "{}",
+                    sys.name
+                ),
+                FdEffect::Closes => assert_eq!(fds, 1, "{}", sys.name),
+                FdEffect::Renumbers => assert_eq!(fds, 2, "{}", sys.name),
             }
         }
+    }
+
+    /// Ids are written into every trace: once given, an id stays. This list
+    /// is the permanent record; a new function is appended with the next id.
+    const PERMANENT_IDS: [(&str, u16); 46] = [
+        ("args_get", 0),
+        ("args_sizes_get", 1),
+        ("environ_get", 2),
+        ("environ_sizes_get", 3),
+        ("clock_res_get", 4),
+        ("clock_time_get", 5),
+        ("fd_advise", 6),
+        ("fd_allocate", 7),
+        ("fd_close", 8),
+        ("fd_datasync", 9),
+        ("fd_fdstat_get", 10),
+        ("fd_fdstat_set_flags", 11),
+        ("fd_fdstat_set_rights", 12),
+        ("fd_filestat_get", 13),
+        ("fd_filestat_set_size", 14),
+        ("fd_filestat_set_times", 15),
+        ("fd_pread", 16),
+        ("fd_prestat_get", 17),
+        ("fd_prestat_dir_name", 18),
+        ("fd_pwrite", 19),
+        ("fd_read", 20),
+        ("fd_readdir", 21),
+        ("fd_renumber", 22),
+        ("fd_seek", 23),
+        ("fd_sync", 24),
+        ("fd_tell", 25),
+        ("fd_write", 26),
+        ("path_create_directory", 27),
+        ("path_filestat_get", 28),
+        ("path_filestat_set_times", 29),
+        ("path_link", 30),
+        ("path_open", 31),
+        ("path_readlink", 32),
+        ("path_remove_directory", 33),
+        ("path_rename", 34),
+        ("path_symlink", 35),
+        ("path_unlink_file", 36),
+        ("poll_oneoff", 37),
+        ("proc_exit", 38),
+        ("proc_raise", 39),
+        ("sched_yield", 40),
+        ("random_get", 41),
+        ("sock_accept", 42),
+        ("sock_recv", 43),
+        ("sock_send", 44),
+        ("sock_shutdown", 45),
+    ];
+
+    #[test]
+    fn function_ids_are_permanent() {
+        for (name, id) in PERMANENT_IDS {
+            let sys = by_name(name).unwrap_or_else(|| panic!("{name} left the table"));
+            assert_eq!(sys.func.id(), FuncId(id), "{name} changed its id");
+            assert_eq!(Func::from_id(id), Some(sys.func));
+        }
+        // Rows in id order without gaps: Func::syscall indexes by id.
+        for (i, s) in SYSCALLS.iter().enumerate() {
+            assert_eq!(s.func as usize, i, "{} is out of id order", s.name);
+        }
+        assert!(SYSCALLS.len() < FuncId::FOREIGN_BASE as usize);
+        assert_eq!(FuncId::foreign(0), Some(FuncId(0x8000)));
+        assert_eq!(FuncId(0x8003).foreign_index(), Some(3));
+        assert_eq!(FuncId(45).foreign_index(), None);
+        assert_eq!(FuncId::foreign(0x8000), None);
     }
 }

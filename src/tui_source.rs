@@ -10,8 +10,8 @@
 
 use crate::print::Printer;
 use crate::report::stats;
-use crate::syscalls::{Class, Func};
-use crate::trace::{func_name, Call, Outcome, TraceReader};
+use crate::syscalls::Class;
+use crate::trace::{func_name, Call, TraceReader};
 use wtrace_tui::{Detail, MemBlock, Row, StatRow, Summary, TraceSource};
 
 /// Chunks the background pass handles per UI tick.
@@ -78,11 +78,7 @@ impl TraceView {
     }
 
     fn class_of(call: &Call) -> &'static str {
-        Func::from_id(call.func).map_or("foreign", |f| f.syscall().class.name())
-    }
-
-    fn is_error(call: &Call) -> bool {
-        !matches!(call.outcome, Outcome::Errno(0) | Outcome::Exit(_))
+        call.func.syscall().map_or("foreign", |s| s.class.name())
     }
 }
 
@@ -134,7 +130,7 @@ impl TraceSource for TraceView {
                     args,
                     // `44 ENOENT`: the text in parentheses is in the detail pane.
                     result: d.result.split(" (").next().unwrap_or_default().to_string(),
-                    is_error: Self::is_error(&c),
+                    is_error: c.outcome.is_error(),
                     class: Self::class_of(&c).to_string(),
                 }
             })
@@ -146,7 +142,7 @@ impl TraceSource for TraceView {
         let mut p = self.printer_before(seq);
         let c = self.reader.call(seq).ok()?;
         let d = p.decode(&header, &c);
-        let sys = Func::from_id(c.func).map(Func::syscall);
+        let sys = c.func.syscall();
         let param = |i: u8| {
             sys.and_then(|s| s.params.get(i as usize))
                 .map_or("memory", |p| p.name)
@@ -227,8 +223,8 @@ impl TraceSource for TraceView {
             };
             for c in &calls {
                 let keep = match want {
-                    Some(cl) => Func::from_id(c.func).is_some_and(|f| f.syscall().class == cl),
-                    None => class == "errors" && Self::is_error(c),
+                    Some(cl) => c.func.syscall().is_some_and(|s| s.class == cl),
+                    None => class == "errors" && c.outcome.is_error(),
                 };
                 if keep {
                     seqs.push(c.seq);
@@ -256,18 +252,8 @@ impl TraceSource for TraceView {
                 let b = (c.start_ns as u128 * TIMELINE_BUCKETS as u128
                     / self.duration_ns.max(1) as u128) as usize;
                 self.timeline[b.min(TIMELINE_BUCKETS - 1)] += 1;
-                if c.func == Func::fd_write as u16 && c.outcome == Outcome::Errno(0) {
-                    let fd = c.args[0];
-                    if fd == 1 || fd == 2 {
-                        let n = c.writes.iter().find(|m| m.param == 3).map_or(0, |m| {
-                            u32::from_le_bytes(m.bytes[..4].try_into().unwrap_or([0; 4])) as usize
-                        });
-                        self.output.push((
-                            c.seq,
-                            fd as u8,
-                            crate::capture::ciovec_data(&c.reads, 1, n),
-                        ));
-                    }
+                if let Some((fd, bytes)) = crate::capture::stdio_output(c) {
+                    self.output.push((c.seq, fd as u8, bytes));
                 }
                 self.pass.follow(&header, c);
             }

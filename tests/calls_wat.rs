@@ -72,10 +72,7 @@ impl Recorded {
 
     /// The calls to `func`, in order.
     fn of(&self, func: Func) -> Vec<&Call> {
-        self.calls
-            .iter()
-            .filter(|c| c.func == func as u16)
-            .collect()
+        self.calls.iter().filter(|c| c.func == func).collect()
     }
 
     /// The decoded lines of the calls to `func`.
@@ -219,7 +216,7 @@ fn args_sizes_get_and_args_get() {
         .calls()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(calls[0].func, Func::args_sizes_get as u16);
+    assert_eq!(calls[0].func, Func::args_sizes_get);
     assert_eq!(
         effects(&calls[0]),
         vec![

@@ -334,12 +334,15 @@ fn traces_of_other_formats_and_newer_versions_are_refused() {
         .success());
     let bytes = std::fs::read(&t).unwrap();
     let mut newer = bytes.clone();
-    newer[7] = 2;
+    newer[7] = wtrace::trace::FORMAT_VERSION as u8 + 1;
     let newer_path = d.path().join("newer.wtrace");
     std::fs::write(&newer_path, &newer).unwrap();
     assert_error(
         &output(wtrace().arg("dump").arg(&newer_path)),
-        "format version 2, made by a newer wtrace",
+        &format!(
+            "format version {}, made by a newer wtrace",
+            wtrace::trace::FORMAT_VERSION + 1
+        ),
     );
     let cut = d.path().join("cut.wtrace");
     std::fs::write(&cut, &bytes[..20]).unwrap();

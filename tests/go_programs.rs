@@ -421,7 +421,7 @@ fn an_altered_random_value_is_caught_where_the_output_changes() {
     // crypto/rand's 16 bytes come from the last random_get of 16 bytes.
     let target = calls
         .iter()
-        .rposition(|c| c.func == wtrace::syscalls::Func::random_get as u16 && c.args[1] == 16)
+        .rposition(|c| c.func == wtrace::syscalls::Func::random_get && c.args[1] == 16)
         .expect("a random_get of 16 bytes");
     for b in calls[target].writes[0].bytes.iter_mut() {
         *b ^= 0xff;

@@ -58,7 +58,7 @@ fn info_says_what_the_trace_holds() {
     let text = stdout(&o);
     let module = std::fs::read(common::root().join("examples/wat/readfile.wat")).unwrap();
     let want = [
-        "format:     version 1 (this wtrace reads up to 1), written by wtrace 0.1.0 with wasmtime 48.0.8".to_string(),
+        format!("format:     version {v} (this wtrace reads up to {v}), written by wtrace 0.1.0 with wasmtime 48.0.8", v = wtrace::trace::FORMAT_VERSION),
         format!("module:     readfile.wat ({} bytes, embedded)", module.len()),
         format!("blake3:     {}", blake3::hash(&module).to_hex()),
         "env:        MODE=test".to_string(),

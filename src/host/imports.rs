@@ -5,7 +5,7 @@
 //! reported before the run, all of it at once; with
 //! `--trap-unknown-imports` such functions are defined to trap when called.
 
-use crate::syscalls::{self, Syscall};
+use crate::syscalls::{self, FuncId, Syscall};
 use anyhow::{bail, Result};
 use wasmtime::{ExternType, FuncType, Module, ValType};
 
@@ -15,8 +15,8 @@ pub struct ForeignImport {
     pub module: String,
     pub name: String,
     pub ty: FuncType,
-    /// The call id used in traces: 46 and up.
-    pub id: u16,
+    /// The call id used in traces: `FuncId::FOREIGN_BASE` and up.
+    pub id: FuncId,
 }
 
 impl ForeignImport {
@@ -88,12 +88,19 @@ pub fn check_imports(
             }
         }
         match ty {
-            ExternType::Func(f) if trap_unknown => foreign.push(ForeignImport {
-                module: imp.module().to_string(),
-                name: imp.name().to_string(),
-                ty: f,
-                id: (syscalls::SYSCALLS.len() + foreign.len()) as u16,
-            }),
+            ExternType::Func(f) if trap_unknown => match FuncId::foreign(foreign.len()) {
+                Some(id) => foreign.push(ForeignImport {
+                    module: imp.module().to_string(),
+                    name: imp.name().to_string(),
+                    ty: f,
+                    id,
+                }),
+                None => problems.push(format!(
+                    "{}::{} (more foreign imports than a trace can number)",
+                    imp.module(),
+                    imp.name()
+                )),
+            },
             other => problems.push(format!(
                 "{}::{} {}",
                 imp.module(),

@@ -4,7 +4,6 @@
 
 use crate::dump::call_json;
 use crate::print::Printer;
-use crate::syscalls::Func;
 use crate::trace::{func_name, TraceReader};
 use anyhow::Result;
 use serde_json::json;
@@ -58,7 +57,7 @@ pub fn export(r: &mut TraceReader, format: Format, out: &mut dyn Write) -> Resul
                     };
                     args.insert(key, json!(v));
                 }
-                let cat = Func::from_id(call.func).map_or("foreign", |f| f.syscall().class.name());
+                let cat = call.func.syscall().map_or("foreign", |s| s.class.name());
                 let event = json!({
                     "name": func_name(&header, call.func),
                     "cat": cat,

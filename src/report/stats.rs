@@ -1,8 +1,9 @@
 //! `wtrace stats`: a summary like `strace -c`, plus the bytes read and
 //! written through each fd with the path it was opened from.
 
+use crate::capture;
 use crate::print::Printer;
-use crate::syscalls::{Func, Kind};
+use crate::syscalls::Kind;
 use crate::trace::{func_name, Call, Outcome, TraceReader};
 use anyhow::Result;
 use std::collections::BTreeMap;
@@ -33,13 +34,12 @@ pub struct Stats {
 
 /// Bytes moved by a successful read or write call: (read, written).
 fn bytes_moved(call: &Call) -> (u64, u64) {
-    let Some(f) = Func::from_id(call.func) else {
+    let Some(sys) = call.func.syscall() else {
         return (0, 0);
     };
     if call.outcome != Outcome::Errno(0) {
         return (0, 0);
     }
-    let sys = f.syscall();
     let mut read = 0;
     let mut written = 0;
     for (i, p) in sys.params.iter().enumerate() {
@@ -52,16 +52,8 @@ fn bytes_moved(call: &Call) -> (u64, u64) {
                     .map(|m| m.bytes.len() as u64)
                     .sum::<u64>()
             }
-            Kind::Ciovecs { .. } => {
-                // nwritten is the u32 the host stored at the last out-pointer.
-                let out = sys.params.len() - 1;
-                written += call
-                    .writes
-                    .iter()
-                    .find(|m| m.param as usize == out && m.bytes.len() == 4)
-                    .map_or(0, |m| {
-                        u32::from_le_bytes(m.bytes[..4].try_into().expect("4")) as u64
-                    });
+            Kind::Ciovecs { consumed, .. } => {
+                written += capture::out_u32(&call.writes, consumed).unwrap_or(0) as u64;
             }
             _ => {}
         }
@@ -84,12 +76,17 @@ pub fn collect(r: &mut TraceReader) -> Result<Stats> {
         let f = funcs.entry(func_name(&header, call.func)).or_default();
         f.calls += 1;
         f.ns += call.dur_ns;
-        if !matches!(call.outcome, Outcome::Errno(0) | Outcome::Exit(_)) {
+        if call.outcome.is_error() {
             f.errors += 1;
         }
         let (read, written) = bytes_moved(&call);
         if read + written > 0 {
-            let fd = call.args.first().copied().unwrap_or(0) as u32;
+            let fd = call
+                .func
+                .syscall()
+                .and_then(|s| s.fd_param())
+                .and_then(|i| call.args.get(i));
+            let fd = fd.copied().unwrap_or(0) as u32;
             let path = match fd {
                 0 => "<stdin>".to_string(),
                 1 => "<stdout>".to_string(),

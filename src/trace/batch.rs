@@ -5,6 +5,7 @@
 //! the allocator than in recording; the writer thread, in freeing.)
 
 use super::{Call, Mem, Outcome};
+use crate::syscalls::FuncId;
 
 /// A chunk's worth of calls, numbered from `first_seq`.
 #[derive(Debug, Default)]
@@ -21,7 +22,7 @@ pub struct CallBatch {
 
 #[derive(Debug)]
 struct BatchCall {
-    func: u16,
+    func: FuncId,
     outcome: Outcome,
     start_ns: u64,
     dur_ns: u64,
@@ -47,7 +48,7 @@ struct BatchMem {
 #[derive(Clone, Copy, Debug)]
 pub struct CallView<'a> {
     pub seq: u64,
-    pub func: u16,
+    pub func: FuncId,
     pub args: &'a [u64],
     pub outcome: &'a Outcome,
     pub start_ns: u64,
@@ -180,7 +181,7 @@ impl CallBatch {
     /// last `push`. Returns its number.
     pub fn push(
         &mut self,
-        func: u16,
+        func: FuncId,
         args: &[u64],
         outcome: Outcome,
         start_ns: u64,
@@ -254,7 +255,7 @@ mod tests {
         let calls = vec![
             Call {
                 seq: 7,
-                func: 8, // fd_write
+                func: FuncId(26), // fd_write
                 args: vec![1, 100, 2, 200],
                 outcome: Outcome::Errno(0),
                 start_ns: 10,
@@ -279,7 +280,7 @@ mod tests {
             },
             Call {
                 seq: 8,
-                func: 50,
+                func: FuncId(0x8004),
                 args: (0..300).collect(),
                 outcome: Outcome::Trap("boom".into()),
                 start_ns: 20,
@@ -297,7 +298,7 @@ mod tests {
     fn the_open_call_finds_its_iovec_list_among_its_reads() {
         let mut batch = CallBatch::new(0);
         batch.add_read(0, 1, b"old");
-        batch.push(0, &[], Outcome::Errno(0), 0, 0);
+        batch.push(FuncId(0), &[], Outcome::Errno(0), 0, 0);
         batch.add_read(2, 4, b"path");
         batch.add_read(1, 8, b"list");
         batch.add_read(1, 9, b"buffer");

@@ -12,12 +12,15 @@
 
 use super::batch::{CallBatch, MemsView};
 use super::{Call, End, Header, Mem, Outcome};
+use crate::syscalls::FuncId;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 
-/// Version of the trace format. Readers refuse newer versions.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the trace format. Readers refuse newer versions and read
+/// every older one (see "Versions" in docs/trace-format.md).
+/// 2: foreign imports have the ids 0x8000 + k (in version 1: 46 + k).
+pub const FORMAT_VERSION: u32 = 2;
 pub const MAGIC_PREFIX: &[u8; 7] = b"WTRACE\0";
 pub const MAGIC_LEN: u64 = 8;
 pub const FRAME_HEADER_LEN: u64 = 1 + 4 + 32;
@@ -28,6 +31,9 @@ const ZSTD_LEVEL: i32 = 3;
 /// No record decompresses to more than this; a corrupt frame cannot make a
 /// reader allocate without bound.
 const MAX_RECORD: u64 = 8 << 30;
+
+/// The first foreign import's id in version 1 traces.
+const V1_FOREIGN_BASE: u16 = 46;
 
 pub fn magic() -> [u8; 8] {
     let mut m = [0u8; 8];
@@ -130,7 +136,7 @@ impl Serialize for WireCalls<'_> {
 
 #[derive(Serialize)]
 struct WireCallRef<'a> {
-    func: u16,
+    func: FuncId,
     args: &'a [u64],
     outcome: &'a Outcome,
     start_delta_ns: u64,
@@ -168,7 +174,7 @@ struct WireChunk {
 
 #[derive(Deserialize)]
 struct WireCall {
-    func: u16,
+    func: FuncId,
     args: Vec<u64>,
     outcome: Outcome,
     /// Start minus the previous call's start (the first: minus 0).
@@ -206,8 +212,16 @@ impl ChunkEncoder {
     }
 }
 
-pub fn decode_calls(payload: &[u8]) -> Result<Vec<Call>> {
+/// Decodes a calls frame of a trace written in format `version`.
+pub fn decode_calls(payload: &[u8], version: u32) -> Result<Vec<Call>> {
     let wire: WireChunk = decode(payload, "call chunk")?;
+    let func_id = |func: FuncId| match version {
+        // Version 1 numbered foreign imports from 46, right after preview1.
+        1 if func.0 >= V1_FOREIGN_BASE => {
+            FuncId::foreign(usize::from(func.0 - V1_FOREIGN_BASE)).unwrap_or(func)
+        }
+        _ => func,
+    };
     let mut start = 0u64;
     Ok(wire
         .calls
@@ -217,7 +231,7 @@ pub fn decode_calls(payload: &[u8]) -> Result<Vec<Call>> {
             start = start.saturating_add(w.start_delta_ns);
             Call {
                 seq: wire.first_seq + i as u64,
-                func: w.func,
+                func: func_id(w.func),
                 args: w.args,
                 outcome: w.outcome,
                 start_ns: start,
@@ -271,4 +285,35 @@ pub fn footer(index_offset: u64) -> [u8; FOOTER_LEN as usize] {
     f[..8].copy_from_slice(&index_offset.to_le_bytes());
     f[8..].copy_from_slice(FOOTER_MAGIC);
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_1_foreign_ids_are_read_as_today_s() {
+        let calls: Vec<Call> = [5u16, 45, 46, 47]
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| Call {
+                seq: i as u64,
+                func: FuncId(id),
+                ..Call::default()
+            })
+            .collect();
+        let payload = ChunkEncoder::new()
+            .unwrap()
+            .encode(&CallBatch::from_calls(&calls))
+            .unwrap();
+        let ids = |version| -> Vec<u16> {
+            decode_calls(&payload, version)
+                .unwrap()
+                .iter()
+                .map(|c| c.func.0)
+                .collect()
+        };
+        assert_eq!(ids(1), [5, 45, 0x8000, 0x8001]);
+        assert_eq!(ids(FORMAT_VERSION), [5, 45, 46, 47]);
+    }
 }

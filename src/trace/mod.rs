@@ -28,6 +28,7 @@ pub use codec::FORMAT_VERSION;
 pub use reader::{ChunkInfo, Frame, FrameKind, TraceReader, VerifyReport};
 pub use writer::{TraceWriter, WriterStats};
 
+use crate::syscalls::FuncId;
 use serde::{Deserialize, Serialize};
 
 /// Everything about a recording that is known before the first call.
@@ -54,7 +55,7 @@ pub struct Header {
     pub max_wasm_stack: u64,
     /// Imports from modules other than wasi_snapshot_preview1 that were
     /// defined as trapping functions (`--trap-unknown-imports`), as
-    /// `module::name`. Call ids from 46 on refer to them.
+    /// `module::name`. Their calls have the id `FuncId::FOREIGN_BASE + k`.
     pub foreign_imports: Vec<String>,
 }
 
@@ -78,9 +79,8 @@ pub struct Preopen {
 pub struct Call {
     /// Call number, from 0, in the order the guest made the calls.
     pub seq: u64,
-    /// Index into [`crate::syscalls::SYSCALLS`], or from 46 on, into
-    /// [`Header::foreign_imports`].
-    pub func: u16,
+    /// The function called: a preview1 function or a foreign import.
+    pub func: FuncId,
     /// Raw arguments; i32 arguments are zero-extended.
     pub args: Vec<u64>,
     pub outcome: Outcome,
@@ -105,6 +105,14 @@ pub enum Outcome {
     Exit(i32),
     /// The call trapped, with this message.
     Trap(String),
+}
+
+impl Outcome {
+    /// True for a failed call: an errno other than 0, or a trap. `proc_exit`
+    /// ending the run is not an error.
+    pub fn is_error(&self) -> bool {
+        !matches!(self, Outcome::Errno(0) | Outcome::Exit(_))
+    }
 }
 
 /// Success, for a call still to be made.
@@ -149,18 +157,14 @@ pub struct End {
 
 /// The name of a call's function: a preview1 name, or `module::name` for a
 /// foreign import.
-pub fn func_name(header: &Header, func: u16) -> String {
-    match crate::syscalls::Func::from_id(func) {
-        Some(f) => f.syscall().name.to_string(),
-        None => {
-            let k = func as usize - crate::syscalls::SYSCALLS.len();
-            header
-                .foreign_imports
-                .get(k)
-                .cloned()
-                .unwrap_or_else(|| format!("func#{func}"))
-        }
+pub fn func_name(header: &Header, func: FuncId) -> String {
+    if let Some(sys) = func.syscall() {
+        return sys.name.to_string();
     }
+    func.foreign_index()
+        .and_then(|k| header.foreign_imports.get(k))
+        .cloned()
+        .unwrap_or_else(|| format!("func#{func}"))
 }
 
 #[cfg(test)]
@@ -192,7 +196,7 @@ mod tests {
     fn call(seq: u64) -> Call {
         Call {
             seq,
-            func: (seq % 46) as u16,
+            func: FuncId((seq % 46) as u16),
             args: vec![seq, seq * 3],
             outcome: if seq.is_multiple_of(7) {
                 Outcome::Errno(44)

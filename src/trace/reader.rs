@@ -154,18 +154,6 @@ impl TraceReader {
         self.end.is_some() && self.unfinished.is_none()
     }
 
-    /// Decodes chunk `i`.
-    pub fn read_chunk(&mut self, i: usize) -> Result<Vec<Call>> {
-        if let Some((ci, calls)) = &self.cache {
-            if *ci == i {
-                return Ok(calls.clone());
-            }
-        }
-        let calls = self.decode_chunk(i)?;
-        self.cache = Some((i, calls.clone()));
-        Ok(calls)
-    }
-
     /// Decodes chunk `i` without keeping a copy: for readers that go
     /// through the calls once, in order (replay).
     pub fn take_chunk(&mut self, i: usize) -> Result<Vec<Call>> {
@@ -184,13 +172,14 @@ impl TraceReader {
                 info.offset
             );
         }
-        let calls = codec::decode_calls(&frame.payload).with_context(|| {
-            format!(
-                "{}: chunk {i} (calls {}..)",
-                self.path.display(),
-                info.first_seq
-            )
-        })?;
+        let calls =
+            codec::decode_calls(&frame.payload, self.header.format_version).with_context(|| {
+                format!(
+                    "{}: chunk {i} (calls {}..)",
+                    self.path.display(),
+                    info.first_seq
+                )
+            })?;
         if calls.len() != info.calls as usize
             || calls.first().map(|c| c.seq) != Some(info.first_seq)
         {
@@ -286,32 +275,34 @@ impl TraceReader {
 
     /// Walks the frames after the header, keeping every chunk up to the
     /// first one that is cut short or damaged.
-    fn scan(&mut self, mut offset: u64, mut prev: [u8; 32]) -> Result<()> {
+    fn scan(&mut self, offset: u64, prev: [u8; 32]) -> Result<()> {
+        let mut walk = FrameWalk { offset, prev };
+        let version = self.header.format_version;
         loop {
-            let frame = match self.read_frame(offset)? {
-                Some(f) => f,
-                None => {
-                    if self.end.is_none() {
-                        self.unfinished = Some(if offset == self.file_len {
-                            "the recording did not finish (no end record): the recorder was killed or crashed".into()
-                        } else {
-                            format!(
-                                "the recording did not finish: the trace is cut in the middle of a frame at byte {offset}"
-                            )
-                        });
-                    }
+            let frame = match walk.next(self)? {
+                Step::Frame(f) => f,
+                Step::FileEnd | Step::Cut(_) if self.end.is_some() => return Ok(()),
+                Step::FileEnd => {
+                    self.unfinished = Some("the recording did not finish (no end record): the recorder was killed or crashed".into());
+                    return Ok(());
+                }
+                Step::Cut(at) => {
+                    self.unfinished = Some(format!(
+                        "the recording did not finish: the trace is cut in the middle of a frame at byte {at}"
+                    ));
+                    return Ok(());
+                }
+                Step::BadHash(f) => {
+                    self.unfinished = Some(format!(
+                        "the trace is damaged at byte {}: the frame's hash does not match",
+                        f.offset
+                    ));
                     return Ok(());
                 }
             };
-            let chain = codec::chain(&prev, frame.payload_kind_byte(), &frame.payload);
-            if chain != frame.stored_chain {
-                self.unfinished = Some(format!(
-                    "the trace is damaged at byte {offset}: the frame's hash does not match"
-                ));
-                return Ok(());
-            }
+            let offset = frame.offset;
             match frame.kind {
-                FrameKind::Calls => match codec::decode_calls(&frame.payload) {
+                FrameKind::Calls => match codec::decode_calls(&frame.payload, version) {
                     Ok(calls) if calls.first().map(|c| c.seq) == Some(self.call_count()) => {
                         self.chunks.push(ChunkInfo {
                             first_seq: calls[0].seq,
@@ -332,18 +323,13 @@ impl TraceReader {
                     }
                 },
                 FrameKind::End => self.end = codec::decode_end(&frame.payload).ok(),
-                FrameKind::Index => {}
+                FrameKind::Index => return Ok(()),
                 _ => {
                     self.unfinished = Some(format!(
                         "the trace is damaged at byte {offset}: unknown frame"
                     ));
                     return Ok(());
                 }
-            }
-            prev = frame.stored_chain;
-            offset += FRAME_HEADER_LEN + frame.payload.len() as u64;
-            if frame.kind == FrameKind::Index {
-                return Ok(());
             }
         }
     }
@@ -352,142 +338,182 @@ impl TraceReader {
     /// compares the index with what the frames hold.
     pub fn verify(path: &Path) -> Result<VerifyReport> {
         let mut r = TraceReader::open(path)?;
-        let mut report = VerifyReport::default();
-        let mut offset = MAGIC_LEN;
-        let mut prev = [0u8; 32];
-        let mut found_chunks = Vec::new();
-        let mut index = None;
-        let mut end_offset = None;
-        let damage = |report: &mut VerifyReport, msg: String| {
-            if report.damage.is_none() {
-                report.damage = Some(msg);
-            }
+        let mut check = VerifyWalk::default();
+        let mut walk = FrameWalk {
+            offset: MAGIC_LEN,
+            prev: [0; 32],
         };
         loop {
-            let frame = match r.read_frame(offset)? {
-                Some(f) => f,
-                None => {
-                    if offset < r.file_len {
-                        damage(
-                            &mut report,
-                            format!("the trace is cut in the middle of a frame at byte {offset}"),
-                        );
-                    }
+            match walk.next(&mut r)? {
+                Step::FileEnd => break,
+                Step::Cut(at) => {
+                    check.damage(format!(
+                        "the trace is cut in the middle of a frame at byte {at}"
+                    ));
                     break;
                 }
-            };
-            let chain = codec::chain(&prev, frame.payload_kind_byte(), &frame.payload);
-            if chain != frame.stored_chain {
-                // Which calls the frame held: the index says, when it is
-                // intact; otherwise say where the good calls end.
-                let what = match (frame.kind, r.chunks.iter().position(|c| c.offset == offset)) {
-                    (_, Some(k)) => {
-                        let c = r.chunks[k];
-                        format!(
-                            "chunk {k} at byte {offset} (calls #{}..#{})",
-                            c.first_seq,
-                            c.first_seq + c.calls as u64 - 1
-                        )
+                Step::BadHash(frame) => {
+                    let what = r.describe_frame(&frame, check.report.calls);
+                    check.damage(format!("{what} fails its blake3 check"));
+                    break;
+                }
+                Step::Frame(frame) => {
+                    check.frame(&frame, r.header.format_version);
+                    if frame.kind == FrameKind::Index {
+                        break;
                     }
-                    (FrameKind::Calls, None) => format!(
-                        "a chunk at byte {offset} (after call #{})",
-                        report.calls.saturating_sub(1)
-                    ),
-                    (kind, None) => format!("the {kind:?} frame at byte {offset}"),
-                };
-                let msg = format!("{what} fails its blake3 check");
-                damage(&mut report, msg);
-                break;
-            }
-            report.frames += 1;
-            match frame.kind {
-                FrameKind::Calls => match codec::decode_calls(&frame.payload) {
-                    Ok(calls) => {
-                        let first = calls.first().map_or(0, |c| c.seq);
-                        if first != report.calls {
-                            let msg = format!(
-                                "chunk at byte {offset} starts at call #{first}, expected #{}",
-                                report.calls
-                            );
-                            damage(&mut report, msg);
-                        }
-                        found_chunks.push((first, calls.len() as u32, offset));
-                        report.chunks += 1;
-                        report.calls += calls.len() as u64;
-                    }
-                    Err(e) => damage(&mut report, format!("chunk at byte {offset}: {e:#}")),
-                },
-                FrameKind::End => {
-                    end_offset = Some(offset);
-                    if let Err(e) = codec::decode_end(&frame.payload) {
-                        damage(&mut report, format!("end record: {e:#}"));
-                    }
-                }
-                FrameKind::Index => match codec::decode_index(&frame.payload) {
-                    Ok(i) => index = Some((offset, i)),
-                    Err(e) => damage(&mut report, format!("index: {e:#}")),
-                },
-                FrameKind::Header if offset == MAGIC_LEN => {}
-                other => damage(
-                    &mut report,
-                    format!("unexpected frame {other:?} at byte {offset}"),
-                ),
-            }
-            prev = frame.stored_chain;
-            offset += FRAME_HEADER_LEN + frame.payload.len() as u64;
-            if frame.kind == FrameKind::Index {
-                break;
-            }
-        }
-        match &index {
-            Some((index_offset, idx)) => {
-                let listed: Vec<(u64, u32, u64)> = idx
-                    .chunks
-                    .iter()
-                    .map(|e| (e.first_seq, e.calls, e.offset))
-                    .collect();
-                if listed != found_chunks {
-                    damage(
-                        &mut report,
-                        "the index does not match the chunks in the file".into(),
-                    );
-                }
-                if Some(idx.end_offset) != end_offset {
-                    damage(
-                        &mut report,
-                        "the index does not point at the end record".into(),
-                    );
-                }
-                let want_footer = codec::footer(*index_offset);
-                let mut footer = [0u8; codec::FOOTER_LEN as usize];
-                r.file.seek(SeekFrom::Start(offset))?;
-                let got = read_up_to(&mut r.file, &mut footer)?;
-                if got != footer.len() || footer != want_footer {
-                    damage(
-                        &mut report,
-                        "the footer after the index is missing or wrong".into(),
-                    );
-                } else if offset + codec::FOOTER_LEN != r.file_len {
-                    damage(
-                        &mut report,
-                        format!(
-                            "{} stray bytes after the footer",
-                            r.file_len - offset - codec::FOOTER_LEN
-                        ),
-                    );
-                }
-                report.finished = end_offset.is_some();
-            }
-            None => {
-                if report.damage.is_none() {
-                    damage(
-                        &mut report,
-                        "the recording did not finish: no end record and no index".into(),
-                    );
                 }
             }
         }
-        Ok(report)
+        check.index_and_footer(&mut r, walk.offset)?;
+        Ok(check.report)
+    }
+
+    /// Which calls a damaged frame held: the index says, when it is intact;
+    /// otherwise say where the good calls end.
+    fn describe_frame(&self, frame: &Frame, good_calls: u64) -> String {
+        let offset = frame.offset;
+        match (
+            frame.kind,
+            self.chunks.iter().position(|c| c.offset == offset),
+        ) {
+            (_, Some(k)) => {
+                let c = self.chunks[k];
+                format!(
+                    "chunk {k} at byte {offset} (calls #{}..#{})",
+                    c.first_seq,
+                    c.first_seq + c.calls as u64 - 1
+                )
+            }
+            (FrameKind::Calls, None) => format!(
+                "a chunk at byte {offset} (after call #{})",
+                good_calls.saturating_sub(1)
+            ),
+            (kind, None) => format!("the {kind:?} frame at byte {offset}"),
+        }
+    }
+}
+
+/// Frames in file order, each checked against the hash chain.
+struct FrameWalk {
+    /// Where the next frame starts.
+    offset: u64,
+    /// The chain value of the frame before it.
+    prev: [u8; 32],
+}
+
+enum Step {
+    /// An intact frame.
+    Frame(Frame),
+    /// The file ends where the next frame would start.
+    FileEnd,
+    /// The file ends inside the frame at this offset.
+    Cut(u64),
+    /// The frame's payload does not match its place in the chain.
+    BadHash(Frame),
+}
+
+impl FrameWalk {
+    fn next(&mut self, r: &mut TraceReader) -> Result<Step> {
+        let Some(frame) = r.read_frame(self.offset)? else {
+            return Ok(if self.offset >= r.file_len {
+                Step::FileEnd
+            } else {
+                Step::Cut(self.offset)
+            });
+        };
+        if codec::chain(&self.prev, frame.payload_kind_byte(), &frame.payload) != frame.stored_chain
+        {
+            return Ok(Step::BadHash(frame));
+        }
+        self.prev = frame.stored_chain;
+        self.offset += FRAME_HEADER_LEN + frame.payload.len() as u64;
+        Ok(Step::Frame(frame))
+    }
+}
+
+/// What `verify` gathers while walking the frames.
+#[derive(Default)]
+struct VerifyWalk {
+    report: VerifyReport,
+    /// (first call, calls, offset) of every chunk met.
+    chunks: Vec<(u64, u32, u64)>,
+    index: Option<(u64, codec::Index)>,
+    end_offset: Option<u64>,
+}
+
+impl VerifyWalk {
+    /// Keeps the first problem found.
+    fn damage(&mut self, msg: String) {
+        if self.report.damage.is_none() {
+            self.report.damage = Some(msg);
+        }
+    }
+
+    fn frame(&mut self, frame: &Frame, version: u32) {
+        let offset = frame.offset;
+        self.report.frames += 1;
+        match frame.kind {
+            FrameKind::Calls => match codec::decode_calls(&frame.payload, version) {
+                Ok(calls) => {
+                    let first = calls.first().map_or(0, |c| c.seq);
+                    if first != self.report.calls {
+                        let msg = format!(
+                            "chunk at byte {offset} starts at call #{first}, expected #{}",
+                            self.report.calls
+                        );
+                        self.damage(msg);
+                    }
+                    self.chunks.push((first, calls.len() as u32, offset));
+                    self.report.chunks += 1;
+                    self.report.calls += calls.len() as u64;
+                }
+                Err(e) => self.damage(format!("chunk at byte {offset}: {e:#}")),
+            },
+            FrameKind::End => {
+                self.end_offset = Some(offset);
+                if let Err(e) = codec::decode_end(&frame.payload) {
+                    self.damage(format!("end record: {e:#}"));
+                }
+            }
+            FrameKind::Index => match codec::decode_index(&frame.payload) {
+                Ok(i) => self.index = Some((offset, i)),
+                Err(e) => self.damage(format!("index: {e:#}")),
+            },
+            FrameKind::Header if offset == MAGIC_LEN => {}
+            other => self.damage(format!("unexpected frame {other:?} at byte {offset}")),
+        }
+    }
+
+    /// The index must list the chunks met and point at the end record; the
+    /// footer must follow it and end the file. `after` is where the walk stopped.
+    fn index_and_footer(&mut self, r: &mut TraceReader, after: u64) -> Result<()> {
+        let Some((index_offset, idx)) = self.index.take() else {
+            self.damage("the recording did not finish: no end record and no index".into());
+            return Ok(());
+        };
+        let listed: Vec<(u64, u32, u64)> = idx
+            .chunks
+            .iter()
+            .map(|e| (e.first_seq, e.calls, e.offset))
+            .collect();
+        if listed != self.chunks {
+            self.damage("the index does not match the chunks in the file".into());
+        }
+        if Some(idx.end_offset) != self.end_offset {
+            self.damage("the index does not point at the end record".into());
+        }
+        let mut footer = [0u8; codec::FOOTER_LEN as usize];
+        r.file.seek(SeekFrom::Start(after))?;
+        let got = read_up_to(&mut r.file, &mut footer)?;
+        if got != footer.len() || footer != codec::footer(index_offset) {
+            self.damage("the footer after the index is missing or wrong".into());
+        } else if after + codec::FOOTER_LEN != r.file_len {
+            let stray = r.file_len - after - codec::FOOTER_LEN;
+            self.damage(format!("{stray} stray bytes after the footer"));
+        }
+        self.report.finished = self.end_offset.is_some();
+        Ok(())
     }
 }
 
