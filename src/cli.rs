@@ -1,10 +1,10 @@
 //! The command line: subcommands, wasmtime-style host flags, exit codes.
 
+use crate::decode::{Decoder, DEFAULT_STRSIZE};
 use crate::dump::{self, DumpOptions};
 use crate::exit_code;
 use crate::filter::Filter;
 use crate::host::{HostOptions, DEFAULT_MAX_WASM_STACK};
-use crate::print::{Printer, DEFAULT_STRSIZE};
 use crate::record::{self, RecordOptions};
 use crate::replay::{self, ReplayEnd, ReplayOptions};
 use crate::trace::{Preopen, RunEnd, TraceReader};
@@ -302,7 +302,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 host,
                 output: &output,
                 embed_module: !a.no_embed,
-                print: a.print.then(|| Printer::new(a.strsize)),
+                print: a.print.then(|| Decoder::new(a.strsize)),
             };
             let recorded = record::record(&module, a.guest.command.clone(), opts)?;
             if std::io::stderr().is_terminal() {
@@ -320,7 +320,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 module: a.module,
                 force: a.force,
                 quiet: a.quiet,
-                print: a.print.then(Printer::default),
+                print: a.print.then(Decoder::default),
                 until: a.until,
             };
             match replay::replay(&a.trace, opts)? {

@@ -216,8 +216,8 @@ impl Difference {
             }
             Difference::Result { a, b } => format!(
                 "result: recorded {}, now {}",
-                crate::print::result_text(a),
-                crate::print::result_text(b)
+                crate::decode::result_text(a),
+                crate::decode::result_text(b)
             ),
             // Replay serves what the host wrote; only `wtrace diff` compares it.
             Difference::Memory { side: Side::Writes, .. } => self.diff_text(header, name),
@@ -263,8 +263,8 @@ impl Difference {
             },
             Difference::Result { a, b } => format!(
                 "result: {} vs {}",
-                crate::print::result_text(a),
-                crate::print::result_text(b)
+                crate::decode::result_text(a),
+                crate::decode::result_text(b)
             ),
             Difference::Memory { side, what } => {
                 let what = match what {

@@ -1,11 +1,10 @@
 //! `wtrace dump`: every call of a trace, one strace-style line (or JSON
-//! object) each.
+//! object, `docs/json.md`) each.
 
+use crate::decode::{self, Decoder};
 use crate::filter::Filter;
-use crate::print::{Decoded, Printer};
-use crate::trace::{func_name, Call, Header, Outcome, RunEnd, TraceReader};
+use crate::trace::{RunEnd, TraceReader};
 use anyhow::Result;
-use serde_json::{json, Map, Value};
 use std::io::Write;
 
 #[derive(Clone, Debug, Default)]
@@ -23,7 +22,7 @@ pub struct DumpOptions {
 
 pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -> Result<()> {
     let header = reader.header.clone();
-    let mut printer = Printer::new(opts.strsize);
+    let mut printer = Decoder::new(opts.strsize);
     printer.verbose = opts.verbose;
     let mut line = String::with_capacity(256);
     for call in reader.calls() {
@@ -36,7 +35,7 @@ pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -
         }
         let decoded = printer.decode(&header, &call);
         if opts.json {
-            serde_json::to_writer(&mut *out, &call_json(&header, &call, &decoded))?;
+            serde_json::to_writer(&mut *out, &decode::call_json(&call, &decoded))?;
             out.write_all(b"\n")?;
             continue;
         }
@@ -73,43 +72,4 @@ pub fn end_line(end: &RunEnd) -> String {
         RunEnd::Signal(sig) => format!("+++ killed by signal {sig} +++"),
         RunEnd::WriteFailed(msg) => format!("+++ recording stopped: {msg} +++"),
     }
-}
-
-/// One call as a JSON object: decoded arguments and outputs, the raw
-/// arguments, the result and where the memory ranges are.
-pub fn call_json(header: &Header, call: &Call, decoded: &Decoded) -> Value {
-    let pairs = |v: &[(String, String)]| {
-        let mut m = Map::new();
-        for (i, (k, val)) in v.iter().enumerate() {
-            let key = if k.is_empty() {
-                format!("data{i}")
-            } else {
-                k.clone()
-            };
-            m.insert(key, Value::String(val.clone()));
-        }
-        Value::Object(m)
-    };
-    let result = match &call.outcome {
-        Outcome::Errno(e) => json!({"errno": e, "name": crate::decode::errno_name(*e)}),
-        Outcome::Exit(c) => json!({"exit": c}),
-        Outcome::Trap(m) => json!({"trap": m}),
-    };
-    let ranges = |v: &[crate::trace::Mem]| {
-        v.iter()
-            .map(|m| json!({"param": m.param, "addr": m.addr, "len": m.bytes.len()}))
-            .collect::<Vec<_>>()
-    };
-    json!({
-        "seq": call.seq,
-        "start_ns": call.start_ns,
-        "dur_ns": call.dur_ns,
-        "func": func_name(header, call.func),
-        "args": pairs(&decoded.args),
-        "raw_args": call.args,
-        "result": result,
-        "outs": pairs(&decoded.outs),
-        "reads": ranges(&call.reads),
-        "writes": ranges(&call.writes),
-    })
 }

@@ -13,8 +13,8 @@
 //! passed, a 1 MiB wasm stack) and records into `$WTRACE_DIR` (default
 //! `./wtrace-traces`), or only runs when `WTRACE_MODE=run`.
 
+use crate::decode::Decoder;
 use crate::host::{HostOptions, DEFAULT_MAX_WASM_STACK};
-use crate::print::Printer;
 use crate::record::{self, RecordOptions};
 use crate::timefmt::compact_utc;
 use crate::trace::{Preopen, RunEnd};
@@ -98,7 +98,7 @@ pub fn go_exec(command: &[String]) -> Result<RunEnd> {
                 host,
                 output: &output,
                 embed_module: true,
-                print: None::<Printer>,
+                print: None::<Decoder>,
             };
             Ok(record::record(module, command.to_vec(), opts)?.run_end)
         }

@@ -5,7 +5,8 @@
 //! - [`capture`]: which guest memory a call reads and writes.
 //! - [`trace`]: the trace file format (reader and writer).
 //! - [`host`], [`run`], [`record`], [`replay`]: the wasmtime host and its modes.
-//! - [`decode`], [`print`], [`filter`], [`dump`]: turning calls into text.
+//! - [`names`], [`decode`], [`filter`], [`dump`]: turning calls into text and JSON.
+//! - [`compare`]: how two calls differ (replay's divergences, `wtrace diff`).
 
 pub mod capture;
 #[cfg(feature = "runtime")]
@@ -18,7 +19,7 @@ pub mod filter;
 pub mod goshim;
 #[cfg(feature = "runtime")]
 pub mod host;
-pub mod print;
+pub mod names;
 #[cfg(feature = "runtime")]
 pub mod record;
 #[cfg(feature = "runtime")]

@@ -8,9 +8,9 @@
 //! memory effects are read back from the out-pointers.
 
 use crate::capture::{self, Range, StringSizes};
+use crate::decode::Decoder;
 use crate::host::calls::GuestCall;
 use crate::host::{self, ForeignImport, HostOptions};
-use crate::print::Printer;
 use crate::syscalls::{self, FuncId, Syscall};
 use crate::trace::{CallBatch, End, Header, Outcome, RunEnd, TraceWriter, WriterStats};
 use anyhow::Result;
@@ -35,7 +35,7 @@ pub struct RecordOptions<'a> {
     pub output: &'a Path,
     pub embed_module: bool,
     /// Print strace-style lines to stderr while recording.
-    pub print: Option<Printer>,
+    pub print: Option<Decoder>,
 }
 
 /// Collects calls into a batch and hands full batches to the trace writer.
@@ -48,7 +48,7 @@ pub struct Recorder {
     t0: u64,
     /// `now_ns` when the last chunk was handed over.
     last_flush_ns: u64,
-    printer: Option<Printer>,
+    printer: Option<Decoder>,
     header: Header,
 }
 

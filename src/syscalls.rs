@@ -18,7 +18,7 @@
 //! in the WASI repository; wasmtime-wasi ships it) is the source of truth for
 //! the parameters; `tests` below check the core signatures against it.
 
-use crate::decode::Value;
+use crate::names::Value;
 use serde::{Deserialize, Serialize};
 
 /// What one core-wasm parameter of a preview1 function means.
@@ -220,6 +220,19 @@ impl Syscall {
     /// Index of the first parameter whose kind satisfies `want`.
     pub fn param_where(&self, want: impl Fn(Kind) -> bool) -> Option<usize> {
         self.params.iter().position(|p| want(p.kind))
+    }
+
+    /// True when out-parameter `i` counts what the host put in a buffer or
+    /// list parameter (nread, bufused, nevents): shown with that buffer.
+    pub fn is_count_of_a_buffer(&self, i: usize) -> bool {
+        self.params.iter().any(|q| match q.kind {
+            Kind::Iovecs { filled, .. } | Kind::Events { filled } => filled == i,
+            Kind::Buf {
+                filled: Fill::Used(used),
+                ..
+            } => used == i,
+            _ => false,
+        })
     }
 
     /// Index of the first fd argument.

@@ -1,5 +1,5 @@
 //! `wtrace tui`: the terminal UI's view of a trace ([`wtrace_tui::TraceSource`]
-//! over [`TraceReader`] and [`Printer`]).
+//! over [`TraceReader`] and [`Decoder`]).
 //!
 //! Opening reads only the header and the index, so a trace of millions of
 //! calls opens at once. Rows and details are decoded when shown, a chunk at a
@@ -8,7 +8,7 @@
 //! (so rows anywhere show `fd=4</data/x>`), and where the guest wrote to
 //! stdout and stderr (for the output pane).
 
-use crate::print::Printer;
+use crate::decode::Decoder;
 use crate::report::stats;
 use crate::syscalls::Class;
 use crate::trace::{func_name, Call, TraceReader};
@@ -26,12 +26,12 @@ pub struct TraceView {
     /// Duration of the run: from the end record, or the last call's start.
     duration_ns: u64,
     /// The fd table as it stood at the start of each chunk the pass reached.
-    checkpoints: Vec<Printer>,
+    checkpoints: Vec<Decoder>,
     /// Guest writes to fd 1 and 2: (call, fd, bytes), for the chunks reached.
     output: Vec<(u64, u8, Vec<u8>)>,
     timeline: Vec<u64>,
-    /// Printer at the end of the chunks reached: the next checkpoint.
-    pass: Printer,
+    /// Decoder at the end of the chunks reached: the next checkpoint.
+    pass: Decoder,
 }
 
 impl TraceView {
@@ -49,7 +49,7 @@ impl TraceView {
             checkpoints: Vec::new(),
             output: Vec::new(),
             timeline: vec![0; TIMELINE_BUCKETS],
-            pass: Printer::new(STRSIZE),
+            pass: Decoder::new(STRSIZE),
         })
     }
 
@@ -58,16 +58,16 @@ impl TraceView {
     }
 
     /// A printer that knows the fds as they stood before call `seq`.
-    fn printer_before(&mut self, seq: u64) -> Printer {
+    fn printer_before(&mut self, seq: u64) -> Decoder {
         let header = self.reader.header.clone();
         let Some(k) = self.reader.chunk_of(seq) else {
-            return Printer::new(STRSIZE);
+            return Decoder::new(STRSIZE);
         };
         let mut p = self
             .checkpoints
             .get(k)
             .cloned()
-            .unwrap_or_else(|| Printer::new(STRSIZE));
+            .unwrap_or_else(|| Decoder::new(STRSIZE));
         let first = self.reader.chunks()[k].first_seq;
         for s in first..seq {
             if let Ok(c) = self.reader.call(s) {
@@ -117,19 +117,13 @@ impl TraceSource for TraceView {
             .filter_map(|seq| self.reader.call(seq).ok())
             .map(|c| {
                 let d = p.decode(&header, &c);
-                let args = d
-                    .args
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
                 Row {
                     seq: c.seq,
                     time_ns: c.start_ns,
+                    args: d.args_text(),
                     func: d.name,
-                    args,
-                    // `44 ENOENT`: the text in parentheses is in the detail pane.
-                    result: d.result.split(" (").next().unwrap_or_default().to_string(),
+                    // `44 ENOENT`: the errno's text is in the detail pane.
+                    result: crate::decode::short_result(&c.outcome),
                     is_error: c.outcome.is_error(),
                     class: Self::class_of(&c).to_string(),
                 }
@@ -164,9 +158,9 @@ impl TraceSource for TraceView {
         Some(Detail {
             seq,
             func: func_name(&header, c.func),
-            args: d.args,
+            args: named_texts(&d.args),
             result: d.result,
-            outs: d.outs,
+            outs: named_texts(&d.outs),
             time_ns: c.start_ns,
             dur_ns: c.dur_ns,
             memory,
@@ -204,7 +198,7 @@ impl TraceSource for TraceView {
         } else {
             Box::new((0..from.min(n)).rev().chain((from.min(n - 1)..n).rev()))
         };
-        let mut p = Printer::new(256);
+        let mut p = Decoder::new(256);
         for seq in order {
             let c = self.reader.call(seq).ok()?;
             if p.line(&header, &c).contains(text) {
@@ -290,4 +284,19 @@ impl TraceSource for TraceView {
             Err(e) => (Vec::new(), vec![format!("cannot read the trace: {e:#}")]),
         }
     }
+}
+
+/// `(name, text)` pairs for the detail pane; bare fields have no name.
+fn named_texts(fields: &[crate::decode::Named]) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .map(|f| {
+            let name = if f.bare {
+                String::new()
+            } else {
+                f.name.to_string()
+            };
+            (name, f.field.text())
+        })
+        .collect()
 }

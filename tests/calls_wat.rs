@@ -623,7 +623,7 @@ fn fd_fdstat_get_and_set_flags() {
         rec.lines_of(Func::fd_fdstat_set_flags)[0],
         format!(
             "fd_fdstat_set_flags(fd=4</sandbox/f.txt>, flags=APPEND) = {}",
-            wtrace::print::result_text(&Outcome::Errno(code as u16))
+            wtrace::decode::result_text(&Outcome::Errno(code as u16))
         )
     );
 }
@@ -632,7 +632,7 @@ fn fd_fdstat_get_and_set_flags() {
 fn fd_fdstat_set_rights_is_accepted_or_refused_exactly() {
     let rec = with_file("x", "    (call $proc_exit (call $fd_fdstat_set_rights (local.get $fd) (i64.const 2) (i64.const 0)))");
     let code = rec.out.status.code().unwrap() as u16;
-    assert_eq!(rec.lines_of(Func::fd_fdstat_set_rights), [format!("fd_fdstat_set_rights(fd=4</sandbox/f.txt>, fs_rights_base=FD_READ, fs_rights_inheriting=0) = {}", wtrace::print::result_text(&Outcome::Errno(code)))]);
+    assert_eq!(rec.lines_of(Func::fd_fdstat_set_rights), [format!("fd_fdstat_set_rights(fd=4</sandbox/f.txt>, fs_rights_base=FD_READ, fs_rights_inheriting=0) = {}", wtrace::decode::result_text(&Outcome::Errno(code)))]);
 }
 
 #[test]
@@ -677,7 +677,7 @@ fn fd_advise_allocate_datasync_and_sync() {
     (call $print (i32.const 0) (i32.const 16))"#,
     );
     let errnos: Vec<u16> = rec.stdout().chunks(4).map(|c| le32(c) as u16).collect();
-    let text = |e: u16| wtrace::print::result_text(&Outcome::Errno(e));
+    let text = |e: u16| wtrace::decode::result_text(&Outcome::Errno(e));
     assert_eq!(
         rec.lines_of(Func::fd_advise),
         [format!(
@@ -908,7 +908,7 @@ fn socket_calls_on_non_sockets_fail_exactly() {
         &[],
     );
     let errnos: Vec<u16> = rec.stdout().chunks(4).map(|c| le32(c) as u16).collect();
-    let text = |e: u16| wtrace::print::result_text(&Outcome::Errno(e));
+    let text = |e: u16| wtrace::decode::result_text(&Outcome::Errno(e));
     assert!(errnos.iter().all(|e| *e != 0), "{errnos:?}");
     assert_eq!(
         rec.lines_of(Func::sock_accept),

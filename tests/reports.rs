@@ -326,10 +326,13 @@ fn chrome_export_has_one_complete_event_per_call() {
         assert_eq!(e["dur"].as_f64().unwrap(), c.dur_ns as f64 / 1000.0);
         assert_eq!(e["args"]["seq"], c.seq);
     }
-    assert_eq!(calls[2]["args"]["path"], "\"greeting.txt\"");
+    // The event's args hold the call as `dump --json` has it: typed.
+    assert_eq!(calls[2]["args"]["args"]["path"], "greeting.txt");
+    assert_eq!(calls[2]["args"]["args"]["fd"], 3);
+    assert_eq!(calls[2]["args"]["args"]["fd_path"], "/data");
     assert_eq!(
         calls[6]["args"]["result"],
-        "44 ENOENT (No such file or directory)"
+        serde_json::json!({"errno": 44, "name": "ENOENT", "error": true})
     );
     assert_eq!(calls[2]["cat"], "path");
     assert!(events
@@ -355,5 +358,18 @@ fn chrome_export_has_one_complete_event_per_call() {
         .collect();
     assert_eq!(objs.len(), 8);
     assert_eq!(objs[6]["result"]["name"], "ENOENT");
-    assert_eq!(objs[3]["outs"]["nread"], "61");
+    assert_eq!(objs[3]["outs"]["nread"], 61);
+    assert_eq!(
+        objs[3]["outs"]["data"]["text"],
+        "Hello from a preopened directory!\nwtrace recorded this read.\n"
+    );
+    assert_eq!(objs[3]["outs"]["data"]["len"], 61);
+    assert_eq!(objs[3]["outs"]["data"].get("truncated"), None);
+    // `jq 'select(.args.path=="greeting.txt")'` finds the open.
+    let opens: Vec<_> = objs
+        .iter()
+        .filter(|o| o["args"]["path"] == "greeting.txt")
+        .collect();
+    assert_eq!(opens.len(), 1);
+    assert_eq!(opens[0]["outs"]["opened_fd"], 4);
 }

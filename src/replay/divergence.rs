@@ -2,7 +2,7 @@
 //! a replay stops before the guest ends.
 
 use super::serve::ReplayState;
-use crate::print::Printer;
+use crate::decode::Decoder;
 use crate::trace::{Call, TraceReader};
 use std::collections::VecDeque;
 use std::fmt;
@@ -82,7 +82,7 @@ pub(super) fn divergence(
     made: Option<Call>,
 ) -> Divergence {
     let header = &state.header;
-    let mut printer = Printer::default();
+    let mut printer = Decoder::default();
     let mut before = VecDeque::new();
     let mut recorded = None;
     let upto = (seq + 1).min(state.total);

@@ -19,8 +19,8 @@ mod serve;
 
 pub use divergence::Divergence;
 
+use crate::decode::Decoder;
 use crate::host;
-use crate::print::Printer;
 use crate::trace::{Header, RunEnd, TraceReader};
 use anyhow::{bail, Context, Result};
 use divergence::{StopHere, Unreadable};
@@ -39,7 +39,7 @@ pub struct ReplayOptions {
     /// Do not re-emit the guest's stdout and stderr.
     pub quiet: bool,
     /// Print strace-style lines to stderr as the replay goes.
-    pub print: Option<Printer>,
+    pub print: Option<Decoder>,
     /// Stop after call N.
     pub until: Option<u64>,
 }

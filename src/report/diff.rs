@@ -8,8 +8,8 @@
 //! values and timings are not compared.
 
 use crate::compare::{self, Wording};
+use crate::decode::Decoder;
 use crate::filter::Filter;
-use crate::print::Printer;
 use crate::trace::{func_name, Call, Header, TraceReader};
 use anyhow::Result;
 use std::collections::BTreeMap;
@@ -36,7 +36,7 @@ pub fn diff(
 ) -> Result<(String, bool)> {
     let (ha, hb) = (a.header.clone(), b.header.clone());
     let mut out = modules_line(&ha, &hb);
-    let (mut pa, mut pb) = (Printer::default(), Printer::default());
+    let (mut pa, mut pb) = (Decoder::default(), Decoder::default());
     let mut first: Option<First> = None;
     let (mut na, mut nb, mut differing) = (0u64, 0u64, 0u64);
     let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
@@ -48,7 +48,7 @@ pub fn diff(
         if ca.is_none() && cb.is_none() {
             break;
         }
-        let line = |p: &mut Printer, h: &Header, c: &Option<Call>| match c {
+        let line = |p: &mut Decoder, h: &Header, c: &Option<Call>| match c {
             Some(c) => format!("#{} {}", c.seq, p.line(h, c)),
             None => "(no more calls)".to_string(),
         };
@@ -118,7 +118,7 @@ fn modules_line(ha: &Header, hb: &Header) -> String {
 fn next_kept(
     it: &mut dyn Iterator<Item = Result<Call>>,
     filter: &Filter,
-    p: &mut Printer,
+    p: &mut Decoder,
     h: &Header,
 ) -> Result<Option<Call>> {
     for call in it {

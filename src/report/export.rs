@@ -2,9 +2,8 @@
 //! chrome://tracing) or one JSON object per call. Streamed: a trace larger
 //! than memory exports in constant memory.
 
-use crate::dump::call_json;
-use crate::print::Printer;
-use crate::trace::{func_name, TraceReader};
+use crate::decode::{self, Decoder};
+use crate::trace::TraceReader;
 use anyhow::Result;
 use serde_json::json;
 use std::io::Write;
@@ -19,13 +18,13 @@ pub enum Format {
 
 pub fn export(r: &mut TraceReader, format: Format, out: &mut dyn Write) -> Result<()> {
     let header = r.header.clone();
-    let mut printer = Printer::new(64);
+    let mut printer = Decoder::new(64);
     match format {
         Format::Jsonl => {
             for call in r.calls() {
                 let call = call?;
                 let decoded = printer.decode(&header, &call);
-                serde_json::to_writer(&mut *out, &call_json(&header, &call, &decoded))?;
+                serde_json::to_writer(&mut *out, &decode::call_json(&call, &decoded))?;
                 out.write_all(b"\n")?;
             }
         }
@@ -45,22 +44,16 @@ pub fn export(r: &mut TraceReader, format: Format, out: &mut dyn Write) -> Resul
             for call in r.calls() {
                 let call = call?;
                 let d = printer.decode(&header, &call);
-                let mut args: serde_json::Map<String, serde_json::Value> =
-                    d.args.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-                args.insert("seq".into(), json!(call.seq));
-                args.insert("result".into(), json!(d.result));
-                for (i, (k, v)) in d.outs.iter().enumerate() {
-                    let key = if k.is_empty() {
-                        format!("out{i}")
-                    } else {
-                        format!("out.{k}")
-                    };
-                    args.insert(key, json!(v));
-                }
-                let cat = call.func.syscall().map_or("foreign", |s| s.class.name());
+                // The same fields as `dump --json`, under the event's args.
+                let args = json!({
+                    "seq": call.seq,
+                    "args": decode::object(&d.args),
+                    "result": decode::outcome_json(&call.outcome),
+                    "outs": decode::object(&d.outs),
+                });
                 let event = json!({
-                    "name": func_name(&header, call.func),
-                    "cat": cat,
+                    "name": d.name,
+                    "cat": d.class,
                     "ph": "X",
                     "ts": call.start_ns as f64 / 1000.0,
                     "dur": call.dur_ns as f64 / 1000.0,

@@ -2,7 +2,7 @@
 //! written through each fd with the path it was opened from.
 
 use crate::capture;
-use crate::print::Printer;
+use crate::decode::Decoder;
 use crate::syscalls::Kind;
 use crate::trace::{func_name, Call, Outcome, TraceReader};
 use anyhow::Result;
@@ -68,7 +68,7 @@ pub fn stats(r: &mut TraceReader) -> Result<String> {
 /// One pass over the trace.
 pub fn collect(r: &mut TraceReader) -> Result<Stats> {
     let header = r.header.clone();
-    let mut printer = Printer::default();
+    let mut printer = Decoder::default();
     let mut funcs: BTreeMap<String, PerFunc> = BTreeMap::new();
     let mut fds: BTreeMap<(u32, String), PerFd> = BTreeMap::new();
     for call in r.calls() {

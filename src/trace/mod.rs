@@ -96,6 +96,13 @@ pub struct Call {
     pub writes: Vec<Mem>,
 }
 
+impl Call {
+    /// Raw argument `i`; 0 when a damaged trace lacks it.
+    pub fn arg(&self, i: usize) -> u64 {
+        self.args.get(i).copied().unwrap_or(0)
+    }
+}
+
 /// How a call returned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {

@@ -1,10 +1,6 @@
-//! Names for preview1's scalar values: errno, flags, enums.
-//!
-//! Each [`Value`] kind knows its core-wasm width and how to print itself in
-//! strace's style (`O_CREAT|O_TRUNC`-like flag lists, `ENOENT`-like errno
-//! names). The names come from `typenames.witx`.
-
-use std::fmt::Write as _;
+//! Names for preview1's scalar values: errno, flags, enums, as `typenames.witx`
+//! defines them, and what each scalar parameter of the table means
+//! ([`Value`]). Turning values into text and JSON is [`crate::decode`]'s job.
 
 /// The meaning of a scalar parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,70 +37,6 @@ impl Value {
                 | Value::Rights
         )
     }
-
-    /// Prints a raw argument (i32 values zero-extended) the way strace would.
-    pub fn format(self, raw: u64, out: &mut String) {
-        let raw32 = raw as u32;
-        match self {
-            Value::Fd | Value::Timestamp | Value::FileSize | Value::DirCookie => {
-                let _ = write!(out, "{raw}");
-            }
-            Value::FileDelta => {
-                let _ = write!(out, "{}", raw as i64);
-            }
-            Value::ExitCode => {
-                let _ = write!(out, "{}", raw32 as i32);
-            }
-            Value::ClockId => enum_name(out, raw32, &CLOCK_IDS),
-            Value::Whence => enum_name(out, raw32, &WHENCE),
-            Value::Advice => enum_name(out, raw32, &ADVICE),
-            Value::Signal => enum_name(out, raw32, &SIGNALS),
-            Value::FdFlags => flag_names(out, raw, &FDFLAGS),
-            Value::Rights => flag_names(out, raw, &RIGHTS),
-            Value::LookupFlags => flag_names(out, raw, &["SYMLINK_FOLLOW"]),
-            Value::OFlags => flag_names(out, raw, &["CREAT", "DIRECTORY", "EXCL", "TRUNC"]),
-            Value::FstFlags => flag_names(out, raw, &["ATIM", "ATIM_NOW", "MTIM", "MTIM_NOW"]),
-            Value::RiFlags => flag_names(out, raw, &["RECV_PEEK", "RECV_WAITALL"]),
-            Value::SiFlags => flag_names(out, raw, &[]),
-            Value::SdFlags => flag_names(out, raw, &["RD", "WR"]),
-        }
-    }
-}
-
-fn enum_name(out: &mut String, raw: u32, names: &[&str]) {
-    match names.get(raw as usize) {
-        Some(name) => out.push_str(name),
-        None => {
-            let _ = write!(out, "{raw}");
-        }
-    }
-}
-
-/// `A|B|0x40`, or `0` when no bit is set.
-pub fn flag_names(out: &mut String, raw: u64, names: &[&str]) {
-    if raw == 0 {
-        out.push('0');
-        return;
-    }
-    let mut rest = raw;
-    let mut first = true;
-    for (bit, name) in names.iter().enumerate() {
-        let mask = 1u64 << bit;
-        if raw & mask != 0 {
-            if !first {
-                out.push('|');
-            }
-            out.push_str(name);
-            first = false;
-            rest &= !mask;
-        }
-    }
-    if rest != 0 {
-        if !first {
-            out.push('|');
-        }
-        let _ = write!(out, "{rest:#x}");
-    }
 }
 
 pub const CLOCK_IDS: [&str; 4] = [
@@ -123,6 +55,16 @@ pub const ADVICE: [&str; 6] = [
     "NOREUSE",
 ];
 pub const FDFLAGS: [&str; 5] = ["APPEND", "DSYNC", "NONBLOCK", "RSYNC", "SYNC"];
+pub const LOOKUPFLAGS: [&str; 1] = ["SYMLINK_FOLLOW"];
+pub const OFLAGS: [&str; 4] = ["CREAT", "DIRECTORY", "EXCL", "TRUNC"];
+pub const FSTFLAGS: [&str; 4] = ["ATIM", "ATIM_NOW", "MTIM", "MTIM_NOW"];
+pub const RIFLAGS: [&str; 2] = ["RECV_PEEK", "RECV_WAITALL"];
+pub const ROFLAGS: [&str; 1] = ["RECV_DATA_TRUNCATED"];
+pub const SIFLAGS: [&str; 0] = [];
+pub const SDFLAGS: [&str; 2] = ["RD", "WR"];
+pub const SUBCLOCKFLAGS: [&str; 1] = ["ABSTIME"];
+pub const EVENTRWFLAGS: [&str; 1] = ["HANGUP"];
+pub const PREOPENTYPES: [&str; 1] = ["DIR"];
 pub const FILETYPES: [&str; 8] = [
     "UNKNOWN",
     "BLOCK_DEVICE",
@@ -270,26 +212,6 @@ pub fn errno_text(errno: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fmt(v: Value, raw: u64) -> String {
-        let mut s = String::new();
-        v.format(raw, &mut s);
-        s
-    }
-
-    #[test]
-    fn flags_and_enums_print_like_strace() {
-        assert_eq!(fmt(Value::OFlags, 1 | 8), "CREAT|TRUNC");
-        assert_eq!(fmt(Value::OFlags, 0), "0");
-        assert_eq!(fmt(Value::FdFlags, 4 | 0x100), "NONBLOCK|0x100");
-        assert_eq!(fmt(Value::ClockId, 1), "MONOTONIC");
-        assert_eq!(fmt(Value::ClockId, 9), "9");
-        assert_eq!(fmt(Value::FileDelta, (-5i64) as u64), "-5");
-        assert_eq!(
-            fmt(Value::Rights, (1 << 1) | (1 << 29)),
-            "FD_READ|SOCK_ACCEPT"
-        );
-    }
 
     #[test]
     fn errno_names_follow_the_witx_order() {
