@@ -63,13 +63,5 @@ pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -
 
 /// strace's last line: `+++ exited with 0 +++`.
 pub fn end_line(end: &RunEnd) -> String {
-    match end {
-        RunEnd::Exit(code) => format!("+++ exited with {code} +++"),
-        RunEnd::Trap(msg) => format!(
-            "+++ trapped: {} +++",
-            msg.lines().last().unwrap_or("").trim()
-        ),
-        RunEnd::Signal(sig) => format!("+++ killed by signal {sig} +++"),
-        RunEnd::WriteFailed(msg) => format!("+++ recording stopped: {msg} +++"),
-    }
+    format!("+++ {} +++", end.describe())
 }

@@ -124,8 +124,12 @@ pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
     let result = start.call(&mut store, ());
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
+    conclude(store.into_data(), result)
+}
 
-    let mut state = store.into_data();
+/// How the replay ended, from how the guest's `_start` returned and how
+/// far through the recording it got.
+fn conclude(mut state: ReplayState, result: wasmtime::Result<()>) -> Result<ReplayEnd> {
     if let Err(e) = &result {
         if let Some(d) = e.downcast_ref::<Divergence>() {
             return Ok(ReplayEnd::Diverged(Box::new(d.clone())));

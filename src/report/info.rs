@@ -1,15 +1,20 @@
 //! `wtrace info`: what a trace holds, without decoding its calls.
 
-use crate::dump::end_line;
 use crate::timefmt::{duration, utc};
-use crate::trace::{TraceReader, FORMAT_VERSION};
+use crate::trace::{Header, TraceReader, FORMAT_VERSION};
 use std::fmt::Write as _;
 
 pub fn info(r: &TraceReader) -> String {
-    let h = &r.header;
     let mut s = String::new();
     let size = std::fs::metadata(r.path()).map_or(0, |m| m.len());
     let _ = writeln!(s, "trace:      {} ({size} bytes)", r.path().display());
+    guest_lines(&mut s, &r.header);
+    run_lines(&mut s, r);
+    s
+}
+
+/// What was run, and how it was set up.
+fn guest_lines(s: &mut String, h: &Header) {
     let _ = writeln!(
         s,
         "format:     version {} (this wtrace reads up to {FORMAT_VERSION}), written by wtrace {} with wasmtime {}",
@@ -27,36 +32,23 @@ pub fn info(r: &TraceReader) -> String {
     );
     let _ = writeln!(s, "blake3:     {}", h.module_blake3_hex());
     let _ = writeln!(s, "argv:       {:?}", h.argv);
-    if h.env.is_empty() {
-        let _ = writeln!(s, "env:        (none)");
-    }
-    for (i, (k, v)) in h.env.iter().enumerate() {
-        let _ = writeln!(
-            s,
-            "{}{k}={v}",
-            if i == 0 {
-                "env:        "
-            } else {
-                "            "
-            }
-        );
-    }
-    if h.preopens.is_empty() {
-        let _ = writeln!(s, "preopens:   (none)");
-    }
-    for (i, p) in h.preopens.iter().enumerate() {
-        let label = if i == 0 {
-            "preopens:   "
-        } else {
-            "            "
-        };
-        let _ = writeln!(s, "{label}fd {}: {} (host {})", 3 + i, p.guest, p.host);
-    }
+    let env = h.env.iter().map(|(k, v)| format!("{k}={v}"));
+    labelled_lines(s, "env:", env.collect());
+    let preopens = h
+        .preopens
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("fd {}: {} (host {})", 3 + i, p.guest, p.host));
+    labelled_lines(s, "preopens:", preopens.collect());
     if !h.foreign_imports.is_empty() {
         let _ = writeln!(s, "trapping:   {}", h.foreign_imports.join(", "));
     }
     let _ = writeln!(s, "platform:   {}", h.platform);
     let _ = writeln!(s, "started:    {}", utc(h.start_unix_ns));
+}
+
+/// How long the run took, how many calls it made, how it ended.
+fn run_lines(s: &mut String, r: &TraceReader) {
     match &r.end {
         Some(end) => {
             let _ = writeln!(s, "duration:   {}", duration(end.duration_ns));
@@ -75,10 +67,7 @@ pub fn info(r: &TraceReader) -> String {
         .end
         .as_ref()
         .map_or("unknown: the recording did not finish".to_string(), |e| {
-            end_line(&e.run_end)
-                .trim_start_matches("+++ ")
-                .trim_end_matches(" +++")
-                .to_string()
+            e.run_end.describe()
         });
     let _ = writeln!(s, "status:     {status}");
     match &r.unfinished {
@@ -92,5 +81,16 @@ pub fn info(r: &TraceReader) -> String {
             let _ = writeln!(s, "complete:   no: {why}");
         }
     }
-    s
+}
+
+/// `label` and the first item, then the rest aligned under it; `(none)`
+/// when there are none.
+fn labelled_lines(s: &mut String, label: &str, items: Vec<String>) {
+    if items.is_empty() {
+        let _ = writeln!(s, "{label:<12}(none)");
+    }
+    for (i, item) in items.iter().enumerate() {
+        let label = if i == 0 { label } else { "" };
+        let _ = writeln!(s, "{label:<12}{item}");
+    }
 }

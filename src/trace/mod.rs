@@ -153,6 +153,19 @@ pub enum RunEnd {
     WriteFailed(String),
 }
 
+impl RunEnd {
+    /// `exited with 0`, `trapped: unreachable`, `killed by signal 2`,
+    /// `recording stopped: ...`.
+    pub fn describe(&self) -> String {
+        match self {
+            RunEnd::Exit(code) => format!("exited with {code}"),
+            RunEnd::Trap(msg) => format!("trapped: {}", msg.lines().last().unwrap_or("").trim()),
+            RunEnd::Signal(sig) => format!("killed by signal {sig}"),
+            RunEnd::WriteFailed(msg) => format!("recording stopped: {msg}"),
+        }
+    }
+}
+
 /// The last record of a finished trace.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct End {
