@@ -5,12 +5,13 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use wtrace::print::Printer;
+use wtrace::decode::{call_json, Decoder};
+use wtrace::syscalls::FuncId;
 use wtrace::trace::{Call, Header, Mem, Outcome, Preopen};
 
 fn header() -> Header {
     Header {
-        format_version: 1,
+        format_version: wtrace::trace::FORMAT_VERSION,
         wtrace_version: "fuzz".into(),
         wasmtime_version: "48.0.8".into(),
         module_name: "m.wasm".into(),
@@ -28,14 +29,19 @@ fn header() -> Header {
 }
 
 fn call(u: &mut Unstructured<'_>, seq: u64) -> arbitrary::Result<Call> {
-    let func = u16::arbitrary(u)? % 50;
+    // Preview1 ids, unknown ids past them, and foreign imports (known or not).
+    let func = match u.int_in_range(0..=2)? {
+        0 => FuncId(u16::arbitrary(u)? % 50),
+        1 => FuncId(FuncId::FOREIGN_BASE + u16::arbitrary(u)? % 3),
+        _ => FuncId(u16::arbitrary(u)?),
+    };
     let args = (0..u.int_in_range(0..=10)?).map(|_| u64::arbitrary(u)).collect::<Result<_, _>>()?;
     let outcome = match u.int_in_range(0..=2)? {
         0 => Outcome::Errno(u16::arbitrary(u)? % 80),
         1 => Outcome::Exit(i32::arbitrary(u)?),
         _ => Outcome::Trap(String::arbitrary(u)?),
     };
-    let mut mems = |u: &mut Unstructured<'_>| -> arbitrary::Result<Vec<Mem>> {
+    let mems = |u: &mut Unstructured<'_>| -> arbitrary::Result<Vec<Mem>> {
         (0..u.int_in_range(0..=4)?)
             .map(|_| Ok(Mem { param: u8::arbitrary(u)? % 10, addr: u32::arbitrary(u)?, bytes: Vec::<u8>::arbitrary(u)? }))
             .collect()
@@ -48,13 +54,13 @@ fn call(u: &mut Unstructured<'_>, seq: u64) -> arbitrary::Result<Call> {
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let header = header();
-    let mut printer = Printer::new(16);
+    let mut printer = Decoder::new(16);
     let filter = wtrace::filter::Filter::parse(&["trace=%fd,!clock_time_get".into()], true).unwrap();
     let mut seq = 0;
     while let Ok(c) = call(&mut u, seq) {
         let d = printer.decode(&header, &c);
         let _ = d.line();
-        let _ = wtrace::dump::call_json(&header, &c, &d);
+        let _ = call_json(&c, &d);
         let _ = filter.matches(&c);
         seq += 1;
         if u.is_empty() {
