@@ -21,7 +21,7 @@ pub use divergence::Divergence;
 
 use crate::decode::Decoder;
 use crate::host;
-use crate::trace::{Header, RunEnd, TraceReader};
+use crate::trace::{CallBatch, Header, RunEnd, TraceReader};
 use anyhow::{bail, Context, Result};
 use divergence::{StopHere, Unreadable};
 use prefetch::Prefetch;
@@ -104,7 +104,7 @@ pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
         next: 0,
         total,
         chunks: Prefetch::start(reader)?,
-        chunk: Vec::new(),
+        chunk: CallBatch::default(),
         pos: 0,
         memory: None,
         opts,

@@ -1,39 +1,43 @@
 //! Decoding the trace ahead of the guest.
 
-use crate::trace::{Call, TraceReader};
+use crate::trace::{CallBatch, ChunkDecoder, TraceReader};
 use anyhow::Result;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 
 /// Decodes the chunks of a trace in order on a thread of its own, one
 /// chunk ahead of the guest (decompressing and decoding run on the other
-/// core), and frees the chunks the guest is done with.
+/// core). The batches the guest is done with come back and are decoded
+/// into again: once warm, a replay allocates nothing per chunk.
 pub(super) struct Prefetch {
-    decoded: Receiver<Result<Vec<Call>>>,
-    spent: Sender<Vec<Call>>,
+    decoded: Receiver<Result<CallBatch>>,
+    spent: Sender<CallBatch>,
 }
 
 impl Prefetch {
     pub(super) fn start(mut reader: TraceReader) -> Result<Prefetch> {
         let (decoded_tx, decoded) = sync_channel(1);
-        let (spent, spent_rx) = channel::<Vec<Call>>();
+        let (spent, spent_rx) = channel::<CallBatch>();
         std::thread::Builder::new()
             .name("wtrace-prefetch".into())
             .spawn(move || {
+                let mut decoder = ChunkDecoder::default();
                 for i in 0..reader.chunks().len() {
-                    let chunk = reader.take_chunk(i);
+                    let mut batch = spent_rx.try_recv().unwrap_or_default();
+                    let chunk = reader
+                        .read_batch(i, &mut decoder, &mut batch)
+                        .map(|()| batch);
                     let failed = chunk.is_err();
                     // Fails once the replay stops early: nothing to do.
                     if decoded_tx.send(chunk).is_err() || failed {
                         break;
                     }
-                    spent_rx.try_iter().for_each(drop);
                 }
             })?;
         Ok(Prefetch { decoded, spent })
     }
 
     /// The next chunk; hands back the one before.
-    pub(super) fn next(&mut self, done: Vec<Call>) -> Result<Vec<Call>> {
+    pub(super) fn next(&mut self, done: CallBatch) -> Result<CallBatch> {
         let _ = self.spent.send(done);
         self.decoded
             .recv()

@@ -4,17 +4,17 @@
 
 use crate::capture;
 use crate::syscalls::{Kind, Syscall};
-use crate::trace::{Call, Mem};
+use crate::trace::{Call, Mem, MemsView};
 
 /// Whether the guest hands in exactly the recorded memory, at the recorded
 /// addresses: compared in place, without copying.
-pub(super) fn reads_match(sys: &Syscall, args: &[u64], data: &[u8], recorded: &[Mem]) -> bool {
+pub(super) fn reads_match(sys: &Syscall, args: &[u64], data: &[u8], recorded: MemsView) -> bool {
     let mut recorded = recorded.iter();
     let mut same = true;
     capture::read_ranges(sys, args, data, |r| {
-        same &= recorded
-            .next()
-            .is_some_and(|m| m.param == r.param && m.addr == r.addr && m.bytes == r.bytes(data));
+        same &= recorded.next().is_some_and(|(param, addr, bytes)| {
+            param == r.param && addr == r.addr && bytes == r.bytes(data)
+        });
     });
     same && recorded.next().is_none()
 }

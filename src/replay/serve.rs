@@ -8,8 +8,8 @@ use crate::capture;
 use crate::compare::{self, Wording};
 use crate::host;
 use crate::host::calls::GuestCall;
-use crate::syscalls::{FuncId, Syscall};
-use crate::trace::{Call, End, Header, Mem, Outcome, RunEnd};
+use crate::syscalls::{FuncId, Kind, Syscall};
+use crate::trace::{Call, CallBatch, End, Header, Outcome, RunEnd};
 use anyhow::Result;
 use std::io::Write;
 use std::path::PathBuf;
@@ -25,22 +25,22 @@ pub(super) struct ReplayState {
     pub(super) total: u64,
     /// Decodes the chunks ahead of the guest.
     pub(super) chunks: Prefetch,
-    /// The chunk being served; its calls are taken out one by one and put
-    /// back once served, so that the whole chunk is freed on the
-    /// prefetching thread.
-    pub(super) chunk: Vec<Call>,
+    /// The chunk being served; handed back to the prefetching thread to be
+    /// decoded into again once served.
+    pub(super) chunk: CallBatch,
     /// Index in `chunk` of the next call.
     pub(super) pos: usize,
     pub(super) memory: Option<Memory>,
     pub(super) opts: ReplayOptions,
 }
 
-/// Takes the next recorded call, or says why there is none. `made` builds
-/// the call the guest made, for the report when there is none to serve.
+/// Steps to the next recorded call and returns its index in
+/// `state.chunk`, or says why there is none. `made` builds the call the
+/// guest made, for the report when there is none to serve.
 pub(super) fn next_recorded(
     state: &mut ReplayState,
     made: impl FnOnce() -> Call,
-) -> wasmtime::Result<Call> {
+) -> wasmtime::Result<usize> {
     let seq = state.next;
     if let Some(until) = state.opts.until {
         if seq > until {
@@ -49,29 +49,7 @@ pub(super) fn next_recorded(
         }
     }
     if seq >= state.total {
-        let stop = match state.end.as_ref().map(|e| &e.run_end) {
-            None => Some(StopHere {
-                reason: "reached the end of an unfinished recording".into(),
-                code: 0,
-            }),
-            Some(RunEnd::Signal(sig)) => Some(StopHere {
-                reason: format!("reached the end of a recording stopped by signal {sig}"),
-                code: 128 + sig,
-            }),
-            Some(RunEnd::WriteFailed(msg)) => Some(StopHere {
-                reason: format!("reached the end of a recording that stopped because {msg}"),
-                code: crate::exit_code::ERROR,
-            }),
-            Some(_) => None,
-        };
-        if let Some(stop) = stop {
-            return Err(wasmtime::Error::new(stop));
-        }
-        let what = format!(
-            "the guest made more calls than the {} recorded",
-            state.total
-        );
-        return Err(diverge(state, seq, what, Some(made())));
+        return Err(beyond_the_recording(state, made));
     }
     if state.pos == state.chunk.len() {
         let done = std::mem::take(&mut state.chunk);
@@ -84,28 +62,47 @@ pub(super) fn next_recorded(
             return Err(wasmtime::Error::msg("the trace has an empty chunk"));
         }
     }
-    let call = std::mem::take(&mut state.chunk[state.pos]);
+    let i = state.pos;
     state.pos += 1;
     state.next += 1;
-    Ok(call)
+    Ok(i)
 }
 
-/// Puts a served call back into its chunk, to be freed with it.
-fn served(state: &mut ReplayState, call: Call) {
-    if let Some(slot) = state
-        .pos
-        .checked_sub(1)
-        .and_then(|i| state.chunk.get_mut(i))
-    {
-        *slot = call;
+/// The guest calls on where the recording has no more calls: where an
+/// unfinished or interrupted recording stops, or a divergence.
+fn beyond_the_recording(state: &mut ReplayState, made: impl FnOnce() -> Call) -> wasmtime::Error {
+    let stop = match state.end.as_ref().map(|e| &e.run_end) {
+        None => Some(StopHere {
+            reason: "reached the end of an unfinished recording".into(),
+            code: 0,
+        }),
+        Some(RunEnd::Signal(sig)) => Some(StopHere {
+            reason: format!("reached the end of a recording stopped by signal {sig}"),
+            code: 128 + sig,
+        }),
+        Some(RunEnd::WriteFailed(msg)) => Some(StopHere {
+            reason: format!("reached the end of a recording that stopped because {msg}"),
+            code: crate::exit_code::ERROR,
+        }),
+        Some(_) => None,
+    };
+    if let Some(stop) = stop {
+        return wasmtime::Error::new(stop);
     }
+    let what = format!(
+        "the guest made more calls than the {} recorded",
+        state.total
+    );
+    let seq = state.next;
+    diverge(state, seq, what, Some(made()))
 }
 
-fn after_call(state: &mut ReplayState, call: Call) {
+/// After a call is served: `--print` shows it.
+fn after_call(state: &mut ReplayState, i: usize) {
     if let Some(p) = &mut state.opts.print {
+        let call = state.chunk.call(i);
         eprintln!("#{} {}", call.seq, p.line(&state.header, &call));
     }
-    served(state, call);
 }
 
 /// The recorded outcome, as what the host function returns.
@@ -126,13 +123,10 @@ pub(super) fn serve_foreign(
         seq: state.next,
         func: id,
         args: args.to_vec(),
-        outcome: Outcome::Errno(0),
-        start_ns: 0,
-        dur_ns: 0,
-        reads: vec![],
-        writes: vec![],
+        ..Call::default()
     };
-    let recorded = next_recorded(state, || made.clone())?;
+    let i = next_recorded(state, || made.clone())?;
+    let recorded = state.chunk.call(i);
     if let Some(d) = compare::inputs(&recorded, &made) {
         let what = d.describe(&state.header, recorded.func, Wording::RecordedVsNow);
         return Err(diverge(state, made.seq, what, Some(made)));
@@ -140,7 +134,7 @@ pub(super) fn serve_foreign(
     let err = outcome_result(&recorded.outcome)
         .err()
         .unwrap_or_else(|| wasmtime::Error::msg("unknown import returned"));
-    after_call(state, recorded);
+    after_call(state, i);
     Ok(err)
 }
 
@@ -163,48 +157,70 @@ pub(super) fn define_replayer(
             ..
         } = call;
         let seq = state.next;
-        let made = |reads: Vec<Mem>| Call {
+        let made = |data: &[u8]| Call {
             seq,
             func: sys.func.id(),
             args: args.to_vec(),
-            outcome: Outcome::Errno(0),
-            start_ns: 0,
-            dur_ns: 0,
-            reads,
-            writes: Vec::new(),
+            reads: capture::reads(sys, args, data),
+            ..Call::default()
         };
-        let recorded = next_recorded(state, || made(capture::reads(sys, args, data)))?;
-        if recorded.func != sys.func
-            || recorded.args != args
-            || !reads_match(sys, args, data, &recorded.reads)
-        {
+        let i = next_recorded(state, || made(data))?;
+        let recorded = state.chunk.view(i);
+        let same = recorded.func == sys.func
+            && recorded.args == args
+            && reads_match(sys, args, data, recorded.reads);
+        let applied = if same {
+            apply(data, recorded.writes.iter().map(|(_, addr, b)| (addr, b)))
+        } else {
+            Err(String::new())
+        };
+        let ret = outcome_result(recorded.outcome);
+        if let Err(problem) = applied {
             // Not the same bytes: the same call at other addresses (a
             // rebuilt module) still replays; anything else diverges.
-            let made = made(capture::reads(sys, args, data));
-            if let Some(d) = compare::inputs(&recorded, &made) {
-                let what = d.describe(&state.header, recorded.func, Wording::RecordedVsNow);
+            let recorded = state.chunk.call(i);
+            let made = made(data);
+            if let Err(what) = serve_moved(sys, &recorded, &made, data, problem, &state.header) {
                 return Err(diverge(state, seq, what, Some(made)));
             }
-            let effects = match relocate(sys, &recorded, args, &made.reads) {
-                Ok(effects) => effects,
-                Err(what) => return Err(diverge(state, seq, what, Some(made))),
-            };
-            if let Err(what) = apply(data, effects.iter().map(|(a, b)| (*a, &b[..]))) {
-                return Err(diverge(state, seq, what, Some(made)));
-            }
-        } else if let Err(what) =
-            apply(data, recorded.writes.iter().map(|w| (w.addr, &w.bytes[..])))
-        {
-            let made = made(capture::reads(sys, args, data));
-            return Err(diverge(state, seq, what, Some(made)));
         }
-        if !state.opts.quiet {
-            reemit_output(&recorded);
+        if !state.opts.quiet && writes_to_stdio(sys, args) {
+            reemit_output(&state.chunk.call(i));
         }
-        let ret = outcome_result(&recorded.outcome);
-        after_call(state, recorded);
+        after_call(state, i);
         ret
     })
+}
+
+/// Serves a call whose pointers or memory differ from the recording's:
+/// the same call with buffers elsewhere gets its effects relocated; anything
+/// else is a divergence, said in words. `problem` is why the recorded
+/// effects could not be applied as they were ("" when they were not tried).
+fn serve_moved(
+    sys: &Syscall,
+    recorded: &Call,
+    made: &Call,
+    data: &mut [u8],
+    problem: String,
+    header: &Header,
+) -> Result<(), String> {
+    if let Some(d) = compare::inputs(recorded, made) {
+        return Err(d.describe(header, recorded.func, Wording::RecordedVsNow));
+    }
+    if !problem.is_empty() && recorded.args == made.args {
+        return Err(problem);
+    }
+    let effects = relocate(sys, recorded, &made.args, &made.reads)?;
+    apply(data, effects.iter().map(|(a, b)| (*a, &b[..])))
+}
+
+/// Whether the call hands bytes to fd 1 or 2 (what replay writes again).
+fn writes_to_stdio(sys: &Syscall, args: &[u64]) -> bool {
+    let hands_over = sys
+        .param_where(|k| matches!(k, Kind::Ciovecs { .. }))
+        .is_some();
+    let fd = sys.fd_param().and_then(|i| args.get(i));
+    hands_over && matches!(fd, Some(1 | 2))
 }
 
 /// Writes what the guest wrote to fd 1 and 2, as many bytes as the

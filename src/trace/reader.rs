@@ -4,8 +4,9 @@
 //! Only the header and the list of chunks are held in memory; calls are
 //! decoded a chunk at a time, so a trace larger than RAM can be read.
 
+use super::codec::ChunkDecoder;
 use super::codec::{self, kind, FRAME_HEADER_LEN, MAGIC_LEN};
-use super::{Call, End, Header};
+use super::{Call, CallBatch, End, Header};
 use anyhow::{bail, Context, Result};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -161,6 +162,19 @@ impl TraceReader {
     }
 
     fn decode_chunk(&mut self, i: usize) -> Result<Vec<Call>> {
+        let mut batch = CallBatch::default();
+        self.read_batch(i, &mut ChunkDecoder::default(), &mut batch)?;
+        Ok((0..batch.len()).map(|k| batch.call(k)).collect())
+    }
+
+    /// Decodes chunk `i` into `batch`, reusing its buffers and the
+    /// decoder's: for readers that go through many chunks (replay).
+    pub fn read_batch(
+        &mut self,
+        i: usize,
+        decoder: &mut ChunkDecoder,
+        batch: &mut CallBatch,
+    ) -> Result<()> {
         let info = *self.chunks.get(i).context("no such chunk")?;
         let frame = self
             .read_frame(info.offset)?
@@ -172,23 +186,22 @@ impl TraceReader {
                 info.offset
             );
         }
-        let calls =
-            codec::decode_calls(&frame.payload, self.header.format_version).with_context(|| {
+        decoder
+            .decode_into(&frame.payload, self.header.format_version, batch)
+            .with_context(|| {
                 format!(
                     "{}: chunk {i} (calls {}..)",
                     self.path.display(),
                     info.first_seq
                 )
             })?;
-        if calls.len() != info.calls as usize
-            || calls.first().map(|c| c.seq) != Some(info.first_seq)
-        {
+        if batch.len() != info.calls as usize || batch.first_seq() != info.first_seq {
             bail!(
                 "{}: chunk {i} does not hold the calls the index says",
                 self.path.display()
             );
         }
-        Ok(calls)
+        Ok(())
     }
 
     /// Index of the chunk that holds call `seq`.
