@@ -10,7 +10,7 @@
 //! footer = <offset of the index frame: u64 LE> "WTRCIDX" 0x00   16 bytes
 //! ```
 
-use super::batch::{CallBatch, MemsView};
+use super::batch::CallBatch;
 use super::{Call, End, Header, Outcome};
 use crate::syscalls::FuncId;
 use anyhow::{bail, Context, Result};
@@ -102,68 +102,78 @@ pub fn decode_end(payload: &[u8]) -> Result<End> {
     decode(payload, "end record")
 }
 
-/// A chunk of calls as stored: numbers and times relative to the previous
-/// call, so that varints stay short and zstd finds the repeats. Encoded
-/// from a borrowed [`CallBatch`] (`WireChunkRef`), decoded into owned calls
-/// (`WireChunk`): serde writes a borrowed sequence and a Vec alike, and
-/// `&[u8]` with serde_bytes as `Vec<u8>`.
-#[derive(Serialize)]
-struct WireChunkRef<'a> {
-    first_seq: u64,
-    calls: WireCalls<'a>,
-}
-
-struct WireCalls<'a>(&'a CallBatch);
-
-impl Serialize for WireCalls<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut prev_start = 0;
-        s.collect_seq(self.0.views().map(|c| {
-            let start_delta_ns = c.start_ns.saturating_sub(prev_start);
-            prev_start = c.start_ns;
-            WireCallRef {
-                func: c.func,
-                args: c.args,
-                outcome: c.outcome,
-                start_delta_ns,
-                dur_ns: c.dur_ns,
-                reads: WireMems(c.reads),
-                writes: WireMems(c.writes),
+/// A chunk of calls as stored (the `WireChunk` of docs/trace-format.md):
+/// numbers and times relative to the previous call, so that varints stay
+/// short and zstd finds the repeats. Written in bincode 2's standard
+/// encoding by hand, as [`ChunkDecoder`] reads it; a test checks the bytes
+/// against bincode's own serde encoding of the same record.
+fn write_chunk(batch: &CallBatch, out: &mut Vec<u8>) {
+    let mut w = WireWriter(out);
+    w.varint(batch.first_seq());
+    w.varint(batch.len() as u64);
+    let mut prev_start = 0;
+    for c in batch.views() {
+        w.varint(c.func.0 as u64);
+        w.varint(c.args.len() as u64);
+        for &a in c.args {
+            w.varint(a);
+        }
+        w.outcome(c.outcome);
+        w.varint(c.start_ns.saturating_sub(prev_start));
+        prev_start = c.start_ns;
+        w.varint(c.dur_ns);
+        for mems in [c.reads, c.writes] {
+            w.varint(mems.iter().len() as u64);
+            for (param, addr, bytes) in mems.iter() {
+                w.0.push(param);
+                w.varint(addr as u64);
+                w.varint(bytes.len() as u64);
+                w.0.extend_from_slice(bytes);
             }
-        }))
+        }
     }
 }
 
-#[derive(Serialize)]
-struct WireCallRef<'a> {
-    func: FuncId,
-    args: &'a [u64],
-    outcome: &'a Outcome,
-    start_delta_ns: u64,
-    dur_ns: u64,
-    reads: WireMems<'a>,
-    writes: WireMems<'a>,
-}
+/// bincode 2's standard encoding, written by hand (see [`WireReader`]).
+struct WireWriter<'a>(&'a mut Vec<u8>);
 
-struct WireMems<'a>(MemsView<'a>);
-
-impl Serialize for WireMems<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(
-            self.0
-                .iter()
-                .map(|(param, addr, bytes)| WireMemRef { param, addr, bytes }),
-        )
+impl WireWriter<'_> {
+    fn varint(&mut self, v: u64) {
+        match v {
+            0..=250 => self.0.push(v as u8),
+            251..=0xffff => {
+                self.0.push(251);
+                self.0.extend_from_slice(&(v as u16).to_le_bytes());
+            }
+            0x1_0000..=0xffff_ffff => {
+                self.0.push(252);
+                self.0.extend_from_slice(&(v as u32).to_le_bytes());
+            }
+            _ => {
+                self.0.push(253);
+                self.0.extend_from_slice(&v.to_le_bytes());
+            }
+        }
     }
-}
 
-/// Encodes as [`Mem`] does.
-#[derive(Serialize)]
-struct WireMemRef<'a> {
-    param: u8,
-    addr: u32,
-    #[serde(with = "serde_bytes")]
-    bytes: &'a [u8],
+    fn outcome(&mut self, o: &Outcome) {
+        match o {
+            Outcome::Errno(e) => {
+                self.varint(0);
+                self.varint(*e as u64);
+            }
+            Outcome::Exit(code) => {
+                self.varint(1);
+                // zigzag: 0, -1, 1, -2, … as 0, 1, 2, 3, …
+                self.varint(((code << 1) ^ (code >> 31)) as u32 as u64);
+            }
+            Outcome::Trap(msg) => {
+                self.varint(2);
+                self.varint(msg.len() as u64);
+                self.0.extend_from_slice(msg.as_bytes());
+            }
+        }
+    }
 }
 
 /// Encodes chunks of calls; keeps one zstd context for all of them.
@@ -184,12 +194,8 @@ impl ChunkEncoder {
 
     /// The payload of a calls frame.
     pub fn encode(&mut self, batch: &CallBatch) -> Result<Vec<u8>> {
-        let wire = WireChunkRef {
-            first_seq: batch.first_seq(),
-            calls: WireCalls(batch),
-        };
         self.raw.clear();
-        bincode::serde::encode_into_std_write(&wire, &mut self.raw, config())?;
+        write_chunk(batch, &mut self.raw);
         Ok(self.zstd.compress(&self.raw)?)
     }
 }
@@ -391,7 +397,69 @@ pub fn footer(index_offset: u64) -> [u8; FOOTER_LEN as usize] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::Mem;
+    use crate::trace::{Mem, MemsView};
+    use serde::Serialize;
+
+    /// The calls record as serde and bincode encode it: the reference the
+    /// hand-written encoder and decoder are checked against.
+    #[derive(Serialize)]
+    struct WireChunkRef<'a> {
+        first_seq: u64,
+        calls: WireCalls<'a>,
+    }
+
+    struct WireCalls<'a>(&'a CallBatch);
+
+    impl Serialize for WireCalls<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut prev_start = 0;
+            s.collect_seq(self.0.views().map(|c| {
+                let start_delta_ns = c.start_ns.saturating_sub(prev_start);
+                prev_start = c.start_ns;
+                WireCallRef {
+                    func: c.func,
+                    args: c.args,
+                    outcome: c.outcome,
+                    start_delta_ns,
+                    dur_ns: c.dur_ns,
+                    reads: WireMems(c.reads),
+                    writes: WireMems(c.writes),
+                }
+            }))
+        }
+    }
+
+    #[derive(Serialize)]
+    struct WireCallRef<'a> {
+        func: FuncId,
+        args: &'a [u64],
+        outcome: &'a Outcome,
+        start_delta_ns: u64,
+        dur_ns: u64,
+        reads: WireMems<'a>,
+        writes: WireMems<'a>,
+    }
+
+    struct WireMems<'a>(MemsView<'a>);
+
+    impl Serialize for WireMems<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.0.iter().map(|(param, addr, bytes)| WireMemRef {
+                param,
+                addr,
+                bytes,
+            }))
+        }
+    }
+
+    /// Encodes as `Mem` does.
+    #[derive(Serialize)]
+    struct WireMemRef<'a> {
+        param: u8,
+        addr: u32,
+        #[serde(with = "serde_bytes")]
+        bytes: &'a [u8],
+    }
 
     #[test]
     fn version_1_foreign_ids_are_read_as_today_s() {
@@ -457,7 +525,20 @@ mod tests {
     }
 
     #[test]
-    fn the_hand_decoder_reads_what_the_serde_encoder_writes() {
+    fn the_hand_encoder_writes_what_bincode_writes() {
+        let batch = CallBatch::from_calls(&varied_calls());
+        let wire = WireChunkRef {
+            first_seq: batch.first_seq(),
+            calls: WireCalls(&batch),
+        };
+        let by_bincode = bincode::serde::encode_to_vec(&wire, config()).unwrap();
+        let mut by_hand = Vec::new();
+        write_chunk(&batch, &mut by_hand);
+        assert_eq!(by_hand, by_bincode);
+    }
+
+    #[test]
+    fn the_hand_decoder_reads_what_the_encoder_writes() {
         let calls = varied_calls();
         let payload = ChunkEncoder::new()
             .unwrap()
