@@ -34,11 +34,12 @@ pub fn define<T: CallHost>(
 ) -> Result<()> {
     let ty = func_type(linker.engine(), sys);
     let n = sys.params.len();
+    let wide = i64_params(sys);
     let host_fn = move |mut caller: Caller<'_, T>,
                         vals: &mut [MaybeUninit<ValRaw>]|
           -> wasmtime::Result<()> {
         let mut args = [0u64; 9];
-        raw_args(sys, vals, &mut args);
+        raw_args(&wide[..n], vals, &mut args);
         let fuel = caller.as_context_mut().hostcall_fuel();
         let cached = *caller.data_mut().memory_slot();
         let memory = guest_memory(&mut caller, cached)?;
@@ -78,9 +79,19 @@ pub fn func_type(engine: &wasmtime::Engine, sys: &Syscall) -> FuncType {
     FuncType::new(engine, params, results)
 }
 
-/// Reads the raw arguments out of wasmtime's value slots.
-pub fn raw_args(sys: &Syscall, vals: &[MaybeUninit<ValRaw>], args: &mut [u64; 9]) {
-    for (i, is64) in sys.param_is_i64().enumerate() {
+/// Which parameters are i64, worked out once per function rather than per call.
+fn i64_params(sys: &Syscall) -> [bool; 9] {
+    let mut wide = [false; 9];
+    for (w, is64) in wide.iter_mut().zip(sys.param_is_i64()) {
+        *w = is64;
+    }
+    wide
+}
+
+/// Reads the raw arguments out of wasmtime's value slots; `wide` says which
+/// parameters are i64.
+pub fn raw_args(wide: &[bool], vals: &[MaybeUninit<ValRaw>], args: &mut [u64; 9]) {
+    for (i, &is64) in wide.iter().enumerate() {
         // SAFETY: wasmtime initialises one slot per parameter of the type
         // declared in `func_type`.
         let v = unsafe { vals[i].assume_init() };

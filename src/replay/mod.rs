@@ -61,7 +61,11 @@ pub enum ReplayEnd {
 
 /// Loads the module to replay: the embedded one or `--module`, checked
 /// against the recorded blake3.
-fn module_bytes(header: &Header, opts: &ReplayOptions) -> Result<Vec<u8>> {
+fn module_bytes(
+    header: &Header,
+    embedded: Option<Vec<u8>>,
+    opts: &ReplayOptions,
+) -> Result<Vec<u8>> {
     match &opts.module {
         Some(path) => {
             let bytes = host::read_module(path)?;
@@ -76,7 +80,7 @@ fn module_bytes(header: &Header, opts: &ReplayOptions) -> Result<Vec<u8>> {
             }
             Ok(bytes)
         }
-        None => header.module.clone().with_context(|| {
+        None => embedded.with_context(|| {
             format!(
                 "the trace does not embed its module (recorded with --no-embed): pass --module {}",
                 header.module_name
@@ -88,9 +92,7 @@ fn module_bytes(header: &Header, opts: &ReplayOptions) -> Result<Vec<u8>> {
 pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
     let mut reader = TraceReader::open(trace_path)?;
     let header = reader.header.clone();
-    let bytes = module_bytes(&header, &opts)?;
-    // The module is the header's biggest part; the prefetcher needs none of it.
-    reader.header.module = None;
+    let bytes = module_bytes(&header, reader.module.take(), &opts)?;
     host::check_module_bytes(&bytes, &header.module_name)?;
     let engine = host::engine(header.max_wasm_stack as usize)?;
     let module = host::load_module(&engine, &bytes, &header.module_name, true)?;

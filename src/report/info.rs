@@ -8,19 +8,19 @@ pub fn info(r: &TraceReader) -> String {
     let mut s = String::new();
     let size = std::fs::metadata(r.path()).map_or(0, |m| m.len());
     let _ = writeln!(s, "trace:      {} ({size} bytes)", r.path().display());
-    guest_lines(&mut s, &r.header);
+    guest_lines(&mut s, &r.header, r.module.is_some());
     run_lines(&mut s, r);
     s
 }
 
 /// What was run, and how it was set up.
-fn guest_lines(s: &mut String, h: &Header) {
+fn guest_lines(s: &mut String, h: &Header, embedded: bool) {
     let _ = writeln!(
         s,
         "format:     version {} (this wtrace reads up to {FORMAT_VERSION}), written by wtrace {} with wasmtime {}",
         h.format_version, h.wtrace_version, h.wasmtime_version
     );
-    let embedded = if h.module.is_some() {
+    let embedded = if embedded {
         "embedded"
     } else {
         "not embedded: replay needs --module"

@@ -214,6 +214,8 @@ pub fn decode_calls(payload: &[u8], version: u32) -> Result<Vec<Call>> {
 /// would build a `Vec` per call and per memory range.
 #[derive(Default)]
 pub struct ChunkDecoder {
+    /// Made on first use, then kept: a zstd context is costly to make.
+    zstd: Option<zstd::bulk::Decompressor<'static>>,
     raw: Vec<u8>,
     args: Vec<u64>,
 }
@@ -225,11 +227,7 @@ impl ChunkDecoder {
         version: u32,
         batch: &mut CallBatch,
     ) -> Result<()> {
-        self.raw.clear();
-        zstd::stream::read::Decoder::new(payload)?
-            .take(MAX_RECORD)
-            .read_to_end(&mut self.raw)
-            .context("call chunk: not valid zstd data")?;
+        self.decompress(payload)?;
         let mut r = WireReader {
             bytes: &self.raw,
             at: 0,
@@ -274,6 +272,36 @@ impl ChunkDecoder {
     }
 }
 
+impl ChunkDecoder {
+    /// Decompresses `payload` into `self.raw`, reusing both the buffer and
+    /// the zstd context. The writer stores each frame's size in it; a frame
+    /// without one is read as a stream.
+    fn decompress(&mut self, payload: &[u8]) -> Result<()> {
+        self.raw.clear();
+        let size = zstd::zstd_safe::get_frame_content_size(payload)
+            .ok()
+            .flatten();
+        match size {
+            Some(n) if n <= MAX_RECORD => {
+                let zstd = match &mut self.zstd {
+                    Some(z) => z,
+                    None => self.zstd.insert(zstd::bulk::Decompressor::new()?),
+                };
+                self.raw.reserve(n as usize);
+                zstd.decompress_to_buffer(payload, &mut self.raw)
+                    .context("call chunk: not valid zstd data")?;
+            }
+            _ => {
+                zstd::stream::read::Decoder::new(payload)?
+                    .take(MAX_RECORD)
+                    .read_to_end(&mut self.raw)
+                    .context("call chunk: not valid zstd data")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// bincode 2's standard encoding, read by hand: varints (a value below 251
 /// in one byte, else 251/252/253 and 2/4/8 bytes little-endian), zigzag for
 /// signed integers, `u8` as a raw byte, lengths as varints.
@@ -295,23 +323,33 @@ impl<'a> WireReader<'a> {
     }
 
     /// An unsigned varint of a type `width` bytes wide.
+    #[inline]
     fn varint(&mut self, width: usize) -> Result<u64> {
-        let le = |b: &[u8]| {
-            let mut v = [0u8; 8];
-            v[..b.len()].copy_from_slice(b);
-            u64::from_le_bytes(v)
-        };
-        let n = match self.take(1)?[0] {
-            b @ 0..=250 => return Ok(b as u64),
-            251 => 2,
-            252 => 4,
-            253 => 8,
-            other => bail!("call chunk: invalid varint marker {other}"),
+        // Most values are below 251: one byte.
+        if let Some(&b) = self.bytes.get(self.at) {
+            if b <= 250 {
+                self.at += 1;
+                return Ok(b as u64);
+            }
+        }
+        self.wide_varint(width)
+    }
+
+    /// A varint of more than one byte (or cut short, or damaged).
+    fn wide_varint(&mut self, width: usize) -> Result<u64> {
+        let rest = &self.bytes[self.at.min(self.bytes.len())..];
+        let (n, value) = match rest {
+            [251, b @ ..] if b.len() >= 2 => (2, u16::from_le_bytes([b[0], b[1]]) as u64),
+            [252, b @ ..] if b.len() >= 4 => (4, u32::from_le_bytes(b[..4].try_into()?) as u64),
+            [253, b @ ..] if b.len() >= 8 => (8, u64::from_le_bytes(b[..8].try_into()?)),
+            [] | [251..=253, ..] => bail!("call chunk: cut short"),
+            [other, ..] => bail!("call chunk: invalid varint marker {other}"),
         };
         if n > width {
             bail!("call chunk: a {n}-byte varint for a {width}-byte integer");
         }
-        Ok(le(self.take(n)?))
+        self.at += 1 + n;
+        Ok(value)
     }
 
     /// A length of items at least `min_item` bytes each: never more than

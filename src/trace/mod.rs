@@ -41,7 +41,10 @@ pub struct Header {
     pub module_name: String,
     pub module_size: u64,
     pub module_blake3: [u8; 32],
-    /// The module bytes, unless recorded with `--no-embed`.
+    /// The module bytes, unless recorded with `--no-embed`. A
+    /// [`TraceReader`] moves them to [`TraceReader::module`], so that the
+    /// header it keeps is cheap to clone.
+    #[serde(with = "serde_bytes")]
     pub module: Option<Vec<u8>>,
     /// Guest argv; argv[0] is the module path as given.
     pub argv: Vec<String>,
@@ -271,7 +274,15 @@ mod tests {
         };
         write_trace(dir.path(), 1000, 300, Some(end.clone()));
         let mut r = TraceReader::open(&dir.path().join("t.wtrace")).unwrap();
-        assert_eq!(r.header, header());
+        // The embedded module is kept apart from the header.
+        assert_eq!(r.module.as_deref(), Some(&b"abc"[..]));
+        assert_eq!(
+            r.header,
+            Header {
+                module: None,
+                ..header()
+            }
+        );
         assert_eq!(r.end, Some(end));
         assert!(r.is_finished());
         assert_eq!(r.call_count(), 1000);

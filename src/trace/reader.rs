@@ -66,7 +66,11 @@ pub struct TraceReader {
     file: File,
     path: PathBuf,
     file_len: u64,
+    /// The header; its `module` is always `None` here (see `module`).
     pub header: Header,
+    /// The module embedded in the trace, unless it was recorded with
+    /// `--no-embed`.
+    pub module: Option<Vec<u8>>,
     chunks: Vec<ChunkInfo>,
     /// How the run ended; `None` when the trace is unfinished.
     pub end: Option<End>,
@@ -110,8 +114,9 @@ impl TraceReader {
         {
             bail!("{}: the trace header is damaged", path.display());
         }
-        let header =
+        let mut header =
             codec::decode_header(&first.payload).with_context(|| format!("{}", path.display()))?;
+        let module = header.module.take();
         if header.format_version > codec::FORMAT_VERSION {
             bail!(
                 "{}: format version {} is newer than this wtrace reads",
@@ -124,6 +129,7 @@ impl TraceReader {
             path: path.to_path_buf(),
             file_len,
             header,
+            module,
             chunks: Vec::new(),
             end: None,
             unfinished: None,
