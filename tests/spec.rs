@@ -816,6 +816,11 @@ fn an_unknown_function_id_is_named_by_its_number() {
     let mut r = TraceReader::open(&path).unwrap();
     assert_eq!(r.call(0).unwrap(), call);
     assert_eq!(TraceReader::verify(&path).unwrap().damage, None);
+    // wtrace dump shows it by number.
+    let dump = common::output(common::wtrace().arg("dump").arg(&path));
+    assert_eq!(dump.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&dump.stdout);
+    assert!(text.starts_with("#0 func#1000("), "{text}");
 }
 
 /// The sample trace cut after its first chunk, with a frame of kind 9
