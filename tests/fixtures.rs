@@ -45,41 +45,80 @@ fn every_committed_trace_decodes_to_its_committed_dump() {
         );
         seen += 1;
     }
-    assert!(seen >= 2, "the fixtures are missing");
+    assert_eq!(seen, REPLAYS.len(), "the fixtures are missing");
 }
+
+/// Every committed trace, with the exit code and the stdout its replay must
+/// give, and a piece of its stderr.
+const REPLAYS: &[(&str, i32, &str, &str)] = &[
+    (
+        "readfile",
+        61,
+        "Hello from a preopened directory!\nwtrace recorded this read.\n",
+        "",
+    ),
+    (
+        "go-files",
+        0,
+        "notes.txt has 23 bytes: \"first line\\nsecond line\\n\"\nnotes.txt is gone after the rename\n\
+         sub holds: [empty (0 bytes) renamed.txt (23 bytes)]\nremoving a non-empty directory fails: true\n\
+         reading a missing file fails: true\n",
+        "",
+    ),
+    ("manycalls", 0, "10000 sched_yield calls\n", ""),
+    ("trap", 134, "about to trap\n", "unreachable"),
+    (
+        "foreign",
+        134,
+        "calling env::host_log\n",
+        "unknown import env::host_log was called",
+    ),
+    (
+        "foreign-v1",
+        134,
+        "calling env::host_log\n",
+        "unknown import env::host_log was called",
+    ),
+    (
+        "argsenv",
+        3,
+        "examples/wat/argsenv.wat\none\ntwo words\nGREETING=hello\nEMPTY=\n",
+        "",
+    ),
+];
 
 #[test]
 fn the_committed_traces_replay_without_their_files() {
-    let empty = tempdir();
-    let r = output(
-        wtrace()
-            .current_dir(empty.path())
-            .arg("replay")
-            .arg(fixture("readfile.wtrace")),
-    );
-    assert_eq!(r.status.code(), Some(61));
+    let mut names: Vec<String> = std::fs::read_dir(common::root().join("traces"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wtrace"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut listed: Vec<&str> = REPLAYS.iter().map(|r| r.0).collect();
+    listed.sort();
     assert_eq!(
-        String::from_utf8_lossy(&r.stdout),
-        "Hello from a preopened directory!\nwtrace recorded this read.\n"
+        names, listed,
+        "every committed trace needs a line in REPLAYS"
     );
 
-    let r = output(
-        wtrace()
-            .current_dir(empty.path())
-            .arg("replay")
-            .arg(fixture("go-files.wtrace")),
-    );
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&r.stdout),
-        "notes.txt has 23 bytes: \"first line\\nsecond line\\n\"\nnotes.txt is gone after the rename\n\
-         sub holds: [empty (0 bytes) renamed.txt (23 bytes)]\nremoving a non-empty directory fails: true\n\
-         reading a missing file fails: true\n"
-    );
-    assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
+    for &(name, code, stdout, stderr) in REPLAYS {
+        let empty = tempdir();
+        let r = output(
+            wtrace()
+                .current_dir(empty.path())
+                .arg("replay")
+                .arg(fixture(&format!("{name}.wtrace"))),
+        );
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(code), "{name}: {err}");
+        assert_eq!(String::from_utf8_lossy(&r.stdout), stdout, "{name}");
+        assert!(err.contains(stderr), "{name}: {err}");
+        assert_eq!(
+            std::fs::read_dir(empty.path()).unwrap().count(),
+            0,
+            "{name} left files behind"
+        );
+    }
 }

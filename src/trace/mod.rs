@@ -343,6 +343,29 @@ mod tests {
     }
 
     #[test]
+    fn the_magic_and_the_header_must_agree_on_a_version_that_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let end = End {
+            run_end: RunEnd::Exit(0),
+            calls: 3,
+            duration_ns: 1,
+        };
+        let bytes = write_trace(dir.path(), 3, 3, Some(end));
+        let path = dir.path().join("v.wtrace");
+        for (version, msg) in [
+            (0, "format version 0 does not exist"),
+            (1, "its magic says version 1 but its header says version 2"),
+            (3, "made by a newer wtrace"),
+        ] {
+            let mut b = bytes.clone();
+            b[7] = version;
+            std::fs::write(&path, b).unwrap();
+            let err = format!("{:#}", TraceReader::open(&path).err().unwrap());
+            assert!(err.contains(msg), "{err}");
+        }
+    }
+
+    #[test]
     fn a_killed_writer_leaves_a_readable_unfinished_trace() {
         let dir = tempfile::tempdir().unwrap();
         write_trace(dir.path(), 50, 20, None);

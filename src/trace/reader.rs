@@ -94,6 +94,12 @@ impl TraceReader {
             );
         }
         let version = magic[7] as u32;
+        if version == 0 {
+            bail!(
+                "{} is damaged: format version 0 does not exist",
+                path.display()
+            );
+        }
         if version > codec::FORMAT_VERSION {
             bail!(
                 "{} is a trace of format version {version}, made by a newer wtrace; this wtrace reads versions up to {}",
@@ -117,9 +123,11 @@ impl TraceReader {
         let mut header =
             codec::decode_header(&first.payload).with_context(|| format!("{}", path.display()))?;
         let module = header.module.take();
-        if header.format_version > codec::FORMAT_VERSION {
+        // The header's version decides how the calls are decoded: it must be
+        // the one the magic announced.
+        if header.format_version != version {
             bail!(
-                "{}: format version {} is newer than this wtrace reads",
+                "{}: the trace is damaged: its magic says version {version} but its header says version {}",
                 path.display(),
                 header.format_version
             );
