@@ -53,6 +53,23 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    fn new(
+        writer: TraceWriter,
+        clock: quanta::Clock,
+        printer: Option<Printer>,
+        header: Header,
+    ) -> Recorder {
+        Recorder {
+            writer,
+            batch: CallBatch::new(0),
+            t0: clock.raw(),
+            clock,
+            last_flush_ns: 0,
+            printer,
+            header,
+        }
+    }
+
     fn now_ns(&self) -> u64 {
         self.clock.delta_as_nanos(self.t0, self.clock.raw())
     }
@@ -94,6 +111,40 @@ impl Recorder {
         let next = self.writer.empty_batch(self.calls());
         let batch = std::mem::replace(&mut self.batch, next);
         self.writer.write_batch(batch)
+    }
+
+    /// Nothing ran: leaves no half-made trace behind.
+    fn discard(self) {
+        let path = self.writer.path().to_path_buf();
+        let _ = self.writer.finish(End {
+            run_end: RunEnd::Exit(0),
+            calls: 0,
+            duration_ns: 0,
+        });
+        let _ = std::fs::remove_file(path);
+    }
+
+    /// Finishes the trace after the run.
+    fn end(self, run_end: RunEnd) -> Result<Recorded> {
+        match self.writer.check() {
+            Ok(()) => {
+                let stats = self.finish(run_end.clone())?;
+                Ok(Recorded { run_end, stats })
+            }
+            // A full disk, say: the guest was stopped at its next call. The
+            // end record cannot be written either; the complete chunks stay.
+            Err(e) => {
+                let msg = format!(
+                    "{e:#}; {} keeps every complete chunk before it",
+                    self.writer.path().display()
+                );
+                let _ = self.finish(run_end);
+                Ok(Recorded {
+                    run_end: RunEnd::WriteFailed(msg),
+                    stats: WriterStats::default(),
+                })
+            }
+        }
     }
 
     fn finish(mut self, run_end: RunEnd) -> Result<WriterStats> {
@@ -171,54 +222,21 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     let name = module_path.display().to_string();
     let module = host::load_module(&engine, &bytes, &name, opts.host.cache)?;
     let (served, foreign) = host::check_imports(&module, opts.host.trap_unknown_imports)?;
-
-    let header = Header {
-        format_version: crate::trace::FORMAT_VERSION,
-        wtrace_version: env!("CARGO_PKG_VERSION").to_string(),
-        wasmtime_version: host::WASMTIME_VERSION.to_string(),
-        module_name: module_path
-            .file_name()
-            .map_or(name.clone(), |n| n.to_string_lossy().into_owned()),
-        module_size: bytes.len() as u64,
-        module_blake3: *blake3::hash(&bytes).as_bytes(),
-        module: opts.embed_module.then(|| bytes.clone()),
-        argv: argv.clone(),
-        env: opts.host.env.clone(),
-        preopens: opts.host.dirs.clone(),
-        start_unix_ns: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64),
-        platform: host::platform(),
-        max_wasm_stack: opts.host.max_wasm_stack as u64,
-        foreign_imports: foreign.iter().map(ForeignImport::full_name).collect(),
-    };
-    let mut linker: Linker<RecordState> = Linker::new(&engine);
-    for sys in served {
-        define_interceptor(&mut linker, sys)?;
-    }
-    host::define_trapping_imports(&mut linker, &foreign, record_foreign_call)?;
+    let header = trace_header(module_path, &bytes, &argv, &opts, &foreign);
+    let linker = record_linker(&engine, served, &foreign)?;
     let wasi = host::wasi_ctx(&opts.host, &argv)?;
     let writer = TraceWriter::create(opts.output, &header)?;
     let clock = clock
         .join()
         .map_err(|_| anyhow::anyhow!("the clock calibration failed"))?;
-    let recorder = Recorder {
-        writer,
-        batch: CallBatch::new(0),
-        t0: clock.raw(),
-        clock,
-        last_flush_ns: 0,
-        printer: opts.print,
-        header,
-    };
-    let sizes = StringSizes::new(&argv, &opts.host.env);
+    let recorder = Recorder::new(writer, clock, opts.print, header);
     let signal = Arc::new(AtomicUsize::new(0));
     catch_signals(&signal)?;
     let state = RecordState {
         wasi,
         recorder,
         memory: None,
-        sizes,
+        sizes: StringSizes::new(&argv, &opts.host.env),
         write_ranges: Vec::new(),
         signal,
     };
@@ -226,13 +244,7 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     let start = match host::start_func(&linker, &mut store, &module) {
         Ok(start) => start,
         Err(e) => {
-            // Nothing ran: leave no half-made trace behind.
-            let _ = store.into_data().recorder.writer.finish(End {
-                run_end: RunEnd::Exit(0),
-                calls: 0,
-                duration_ns: 0,
-            });
-            let _ = std::fs::remove_file(opts.output);
+            store.into_data().recorder.discard();
             return Err(e);
         }
     };
@@ -245,27 +257,52 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
         Some(Interrupted(sig)) => RunEnd::Signal(*sig),
         None => host::run_end(result),
     };
-    let state = store.into_data();
-    let output = state.recorder.writer.path().to_path_buf();
-    match state.recorder.writer.check() {
-        Ok(()) => {
-            let stats = state.recorder.finish(run_end.clone())?;
-            Ok(Recorded { run_end, stats })
-        }
-        // A full disk, say: the guest was stopped at its next call. The
-        // end record cannot be written either; the complete chunks stay.
-        Err(e) => {
-            let _ = state.recorder.finish(run_end);
-            let msg = format!(
-                "{e:#}; {} keeps every complete chunk before it",
-                output.display()
-            );
-            Ok(Recorded {
-                run_end: RunEnd::WriteFailed(msg),
-                stats: WriterStats::default(),
-            })
-        }
+    store.into_data().recorder.end(run_end)
+}
+
+/// What the trace says about the run before its first call.
+fn trace_header(
+    module_path: &Path,
+    bytes: &[u8],
+    argv: &[String],
+    opts: &RecordOptions<'_>,
+    foreign: &[ForeignImport],
+) -> Header {
+    Header {
+        format_version: crate::trace::FORMAT_VERSION,
+        wtrace_version: env!("CARGO_PKG_VERSION").to_string(),
+        wasmtime_version: host::WASMTIME_VERSION.to_string(),
+        module_name: module_path.file_name().map_or_else(
+            || module_path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+        module_size: bytes.len() as u64,
+        module_blake3: *blake3::hash(bytes).as_bytes(),
+        module: opts.embed_module.then(|| bytes.to_vec()),
+        argv: argv.to_vec(),
+        env: opts.host.env.clone(),
+        preopens: opts.host.dirs.clone(),
+        start_unix_ns: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+        platform: host::platform(),
+        max_wasm_stack: opts.host.max_wasm_stack as u64,
+        foreign_imports: foreign.iter().map(ForeignImport::full_name).collect(),
     }
+}
+
+/// Every preview1 import the module uses, recorded; the others trap.
+fn record_linker(
+    engine: &wasmtime::Engine,
+    served: Vec<&'static Syscall>,
+    foreign: &[ForeignImport],
+) -> Result<Linker<RecordState>> {
+    let mut linker: Linker<RecordState> = Linker::new(engine);
+    for sys in served {
+        define_interceptor(&mut linker, sys)?;
+    }
+    host::define_trapping_imports(&mut linker, foreign, record_foreign_call)?;
+    Ok(linker)
 }
 
 impl host::calls::CallHost for RecordState {
