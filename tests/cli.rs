@@ -394,3 +394,135 @@ fn replay_refuses_a_different_module_unless_forced() {
     let err = stderr(&forced);
     assert!(err.contains("replay diverged at call #0: the bytes of `iovs` differ at 0x10 (offset 0): recorded 0x68, now 0x6a"), "{err}");
 }
+
+#[test]
+fn completions_are_generated_for_every_shell() {
+    let bash = output(wtrace().args(["completions", "bash"]));
+    assert_eq!(bash.status.code(), Some(0), "{}", stderr(&bash));
+    let script = String::from_utf8(bash.stdout).unwrap();
+    assert!(script.starts_with("_wtrace() {\n"), "{script}");
+    assert!(script.contains("wtrace,record)"), "{script}");
+    assert!(script.contains("--dir"), "{script}");
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let o = output(wtrace().args(["completions", shell]));
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let script = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            script.contains("record") && script.contains("dir"),
+            "{shell}"
+        );
+    }
+    let bad = output(wtrace().args(["completions", "tcsh"]));
+    assert_eq!(bad.status.code(), Some(125));
+    assert!(
+        stderr(&bad).starts_with("error: invalid value 'tcsh' for '<SHELL>'\n"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+/// The first lines of a page made by clap_mangen: roff's apostrophe
+/// definition, then the title line.
+fn man_title(page: &str) -> Vec<&str> {
+    page.lines().take(3).collect()
+}
+
+#[test]
+fn the_man_page_names_wtrace_and_lists_the_subcommands() {
+    let o = output(wtrace().arg("man"));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = String::from_utf8(o.stdout).unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        man_title(&page),
+        [
+            r".ie \n(.g .ds Aq \(aq",
+            ".el .ds Aq '",
+            &format!(".TH wtrace 1  \"wtrace {version}\" "),
+        ]
+    );
+    for sub in [
+        "run",
+        "record",
+        "replay",
+        "dump",
+        "tui",
+        "info",
+        "verify",
+        "stats",
+        "diff",
+        "export",
+        r"go\-shim",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            page.contains(&format!("\n.TP\nwtrace\\-{sub}(1)\n")),
+            "{sub}: {page}"
+        );
+    }
+    assert!(!page.contains(r"go\-exec"), "hidden: {page}");
+    assert!(
+        page.contains("130, 143  recording stopped by SIGINT, SIGTERM"),
+        "{page}"
+    );
+
+    let record = output(wtrace().args(["man", "record"]));
+    let page = String::from_utf8(record.stdout).unwrap();
+    assert_eq!(
+        man_title(&page)[2],
+        format!(".TH wtrace-record 1  \"wtrace {version}\" ")
+    );
+    assert!(
+        page.contains("\\fB\\-\\-dir\\fR \\fI<HOST[::GUEST]>\\fR\n"),
+        "{page}"
+    );
+
+    let bad = output(wtrace().args(["man", "go-exec"]));
+    assert_eq!(bad.status.code(), Some(125));
+    assert_eq!(
+        stderr(&bad),
+        "wtrace: error: no subcommand \"go-exec\"; the subcommands are run, record, replay, dump, tui, info, verify, stats, diff, export, go-shim, completions, man\n"
+    );
+}
+
+#[test]
+fn help_shows_examples_and_the_readmes_exit_codes() {
+    let stats = output(wtrace().args(["stats", "--help"]));
+    assert_eq!(stats.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&stats.stdout).ends_with(
+            "Examples:\n  wtrace stats hello.wtrace\n  diff <(wtrace stats passing.wtrace) <(wtrace stats failing.wtrace)\n"
+        ),
+        "{}",
+        String::from_utf8_lossy(&stats.stdout)
+    );
+    // Every row of the README's exit-code table is in `wtrace --help`,
+    // code and meaning (the help's first words of the meaning).
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let table = readme.split("### Exit codes").nth(1).unwrap();
+    let help = String::from_utf8(output(wtrace().arg("--help")).stdout).unwrap();
+    let help_rows: Vec<&str> = help
+        .split("Exit codes:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .collect();
+    let mut codes = vec![];
+    for row in table
+        .lines()
+        .filter(|l| l.starts_with("| 1") || l.starts_with("| 0"))
+    {
+        let code = row.split('|').nth(1).unwrap().trim().replace('–', "-");
+        assert!(
+            help_rows
+                .iter()
+                .any(|h| h.trim_start().starts_with(&format!("{code}  "))),
+            "README code {code} missing from --help:\n{help}"
+        );
+        codes.push(code);
+    }
+    assert_eq!(codes, ["0-125", "125", "126", "130, 143", "134"]);
+    assert!(help.contains("  130, 143  recording stopped by SIGINT, SIGTERM (trace finished)\n"));
+    assert!(readme.contains("| 130, 143 | recording stopped by SIGINT, SIGTERM (trace finished) |"));
+}

@@ -7,12 +7,14 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
+/// The README's exit-code table.
 const EXIT_CODES: &str = "\
 Exit codes:
-  0-125  the guest's own exit code (proc_exit, or 0 when _start returns)
-  125    wtrace failed (bad arguments, not a module, not a trace, unknown imports...)
-  126    replay diverged from the recording
-  134    the guest trapped (as wasmtime: 128 + SIGABRT)";
+  0-125     the guest's own exit code (proc_exit, or 0 when _start returns)
+  125       wtrace failed (bad arguments, not a module, not a trace, unknown imports...)
+  126       replay diverged from the recording
+  130, 143  recording stopped by SIGINT, SIGTERM (trace finished)
+  134       the guest trapped (as wasmtime: 128 + SIGABRT)";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -56,6 +58,9 @@ pub enum Command {
     )]
     Verify { trace: PathBuf },
     /// Summarize calls, errors and time per function, and bytes per fd (like strace -c)
+    #[command(
+        after_help = "Examples:\n  wtrace stats hello.wtrace\n  diff <(wtrace stats passing.wtrace) <(wtrace stats failing.wtrace)"
+    )]
     Stats { trace: PathBuf },
     /// Find where two recordings of a program part ways (exit 0 equal, 1 different)
     #[command(
@@ -72,6 +77,22 @@ pub enum Command {
         after_help = "Examples:\n  export PATH=\"$(wtrace go-shim):$PATH\"\n  GOOS=wasip1 GOARCH=wasm go test ./...          # traces in ./wtrace-traces\n  WTRACE_DIR=/tmp/traces GOOS=wasip1 GOARCH=wasm go run ./cmd/tool\n  WTRACE_MODE=run GOOS=wasip1 GOARCH=wasm go test ./...   # run, do not record"
     )]
     GoShim,
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  wtrace completions bash > ~/.local/share/bash-completion/completions/wtrace\n  wtrace completions zsh > ~/.zfunc/_wtrace\n  wtrace completions fish > ~/.config/fish/completions/wtrace.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): wtrace(1), or wtrace-COMMAND(1) for one subcommand
+    #[command(
+        after_help = "Examples:\n  wtrace man | man -l -\n  wtrace man record | man -l -\n  wtrace man > /usr/local/share/man/man1/wtrace.1"
+    )]
+    Man {
+        /// The subcommand whose page to print
+        command: Option<String>,
+    },
     /// Run a Go wasip1 binary as Go's go_wasip1_wasm_exec would (used by the go-shim script)
     #[command(hide = true)]
     GoExec {

@@ -12,7 +12,7 @@ use crate::record::{self, RecordOptions};
 use crate::replay::{self, ReplayEnd, ReplayOptions};
 use crate::trace::{RunEnd, TraceReader};
 use anyhow::{bail, Context, Result};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -65,6 +65,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::GoExec { command } => Ok(report_end(&crate::goshim::go_exec(&command)?)),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "wtrace", &mut script);
+            write_stdout(&script)
+        }
+        Command::Man { command } => write_stdout(&man_page(command.as_deref())?),
     }
 }
 
@@ -179,6 +185,44 @@ fn export(a: ExportArgs) -> Result<i32> {
     let written = crate::report::export::export(&mut reader, a.format, &mut out)
         .and_then(|()| Ok(out.flush()?));
     finish_output(written)
+}
+
+/// wtrace(1), or wtrace-COMMAND(1) for one subcommand.
+fn man_page(subcommand: Option<&str>) -> Result<Vec<u8>> {
+    let mut cli = Cli::command();
+    // Built, subcommands know their full names (`wtrace record`, `wtrace-record`).
+    cli.build();
+    let cmd = match subcommand {
+        None => cli,
+        Some(name) => match cli.find_subcommand(name) {
+            Some(sub) if !sub.is_hide_set() && name != "help" => sub.clone(),
+            _ => {
+                let names: Vec<&str> = cli
+                    .get_subcommands()
+                    .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+                    .map(|s| s.get_name())
+                    .collect();
+                bail!(
+                    "no subcommand {name:?}; the subcommands are {}",
+                    names.join(", ")
+                )
+            }
+        },
+    };
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd)
+        .source(format!("wtrace {}", env!("CARGO_PKG_VERSION")))
+        .render(&mut page)?;
+    Ok(page)
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    finish_output(
+        out.write_all(bytes)
+            .and_then(|()| out.flush())
+            .map_err(anyhow::Error::from),
+    )
 }
 
 /// Exit 0 when the output was written, also when a reader such as `head`
