@@ -526,3 +526,89 @@ fn help_shows_examples_and_the_readmes_exit_codes() {
     assert!(help.contains("  130, 143  recording stopped by SIGINT, SIGTERM (trace finished)\n"));
     assert!(readme.contains("| 130, 143 | recording stopped by SIGINT, SIGTERM (trace finished) |"));
 }
+
+#[test]
+fn every_trace_reader_names_the_path_it_cannot_read() {
+    let d = tempdir();
+    let dir = d.path().join("traces");
+    std::fs::create_dir(&dir).unwrap();
+    let missing = d.path().join("missing.wtrace");
+    let empty = write(d.path(), "empty.wtrace", "");
+    let device = PathBuf::from("/dev/null");
+    let module = write(d.path(), "hello.wat", HELLO);
+    let good = d.path().join("good.wtrace");
+    assert!(
+        output(wtrace().arg("record").arg("-o").arg(&good).arg(&module))
+            .status
+            .success()
+    );
+    let cases = [
+        (
+            &dir,
+            format!(
+                "cannot open trace {}: it is a directory, not a trace file",
+                dir.display()
+            ),
+        ),
+        (
+            &missing,
+            format!(
+                "cannot open trace {}: No such file or directory (os error 2)",
+                missing.display()
+            ),
+        ),
+        (
+            &empty,
+            format!(
+                "{} is not a wtrace trace: the file is empty",
+                empty.display()
+            ),
+        ),
+        (
+            &device,
+            "cannot open trace /dev/null: it is not a regular file".to_string(),
+        ),
+        (
+            &module,
+            format!(
+                "{} is not a wtrace trace (no wtrace magic bytes at its start)",
+                module.display()
+            ),
+        ),
+    ];
+    let commands: [&[&str]; 9] = [
+        &["dump"],
+        &["replay"],
+        &["info"],
+        &["verify"],
+        &["stats"],
+        &["export", "--format", "jsonl"],
+        &["tui"],
+        &["diff"],
+        &["diff", "GOOD"],
+    ];
+    for (path, message) in &cases {
+        for args in commands {
+            let mut cmd = wtrace();
+            for a in args {
+                match *a {
+                    "GOOD" => cmd.arg(&good),
+                    a => cmd.arg(a),
+                };
+            }
+            cmd.arg(path);
+            if args == ["diff"] {
+                cmd.arg(&good);
+            }
+            let o = output(&mut cmd);
+            assert_eq!(o.status.code(), Some(125), "{args:?} {}", path.display());
+            assert_eq!(
+                stderr(&o),
+                format!("wtrace: error: {message}\n"),
+                "{args:?} {}",
+                path.display()
+            );
+            assert!(o.stdout.is_empty(), "{args:?}");
+        }
+    }
+}

@@ -149,10 +149,11 @@ fn dump(a: DumpArgs) -> Result<i32> {
 }
 
 fn tui(trace: &Path) -> Result<i32> {
+    let reader = TraceReader::open(trace)?;
     if !std::io::stdout().is_terminal() {
         bail!("wtrace tui needs a terminal; use wtrace dump to print the calls");
     }
-    let view = crate::tui_source::TraceView::new(TraceReader::open(trace)?)?;
+    let view = crate::tui_source::TraceView::new(reader)?;
     wtrace_tui::run(view).context("the terminal UI failed")?;
     Ok(0)
 }
