@@ -612,3 +612,98 @@ fn every_trace_reader_names_the_path_it_cannot_read() {
         }
     }
 }
+
+#[test]
+fn an_unknown_option_before_the_module_is_named_not_taken_for_the_module() {
+    let d = tempdir();
+    let m = write(d.path(), "hello.wat", HELLO);
+    let o = output(
+        wtrace()
+            .current_dir(d.path())
+            .args(["record", "--mapdir", "a::b"])
+            .arg(&m),
+    );
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        stderr(&o),
+        "error: unexpected argument '--mapdir' found\n\n  tip: to pass '--mapdir' as a value, use '-- --mapdir'\n\nUsage: wtrace record [OPTIONS] <MODULE [ARGS]...>...\n\nFor more information, try '--help'.\n"
+    );
+    let o = output(wtrace().args(["run", "-x"]).arg(&m));
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        stderr(&o).starts_with("error: unexpected argument '-x' found\n"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        std::fs::read_dir(d.path()).unwrap().count() == 1,
+        "no trace"
+    );
+    // `--` still lets a module's name start with a dash.
+    std::fs::copy(&m, d.path().join("-dash.wat")).unwrap();
+    let o = output(
+        wtrace()
+            .current_dir(d.path())
+            .args(["run", "--", "-dash.wat"]),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.stdout, b"hello\n");
+}
+
+#[test]
+fn wtrace_options_after_the_module_go_to_the_guest_with_a_warning() {
+    let d = tempdir();
+    let m = write(d.path(), "args.wat", ARGS_ENV);
+    let guest_args = ["--dir", "d::/d", "--env=A=1", "--dir", "-o", "x", "--help"];
+    let o = output(
+        wtrace()
+            .current_dir(d.path())
+            .arg("run")
+            .arg(&m)
+            .args(guest_args),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "wtrace: warning: --dir after the module is passed to the guest; put wtrace's options before MODULE\n\
+         wtrace: warning: --env after the module is passed to the guest; put wtrace's options before MODULE\n"
+    );
+    let want = format!("{}\n{}\n", m.display(), guest_args.join("\n"));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), want);
+    // `--` before the module: the guest's arguments are meant as they are.
+    let o = output(wtrace().args(["run", "--"]).arg(&m).args(guest_args));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), want);
+}
+
+#[test]
+fn dir_with_one_colon_suggests_wasmtimes_host_guest_syntax() {
+    let d = tempdir();
+    let m = write(d.path(), "hello.wat", HELLO);
+    let o = output(
+        wtrace()
+            .current_dir(d.path())
+            .args(["run", "--dir", "data:/data"])
+            .arg(&m),
+    );
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        stderr(&o),
+        "wtrace: error: --dir data:/data: data:/data is not a directory; did you mean --dir data::/data (HOST::GUEST)?\n"
+    );
+    // A directory whose name has a colon is taken as it is.
+    std::fs::create_dir(d.path().join("a:b")).unwrap();
+    let o = output(
+        wtrace()
+            .current_dir(d.path())
+            .args(["run", "--dir", "a:b"])
+            .arg(&m),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = output(wtrace().args(["run", "--dir", "/no/such::/x"]).arg(&m));
+    assert_eq!(
+        stderr(&o),
+        "wtrace: error: --dir /no/such::/x: /no/such is not a directory\n"
+    );
+}

@@ -121,15 +121,17 @@ pub struct HostArgs {
     pub trap_unknown_imports: bool,
 }
 
-/// The module to run and the arguments it gets (after MODULE, everything
-/// goes to the guest, also words that look like wtrace's flags).
+/// The module to run and the arguments it gets. After MODULE everything
+/// goes to the guest, also words that look like wtrace's flags; before it,
+/// a word starting with `-` is an option, so that an unknown one is named
+/// as such instead of being taken for the module.
 #[derive(Args, Debug)]
 pub struct Guest {
-    /// The module (.wasm or .wat) and its arguments
+    /// The module (.wasm or .wat) and the guest's arguments: every word after MODULE
+    /// (`--` before MODULE: no warning about wtrace's options among them)
     #[arg(
         required = true,
         trailing_var_arg = true,
-        allow_hyphen_values = true,
         value_name = "MODULE [ARGS]..."
     )]
     pub command: Vec<String>,
@@ -138,6 +140,35 @@ pub struct Guest {
 impl Guest {
     pub fn module(&self) -> &Path {
         Path::new(&self.command[0])
+    }
+
+    /// The guest's arguments that are `subcommand`'s own long options
+    /// (`--dir`, `--dir=x`), each once. They stay the guest's, as with
+    /// `wasmtime run`, but were most likely meant for wtrace; `--` before
+    /// MODULE (the last of `raw_args` before the guest's words) says they
+    /// are meant for the guest.
+    pub fn misplaced_options(&self, subcommand: &str, raw_args: &[String]) -> Vec<String> {
+        let module_at = raw_args.len().saturating_sub(self.command.len());
+        if module_at > 0 && raw_args[module_at - 1] == "--" {
+            return Vec::new();
+        }
+        let cli = <Cli as clap::CommandFactory>::command();
+        let Some(sub) = cli.find_subcommand(subcommand) else {
+            return Vec::new();
+        };
+        let longs: Vec<&str> = sub.get_arguments().filter_map(|a| a.get_long()).collect();
+        let mut found: Vec<String> = Vec::new();
+        for word in &self.command[1..] {
+            let Some(name) = word.strip_prefix("--") else {
+                continue;
+            };
+            let name = name.split('=').next().unwrap_or(name);
+            let option = format!("--{name}");
+            if longs.contains(&name) && !found.contains(&option) {
+                found.push(option);
+            }
+        }
+        found
     }
 }
 
@@ -250,7 +281,7 @@ impl HostArgs {
                 None => (d.clone(), d.clone()),
             };
             if !Path::new(&host).is_dir() {
-                bail!("--dir {d}: {host} is not a directory");
+                bail!("--dir {d}: {host} is not a directory{}", colon_hint(d));
             }
             opts.dirs.push(Preopen { host, guest });
         }
@@ -276,5 +307,16 @@ impl HostArgs {
             }
         }
         Ok(opts)
+    }
+}
+
+/// `--dir a:b` for a path that does not exist is most likely wasmtime's
+/// `HOST::GUEST` with one colon.
+fn colon_hint(dir: &str) -> String {
+    match dir.split_once(':') {
+        Some((host, guest)) if !guest.contains(':') && !Path::new(dir).exists() => {
+            format!("; did you mean --dir {host}::{guest} (HOST::GUEST)?")
+        }
+        _ => String::new(),
     }
 }

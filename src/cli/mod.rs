@@ -75,12 +75,14 @@ fn dispatch(cli: Cli) -> Result<i32> {
 }
 
 fn run(a: RunArgs) -> Result<i32> {
+    warn_misplaced_options("run", &a.guest);
     let host = a.host.resolve()?;
     let end = crate::run::run(a.guest.module(), a.guest.command.clone(), &host)?;
     Ok(report_end(&end))
 }
 
 fn record(a: RecordArgs) -> Result<i32> {
+    warn_misplaced_options("record", &a.guest);
     let host = a.host.resolve()?;
     let module = a.guest.module().to_path_buf();
     let output = a
@@ -103,6 +105,15 @@ fn record(a: RecordArgs) -> Result<i32> {
         );
     }
     Ok(report_end(&recorded.run_end))
+}
+
+fn warn_misplaced_options(subcommand: &str, guest: &Guest) {
+    let raw_args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    for option in guest.misplaced_options(subcommand, &raw_args) {
+        eprintln!("wtrace: warning: {option} after the module is passed to the guest; put wtrace's options before MODULE");
+    }
 }
 
 fn replay(a: ReplayArgs) -> Result<i32> {
