@@ -15,7 +15,7 @@
 
 use crate::host::{HostOptions, DEFAULT_MAX_WASM_STACK};
 use crate::print::Printer;
-use crate::record::{self, RecordOptions};
+use crate::record::{self, IfExists, RecordOptions, TracePath};
 use crate::timefmt::compact_utc;
 use crate::trace::{Preopen, RunEnd};
 use anyhow::{bail, Context, Result};
@@ -96,7 +96,12 @@ pub fn go_exec(command: &[String]) -> Result<RunEnd> {
             ));
             let opts = RecordOptions {
                 host,
-                output: &output,
+                // Names hold the time and pid; should one be taken all the
+                // same, number it rather than fail the test binary.
+                output: TracePath {
+                    path: &output,
+                    if_exists: IfExists::NextFree,
+                },
                 embed_module: true,
                 print: None::<Printer>,
             };

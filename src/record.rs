@@ -13,8 +13,8 @@ use crate::host::{self, ForeignImport, HostOptions};
 use crate::print::Printer;
 use crate::syscalls::{self, FuncId, Syscall};
 use crate::trace::{CallBatch, End, Header, Outcome, RunEnd, TraceWriter, WriterStats};
-use anyhow::Result;
-use std::path::Path;
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +32,7 @@ const CHUNK_AGE: Duration = Duration::from_millis(250);
 /// What the recorder needs besides the module.
 pub struct RecordOptions<'a> {
     pub host: HostOptions,
-    pub output: &'a Path,
+    pub output: TracePath<'a>,
     pub embed_module: bool,
     /// Print strace-style lines to stderr while recording.
     pub print: Option<Printer>,
@@ -128,20 +128,27 @@ impl Recorder {
     fn end(self, run_end: RunEnd) -> Result<Recorded> {
         match self.writer.check() {
             Ok(()) => {
+                let path = self.writer.path().to_path_buf();
                 let stats = self.finish(run_end.clone())?;
-                Ok(Recorded { run_end, stats })
+                Ok(Recorded {
+                    run_end,
+                    stats,
+                    path,
+                })
             }
             // A full disk, say: the guest was stopped at its next call. The
             // end record cannot be written either; the complete chunks stay.
             Err(e) => {
+                let path = self.writer.path().to_path_buf();
                 let msg = format!(
                     "{e:#}; {} keeps every complete chunk before it",
-                    self.writer.path().display()
+                    path.display()
                 );
                 let _ = self.finish(run_end);
                 Ok(Recorded {
                     run_end: RunEnd::WriteFailed(msg),
                     stats: WriterStats::default(),
+                    path,
                 })
             }
         }
@@ -206,14 +213,130 @@ fn catch_signals(signal: &Arc<AtomicUsize>) -> Result<()> {
     Ok(())
 }
 
-/// The recording's result: how the guest ended and what was written.
+/// The recording's result: how the guest ended and what was written where.
 pub struct Recorded {
     pub run_end: RunEnd,
     pub stats: WriterStats,
+    pub path: PathBuf,
+}
+
+/// Where the trace goes, and what happens when that file exists. A file
+/// that is not a trace is never replaced: `-o prog.wasm` would lose the
+/// module.
+#[derive(Clone, Copy, Debug)]
+pub struct TracePath<'a> {
+    pub path: &'a Path,
+    pub if_exists: IfExists,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IfExists {
+    /// Replace an earlier trace (`--force`).
+    Replace,
+    /// Refuse (an explicit `-o` without `--force`).
+    Refuse,
+    /// Write to the first free of `<stem>-1.wtrace`, `<stem>-2.wtrace`...
+    /// instead, as rr numbers its traces: nothing is replaced.
+    NextFree,
+}
+
+/// The first bytes of every trace (`trace::codec::MAGIC_PREFIX`).
+const TRACE_MAGIC: &[u8; 7] = b"WTRACE\0";
+
+impl TracePath<'_> {
+    /// Refuses, before anything runs, to write where data would be lost.
+    fn check(&self) -> Result<()> {
+        if self.if_exists == IfExists::NextFree {
+            return Ok(());
+        }
+        let path = self.path;
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot write the trace to {}", path.display()))
+            }
+        };
+        if meta.is_dir() {
+            bail!(
+                "cannot write the trace to {}: it is a directory",
+                path.display()
+            );
+        }
+        // A device or a pipe holds no file to lose, nor does an
+        // empty file (what mktemp makes).
+        if !meta.is_file() || meta.len() == 0 {
+            return Ok(());
+        }
+        if !starts_with_trace_magic(path)? {
+            bail!(
+                "refusing to overwrite {}: it is not a wtrace trace",
+                path.display()
+            );
+        }
+        if self.if_exists == IfExists::Refuse {
+            bail!(
+                "refusing to overwrite {}: it is a trace already; --force replaces it",
+                path.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// The file to write: `path`, or with [`IfExists::NextFree`] the first
+    /// numbered name that is free, created at once so that two recordings
+    /// started together do not pick the same one.
+    fn claim(&self) -> Result<PathBuf> {
+        if self.if_exists != IfExists::NextFree {
+            return Ok(self.path.to_path_buf());
+        }
+        let stem = self.path.file_stem().unwrap_or_default().to_string_lossy();
+        let ext = self
+            .path
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default();
+        for n in 0u64.. {
+            let candidate = match n {
+                0 => self.path.to_path_buf(),
+                n => self.path.with_file_name(format!("{stem}-{n}{ext}")),
+            };
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&candidate)
+            {
+                Ok(_) => return Ok(candidate),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("cannot create trace file {}", candidate.display())
+                    })
+                }
+            }
+        }
+        unreachable!("u64 names run out")
+    }
+}
+
+fn starts_with_trace_magic(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut start = Vec::with_capacity(TRACE_MAGIC.len());
+    std::fs::File::open(path)
+        .and_then(|f| f.take(TRACE_MAGIC.len() as u64).read_to_end(&mut start))
+        .with_context(|| {
+            format!(
+                "cannot read {} to see whether it is a trace",
+                path.display()
+            )
+        })?;
+    Ok(start == TRACE_MAGIC)
 }
 
 /// Records a run of `module_path` with `argv` (argv[0] is the module path).
 pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) -> Result<Recorded> {
+    opts.output.check()?;
     let bytes = host::read_module(module_path)?;
     // The clock calibrates its counter for a few milliseconds: meanwhile,
     // the module loads.
@@ -225,7 +348,12 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     let header = trace_header(module_path, &bytes, &argv, &opts, &foreign);
     let linker = record_linker(&engine, served, &foreign)?;
     let wasi = host::wasi_ctx(&opts.host, &argv)?;
-    let writer = TraceWriter::create(opts.output, &header)?;
+    let output = opts.output.claim()?;
+    let writer = TraceWriter::create(&output, &header).inspect_err(|_| {
+        if opts.output.if_exists == IfExists::NextFree {
+            let _ = std::fs::remove_file(&output);
+        }
+    })?;
     let clock = clock
         .join()
         .map_err(|_| anyhow::anyhow!("the clock calibration failed"))?;

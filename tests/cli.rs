@@ -75,7 +75,12 @@ fn run_and_record_print_the_same_and_exit_alike() {
     let d = tempdir();
     let m = write(d.path(), "hello.wat", HELLO);
     let run = output(wtrace().arg("run").arg(&m));
-    let rec = output(wtrace().current_dir(d.path()).arg("record").arg(&m));
+    let rec = output(
+        wtrace()
+            .current_dir(d.path())
+            .args(["record", "-q"])
+            .arg(&m),
+    );
     assert_eq!(run.stdout, b"hello\n");
     common::assert_same_output("run vs record", &run, &rec);
     // Default output: the module's stem in the current directory.
@@ -705,5 +710,182 @@ fn dir_with_one_colon_suggests_wasmtimes_host_guest_syntax() {
     assert_eq!(
         stderr(&o),
         "wtrace: error: --dir /no/such::/x: /no/such is not a directory\n"
+    );
+}
+
+/// HELLO writing to stderr instead of stdout.
+fn hello_on_stderr() -> String {
+    HELLO.replace(
+        "(call $fd_write (i32.const 1)",
+        "(call $fd_write (i32.const 2)",
+    )
+}
+
+#[test]
+fn record_says_where_the_trace_went_after_the_guests_stderr() {
+    let d = tempdir();
+    let m = write(d.path(), "hello.wat", &hello_on_stderr());
+    let o = output(wtrace().current_dir(d.path()).arg("record").arg(&m));
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stderr(&o),
+        "hello\nwtrace: trace written to hello.wtrace (1 call)\n"
+    );
+    let t = d.path().join("explicit.wtrace");
+    let o = output(wtrace().arg("record").arg("-o").arg(&t).arg(&m));
+    assert_eq!(
+        stderr(&o),
+        format!("hello\nwtrace: trace written to {} (1 call)\n", t.display())
+    );
+    // -q: the guest's stderr alone, as under `wtrace run`.
+    let q = output(
+        wtrace()
+            .current_dir(d.path())
+            .args(["record", "-q"])
+            .arg(&m),
+    );
+    assert_eq!(stderr(&q), "hello\n");
+    // A trap: the guest's error first, then where its trace is.
+    let trap = write(
+        d.path(),
+        "trap.wat",
+        r#"(module (memory (export "memory") 1) (func (export "_start") unreachable))"#,
+    );
+    let o = output(wtrace().current_dir(d.path()).arg("record").arg(&trap));
+    assert_eq!(o.status.code(), Some(134));
+    let err = stderr(&o);
+    assert!(err.starts_with("Error: "), "{err}");
+    assert!(
+        err.ends_with("\nwtrace: trace written to trap.wtrace (0 calls)\n"),
+        "{err}"
+    );
+    // A recording that could not be written says so instead.
+    let full = output(wtrace().args(["record", "-o", "/dev/full"]).arg(&m));
+    assert!(
+        !stderr(&full).contains("trace written"),
+        "{}",
+        stderr(&full)
+    );
+}
+
+#[test]
+fn the_default_trace_name_is_numbered_instead_of_replacing_one() {
+    let d = tempdir();
+    let m = write(d.path(), "hello.wat", HELLO);
+    let record = |args: &[&str]| {
+        output(
+            wtrace()
+                .current_dir(d.path())
+                .arg("record")
+                .args(args)
+                .arg(&m),
+        )
+    };
+    assert_eq!(
+        stderr(&record(&[])),
+        "wtrace: trace written to hello.wtrace (1 call)\n"
+    );
+    let first = std::fs::read(d.path().join("hello.wtrace")).unwrap();
+    for n in 1..=2 {
+        let o = record(&[]);
+        assert_eq!(o.status.code(), Some(0));
+        assert_eq!(
+            stderr(&o),
+            format!("wtrace: trace written to hello-{n}.wtrace (1 call)\n")
+        );
+    }
+    assert_eq!(std::fs::read(d.path().join("hello.wtrace")).unwrap(), first);
+    // --force: the default name is replaced instead.
+    assert_eq!(
+        stderr(&record(&["--force"])),
+        "wtrace: trace written to hello.wtrace (1 call)\n"
+    );
+    assert_ne!(std::fs::read(d.path().join("hello.wtrace")).unwrap(), first);
+    let mut names: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "hello-1.wtrace",
+            "hello-2.wtrace",
+            "hello.wat",
+            "hello.wtrace"
+        ]
+    );
+    // A file of the user's that takes the default name is kept.
+    let other = tempdir();
+    let notes = write(other.path(), "hello.wtrace", "my notes\n");
+    let o = output(wtrace().current_dir(other.path()).arg("record").arg(&m));
+    assert_eq!(
+        stderr(&o),
+        "wtrace: trace written to hello-1.wtrace (1 call)\n"
+    );
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes\n");
+    let o = output(
+        wtrace()
+            .current_dir(other.path())
+            .args(["record", "-f"])
+            .arg(&m),
+    );
+    assert_error(&o, "");
+    assert_eq!(
+        stderr(&o),
+        "wtrace: error: refusing to overwrite hello.wtrace: it is not a wtrace trace\n"
+    );
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes\n");
+}
+
+#[test]
+fn record_o_never_replaces_a_file_that_is_not_a_trace_and_a_trace_only_with_force() {
+    let d = tempdir();
+    let m = write(d.path(), "hello.wat", HELLO);
+    let module_bytes = std::fs::read(&m).unwrap();
+    for force in [&[][..], &["--force"]] {
+        let o = output(wtrace().arg("record").args(force).arg("-o").arg(&m).arg(&m));
+        assert_eq!(o.status.code(), Some(125));
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "wtrace: error: refusing to overwrite {}: it is not a wtrace trace\n",
+                m.display()
+            )
+        );
+        assert!(o.stdout.is_empty(), "the guest did not run");
+        assert_eq!(std::fs::read(&m).unwrap(), module_bytes);
+    }
+    let t = d.path().join("bug.wtrace");
+    assert!(
+        output(wtrace().args(["record", "-q", "-o"]).arg(&t).arg(&m))
+            .status
+            .success()
+    );
+    let trace_bytes = std::fs::read(&t).unwrap();
+    let o = output(wtrace().arg("record").arg("-o").arg(&t).arg(&m));
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "wtrace: error: refusing to overwrite {}: it is a trace already; --force replaces it\n",
+            t.display()
+        )
+    );
+    assert_eq!(std::fs::read(&t).unwrap(), trace_bytes);
+    let o = output(wtrace().args(["record", "-f", "-o"]).arg(&t).arg(&m));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ne!(std::fs::read(&t).unwrap(), trace_bytes);
+    // An empty file (mktemp's) holds nothing to lose.
+    let empty = write(d.path(), "empty", "");
+    let o = output(wtrace().args(["record", "-q", "-o"]).arg(&empty).arg(&m));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = output(wtrace().args(["record", "-o"]).arg(d.path()).arg(&m));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "wtrace: error: cannot write the trace to {}: it is a directory\n",
+            d.path().display()
+        )
     );
 }

@@ -16,6 +16,16 @@ Exit codes:
   130, 143  recording stopped by SIGINT, SIGTERM (trace finished)
   134       the guest trapped (as wasmtime: 128 + SIGABRT)";
 
+/// Where `record` writes, as the README says.
+const RECORD_OUTPUT: &str = "\
+Where the trace goes:
+  MODULE's stem + .wtrace in the current directory, or -o TRACE. Nothing is replaced
+  unless --force is given, and a file that is not a wtrace trace (the module, say)
+  never is: without -o, a taken name becomes the first free of STEM-1.wtrace,
+  STEM-2.wtrace, ...; with -o, an existing trace is an error.
+  When the guest ends, \"wtrace: trace written to TRACE (N calls)\" goes to stderr;
+  -q leaves it out.";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "wtrace",
@@ -34,7 +44,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  wtrace run hello.wasm\n  wtrace run --dir . --env HOME=/tmp prog.wasm arg1 arg2\n  wtrace run --dir=/ --env PWD --env PATH gotest.wasm -test.v\n\n".to_owned() + EXIT_CODES)]
     Run(RunArgs),
     /// Run a module and record every WASI call into a trace
-    #[command(after_help = "Examples:\n  wtrace record hello.wasm                 # writes hello.wtrace\n  wtrace record -o bug.wtrace --dir data prog.wasm input.txt\n  wtrace record --print prog.wasm          # strace-style lines on stderr\n\n".to_owned() + EXIT_CODES)]
+    #[command(after_help = "Examples:\n  wtrace record hello.wasm                 # writes hello.wtrace (hello-1.wtrace if taken)\n  wtrace record -o bug.wtrace --dir data prog.wasm input.txt\n  wtrace record --print prog.wasm          # strace-style lines on stderr\n\n".to_owned() + RECORD_OUTPUT + "\n\n" + EXIT_CODES)]
     Record(RecordArgs),
     /// Replay a trace: every WASI call is served from the recording
     #[command(after_help = "Examples:\n  wtrace replay hello.wtrace\n  wtrace replay --print --until 100 hello.wtrace\n  wtrace replay --module rebuilt.wasm --force bug.wtrace\n\n".to_owned() + EXIT_CODES)]
@@ -184,9 +194,16 @@ pub struct RunArgs {
 pub struct RecordArgs {
     #[command(flatten)]
     pub host: HostArgs,
-    /// Trace file to write (default: MODULE's stem + .wtrace in the current directory)
+    /// Trace file to write (default: MODULE's stem + .wtrace in the current directory,
+    /// numbered when taken)
     #[arg(short = 'o', long = "output", value_name = "TRACE")]
     pub output: Option<PathBuf>,
+    /// Replace TRACE when it is an earlier trace (a file that is not a trace never is)
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Do not say where the trace was written
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
     /// Print each call to stderr, strace-style, while recording
     #[arg(long)]
     pub print: bool,

@@ -8,7 +8,7 @@ use crate::dump::{self, DumpOptions};
 use crate::exit_code;
 use crate::filter::Filter;
 use crate::print::Printer;
-use crate::record::{self, RecordOptions};
+use crate::record::{self, IfExists, RecordOptions, TracePath};
 use crate::replay::{self, ReplayEnd, ReplayOptions};
 use crate::trace::{RunEnd, TraceReader};
 use anyhow::{bail, Context, Result};
@@ -85,26 +85,36 @@ fn record(a: RecordArgs) -> Result<i32> {
     warn_misplaced_options("record", &a.guest);
     let host = a.host.resolve()?;
     let module = a.guest.module().to_path_buf();
-    let output = a
+    let if_exists = match (a.force, &a.output) {
+        (true, _) => IfExists::Replace,
+        (false, Some(_)) => IfExists::Refuse,
+        (false, None) => IfExists::NextFree,
+    };
+    let path = a
         .output
         .clone()
         .unwrap_or_else(|| default_trace_path(&module));
     let opts = RecordOptions {
         host,
-        output: &output,
+        output: TracePath {
+            path: &path,
+            if_exists,
+        },
         embed_module: !a.no_embed,
         print: a.print.then(|| Printer::new(a.strsize)),
     };
     let recorded = record::record(&module, a.guest.command.clone(), opts)?;
-    if std::io::stderr().is_terminal() {
+    let code = report_end(&recorded.run_end);
+    let finished = !matches!(recorded.run_end, RunEnd::WriteFailed(_));
+    if finished && !a.quiet {
+        let calls = recorded.stats.calls;
+        let s = if calls == 1 { "" } else { "s" };
         eprintln!(
-            "wtrace: recorded {} calls to {} ({} bytes)",
-            recorded.stats.calls,
-            output.display(),
-            recorded.stats.bytes
+            "wtrace: trace written to {} ({calls} call{s})",
+            recorded.path.display()
         );
     }
-    Ok(report_end(&recorded.run_end))
+    Ok(code)
 }
 
 fn warn_misplaced_options(subcommand: &str, guest: &Guest) {
