@@ -14,7 +14,6 @@
 //! `./wtrace-traces`), or only runs when `WTRACE_MODE=run`.
 
 use crate::host::{HostOptions, DEFAULT_MAX_WASM_STACK};
-use crate::print::Printer;
 use crate::record::{self, IfExists, RecordOptions, TracePath};
 use crate::timefmt::compact_utc;
 use crate::trace::{Preopen, RunEnd};
@@ -103,7 +102,7 @@ pub fn go_exec(command: &[String]) -> Result<RunEnd> {
                     if_exists: IfExists::NextFree,
                 },
                 embed_module: true,
-                print: None::<Printer>,
+                print: None,
             };
             Ok(record::record(module, command.to_vec(), opts)?.run_end)
         }

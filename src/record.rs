@@ -8,6 +8,7 @@
 //! memory effects are read back from the out-pointers.
 
 use crate::capture::{self, Range, StringSizes};
+use crate::filter::Filter;
 use crate::host::calls::GuestCall;
 use crate::host::{self, ForeignImport, HostOptions};
 use crate::print::Printer;
@@ -35,7 +36,14 @@ pub struct RecordOptions<'a> {
     pub output: TracePath<'a>,
     pub embed_module: bool,
     /// Print strace-style lines to stderr while recording.
-    pub print: Option<Printer>,
+    pub print: Option<PrintCalls>,
+}
+
+/// `record --print`: a line on stderr for each call the filter shows (the
+/// trace keeps every call).
+pub struct PrintCalls {
+    pub printer: Printer,
+    pub filter: Filter,
 }
 
 /// Collects calls into a batch and hands full batches to the trace writer.
@@ -48,7 +56,7 @@ pub struct Recorder {
     t0: u64,
     /// `now_ns` when the last chunk was handed over.
     last_flush_ns: u64,
-    printer: Option<Printer>,
+    printer: Option<PrintCalls>,
     header: Header,
 }
 
@@ -56,7 +64,7 @@ impl Recorder {
     fn new(
         writer: TraceWriter,
         clock: quanta::Clock,
-        printer: Option<Printer>,
+        printer: Option<PrintCalls>,
         header: Header,
     ) -> Recorder {
         Recorder {
@@ -86,7 +94,12 @@ impl Recorder {
         self.batch.push(func, args, outcome, start_ns, dur_ns);
         if let Some(p) = &mut self.printer {
             let call = self.batch.call(self.batch.len() - 1);
-            eprintln!("#{} {}", call.seq, p.line(&self.header, &call));
+            if p.filter.matches(&call) {
+                eprintln!("#{} {}", call.seq, p.printer.line(&self.header, &call));
+            } else {
+                // fd paths in later lines need every call's effect.
+                p.printer.follow(&self.header, &call);
+            }
         }
         let call_end_ns = start_ns + dur_ns;
         if self.batch.len() >= CHUNK_CALLS

@@ -889,3 +889,74 @@ fn record_o_never_replaces_a_file_that_is_not_a_trace_and_a_trace_only_with_forc
         )
     );
 }
+
+/// The lines of `text` that are calls (`#N ...`).
+fn call_lines(text: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn record_print_filters_its_lines_as_dump_does_and_the_trace_keeps_every_call() {
+    let d = tempdir();
+    let root = common::root();
+    let data = format!("{}::/data", root.join("examples/data").display());
+    let m = root.join("examples/wat/readfile.wat");
+    for (exprs, failed) in [
+        (&["trace=%path,fd_read"][..], false),
+        (&["trace=!%clock", "trace=!random_get"], false),
+        (&[], true),
+        // The fd's path comes from a path_open that is not printed.
+        (&["fd_read"], false),
+    ] {
+        let t = d
+            .path()
+            .join(format!("{}-{failed}.wtrace", exprs.join("+")));
+        let mut rec = wtrace();
+        rec.args(["record", "-q", "--print", "--dir", &data, "-o"])
+            .arg(&t);
+        let mut dump = wtrace();
+        dump.arg("dump");
+        for e in exprs {
+            rec.args(["-e", e]);
+            dump.args(["-e", e]);
+        }
+        if failed {
+            rec.arg("--failed");
+            dump.arg("--failed");
+        }
+        let rec = output(rec.arg(&m));
+        assert_eq!(rec.status.code(), Some(61), "{}", stderr(&rec));
+        let printed = call_lines(&rec.stderr);
+        assert_eq!(printed, call_lines(&output(dump.arg(&t)).stdout));
+        let all = call_lines(&output(wtrace().arg("dump").arg(&t)).stdout);
+        assert_eq!(all.len(), 8, "the trace has every call: {all:?}");
+        assert!(printed.len() < all.len(), "{exprs:?}: {printed:?}");
+        if exprs == ["fd_read"] {
+            assert!(printed[0].contains("greeting.txt"), "{printed:?}");
+        }
+    }
+    let usage = output(wtrace().args(["record", "-e", "trace=%path"]).arg(&m));
+    assert_eq!(usage.status.code(), Some(125));
+    assert!(
+        stderr(&usage)
+            .starts_with("error: the following required arguments were not provided:\n  --print\n"),
+        "{}",
+        stderr(&usage)
+    );
+    let t = d.path().join("bad.wtrace");
+    let bad = output(
+        wtrace()
+            .args(["record", "--print", "-e", "trace=open", "-o"])
+            .arg(&t)
+            .arg(&m),
+    );
+    assert_eq!(
+        stderr(&bad),
+        "wtrace: error: unknown function \"open\": not a wasi_snapshot_preview1 function; did you mean path_open?\n"
+    );
+    assert!(!t.exists(), "nothing ran");
+}

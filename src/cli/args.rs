@@ -44,7 +44,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  wtrace run hello.wasm\n  wtrace run --dir . --env HOME=/tmp prog.wasm arg1 arg2\n  wtrace run --dir=/ --env PWD --env PATH gotest.wasm -test.v\n\n".to_owned() + EXIT_CODES)]
     Run(RunArgs),
     /// Run a module and record every WASI call into a trace
-    #[command(after_help = "Examples:\n  wtrace record hello.wasm                 # writes hello.wtrace (hello-1.wtrace if taken)\n  wtrace record -o bug.wtrace --dir data prog.wasm input.txt\n  wtrace record --print prog.wasm          # strace-style lines on stderr\n\n".to_owned() + RECORD_OUTPUT + "\n\n" + EXIT_CODES)]
+    #[command(after_help = "Examples:\n  wtrace record hello.wasm                 # writes hello.wtrace (hello-1.wtrace if taken)\n  wtrace record -o bug.wtrace --dir data prog.wasm input.txt\n  wtrace record --print prog.wasm          # strace-style lines on stderr\n  wtrace record --print -e trace=%path --failed prog.wasm\n\n".to_owned() + RECORD_OUTPUT + "\n\n" + EXIT_CODES)]
     Record(RecordArgs),
     /// Replay a trace: every WASI call is served from the recording
     #[command(after_help = "Examples:\n  wtrace replay hello.wtrace\n  wtrace replay --print --until 100 hello.wtrace\n  wtrace replay --module rebuilt.wasm --force bug.wtrace\n\n".to_owned() + EXIT_CODES)]
@@ -207,6 +207,12 @@ pub struct RecordArgs {
     /// Print each call to stderr, strace-style, while recording
     #[arg(long)]
     pub print: bool,
+    /// With --print: which calls to show: trace=NAME,%CLASS,!NAME,... (the trace has them all)
+    #[arg(short = 'e', value_name = "EXPR", requires = "print")]
+    pub expr: Vec<String>,
+    /// With --print: show only calls that returned an error
+    #[arg(long, short = 'Z', requires = "print")]
+    pub failed: bool,
     /// With --print: bytes of data shown per string
     #[arg(short = 's', value_name = "N", default_value_t = DEFAULT_STRSIZE)]
     pub strsize: usize,

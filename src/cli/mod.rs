@@ -8,7 +8,7 @@ use crate::dump::{self, DumpOptions};
 use crate::exit_code;
 use crate::filter::Filter;
 use crate::print::Printer;
-use crate::record::{self, IfExists, RecordOptions, TracePath};
+use crate::record::{self, IfExists, PrintCalls, RecordOptions, TracePath};
 use crate::replay::{self, ReplayEnd, ReplayOptions};
 use crate::trace::{RunEnd, TraceReader};
 use anyhow::{bail, Context, Result};
@@ -84,6 +84,14 @@ fn run(a: RunArgs) -> Result<i32> {
 fn record(a: RecordArgs) -> Result<i32> {
     warn_misplaced_options("record", &a.guest);
     let host = a.host.resolve()?;
+    let print = if a.print {
+        Some(PrintCalls {
+            printer: Printer::new(a.strsize),
+            filter: Filter::parse(&a.expr, a.failed)?,
+        })
+    } else {
+        None
+    };
     let module = a.guest.module().to_path_buf();
     let if_exists = match (a.force, &a.output) {
         (true, _) => IfExists::Replace,
@@ -101,7 +109,7 @@ fn record(a: RecordArgs) -> Result<i32> {
             if_exists,
         },
         embed_module: !a.no_embed,
-        print: a.print.then(|| Printer::new(a.strsize)),
+        print,
     };
     let recorded = record::record(&module, a.guest.command.clone(), opts)?;
     let code = report_end(&recorded.run_end);
