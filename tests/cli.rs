@@ -960,3 +960,39 @@ fn record_print_filters_its_lines_as_dump_does_and_the_trace_keeps_every_call() 
     );
     assert!(!t.exists(), "nothing ran");
 }
+
+#[test]
+fn dump_says_how_the_run_ended_once() {
+    let trace = common::root().join("traces/readfile.wtrace");
+    let dump = |args: &[&str]| {
+        let o = output(wtrace().arg("dump").args(args).arg(&trace));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let all = dump(&[]);
+    assert_eq!(all.matches("+++ exited with 61 +++").count(), 1, "{all}");
+    assert_eq!(
+        all.lines().last(),
+        Some("#7 proc_exit(rval=61) = ? +++ exited with 61 +++")
+    );
+    // proc_exit filtered out: the end line says it.
+    let fd = dump(&["-e", "trace=%fd"]);
+    assert_eq!(fd.matches("+++ exited with 61 +++").count(), 1, "{fd}");
+    assert!(fd.ends_with("\n+++ exited with 61 +++\n"), "{fd}");
+    // A run whose _start returns has no proc_exit: the end line only.
+    let d = tempdir();
+    let m = write(d.path(), "hello.wat", HELLO);
+    let t = d.path().join("hello.wtrace");
+    assert!(
+        output(wtrace().args(["record", "-q", "-o"]).arg(&t).arg(&m))
+            .status
+            .success()
+    );
+    let o = output(wtrace().arg("dump").arg(&t));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.ends_with(") = 0 (nwritten=6)\n+++ exited with 0 +++\n"),
+        "{text}"
+    );
+}
