@@ -33,6 +33,7 @@ const CHUNK_AGE: Duration = Duration::from_millis(250);
 /// What the recorder needs besides the module.
 pub struct RecordOptions<'a> {
     pub host: HostOptions,
+    /// Where the trace goes.
     pub output: TracePath<'a>,
     pub embed_module: bool,
     /// Print strace-style lines to stderr while recording.
