@@ -1,5 +1,6 @@
 //! The command-line contract: exit codes, one-line errors for bad input,
-//! host flags as wasmtime has them, signals and killed recordings.
+//! host flags as wasmtime has them, where record writes and what it never
+//! replaces, signals and killed recordings, completions and man pages.
 
 mod common;
 
