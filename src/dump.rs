@@ -3,7 +3,7 @@
 
 use crate::decode::{self, Decoder};
 use crate::filter::Filter;
-use crate::trace::{RunEnd, TraceReader};
+use crate::trace::{Outcome, RunEnd, TraceReader};
 use anyhow::Result;
 use std::io::Write;
 
@@ -25,6 +25,9 @@ pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -
     let mut printer = Decoder::new(opts.strsize);
     printer.verbose = opts.verbose;
     let mut line = String::with_capacity(256);
+    // The exit code the last line shown ends with (`proc_exit(...) = ?
+    // +++ exited with N +++`): strace prints that line once.
+    let mut shown_exit = None;
     for call in reader.calls() {
         let call = call?;
         let shown = opts.filter.matches(&call);
@@ -34,6 +37,10 @@ pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -
             continue;
         }
         let decoded = printer.decode(&header, &call);
+        shown_exit = match call.outcome {
+            Outcome::Exit(code) => Some(code),
+            _ => None,
+        };
         if opts.json {
             serde_json::to_writer(&mut *out, &decode::call_json(&call, &decoded))?;
             out.write_all(b"\n")?;
@@ -54,11 +61,19 @@ pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -
     if !opts.json {
         match (&reader.end, &reader.unfinished) {
             (_, Some(why)) => writeln!(out, "+++ unfinished trace: {why} +++")?,
-            (Some(end), None) => writeln!(out, "{}", end_line(&end.run_end))?,
-            (None, None) => {}
+            (Some(end), None) if !said_already(&end.run_end, shown_exit) => {
+                writeln!(out, "{}", end_line(&end.run_end))?
+            }
+            (Some(_) | None, None) => {}
         }
     }
     Ok(())
+}
+
+/// Whether the last line shown, `proc_exit(...) = ? +++ exited with N +++`,
+/// already gave the run's end.
+fn said_already(end: &RunEnd, shown_exit: Option<i32>) -> bool {
+    matches!((end, shown_exit), (RunEnd::Exit(code), Some(shown)) if *code == shown)
 }
 
 /// strace's last line: `+++ exited with 0 +++`.

@@ -13,9 +13,8 @@
 //! passed, a 1 MiB wasm stack) and records into `$WTRACE_DIR` (default
 //! `./wtrace-traces`), or only runs when `WTRACE_MODE=run`.
 
-use crate::decode::Decoder;
 use crate::host::{HostOptions, DEFAULT_MAX_WASM_STACK};
-use crate::record::{self, RecordOptions};
+use crate::record::{self, IfExists, RecordOptions, TracePath};
 use crate::timefmt::compact_utc;
 use crate::trace::{Preopen, RunEnd};
 use anyhow::{bail, Context, Result};
@@ -96,9 +95,14 @@ pub fn go_exec(command: &[String]) -> Result<RunEnd> {
             ));
             let opts = RecordOptions {
                 host,
-                output: &output,
+                // Names hold the time and pid; should one be taken all the
+                // same, number it rather than fail the test binary.
+                output: TracePath {
+                    path: &output,
+                    if_exists: IfExists::NextFree,
+                },
                 embed_module: true,
-                print: None::<Decoder>,
+                print: None,
             };
             Ok(record::record(module, command.to_vec(), opts)?.run_end)
         }

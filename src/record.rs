@@ -9,12 +9,13 @@
 
 use crate::capture::{self, Range, StringSizes};
 use crate::decode::Decoder;
+use crate::filter::Filter;
 use crate::host::calls::GuestCall;
 use crate::host::{self, ForeignImport, HostOptions};
 use crate::syscalls::{self, FuncId, Syscall};
 use crate::trace::{CallBatch, End, Header, Outcome, RunEnd, TraceWriter, WriterStats};
-use anyhow::Result;
-use std::path::Path;
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,10 +33,18 @@ const CHUNK_AGE: Duration = Duration::from_millis(250);
 /// What the recorder needs besides the module.
 pub struct RecordOptions<'a> {
     pub host: HostOptions,
-    pub output: &'a Path,
+    /// Where the trace goes.
+    pub output: TracePath<'a>,
     pub embed_module: bool,
     /// Print strace-style lines to stderr while recording.
-    pub print: Option<Decoder>,
+    pub print: Option<PrintCalls>,
+}
+
+/// `record --print`: a line on stderr for each call the filter shows (the
+/// trace keeps every call).
+pub struct PrintCalls {
+    pub printer: Decoder,
+    pub filter: Filter,
 }
 
 /// Collects calls into a batch and hands full batches to the trace writer.
@@ -48,11 +57,28 @@ pub struct Recorder {
     t0: u64,
     /// `now_ns` when the last chunk was handed over.
     last_flush_ns: u64,
-    printer: Option<Decoder>,
+    printer: Option<PrintCalls>,
     header: Header,
 }
 
 impl Recorder {
+    fn new(
+        writer: TraceWriter,
+        clock: quanta::Clock,
+        printer: Option<PrintCalls>,
+        header: Header,
+    ) -> Recorder {
+        Recorder {
+            writer,
+            batch: CallBatch::new(0),
+            t0: clock.raw(),
+            clock,
+            last_flush_ns: 0,
+            printer,
+            header,
+        }
+    }
+
     fn now_ns(&self) -> u64 {
         self.clock.delta_as_nanos(self.t0, self.clock.raw())
     }
@@ -69,7 +95,12 @@ impl Recorder {
         self.batch.push(func, args, outcome, start_ns, dur_ns);
         if let Some(p) = &mut self.printer {
             let call = self.batch.call(self.batch.len() - 1);
-            eprintln!("#{} {}", call.seq, p.line(&self.header, &call));
+            if p.filter.matches(&call) {
+                eprintln!("#{} {}", call.seq, p.printer.line(&self.header, &call));
+            } else {
+                // fd paths in later lines need every call's effect.
+                p.printer.follow(&self.header, &call);
+            }
         }
         let call_end_ns = start_ns + dur_ns;
         if self.batch.len() >= CHUNK_CALLS
@@ -94,6 +125,47 @@ impl Recorder {
         let next = self.writer.empty_batch(self.calls());
         let batch = std::mem::replace(&mut self.batch, next);
         self.writer.write_batch(batch)
+    }
+
+    /// Nothing ran: leaves no half-made trace behind.
+    fn discard(self) {
+        let path = self.writer.path().to_path_buf();
+        let _ = self.writer.finish(End {
+            run_end: RunEnd::Exit(0),
+            calls: 0,
+            duration_ns: 0,
+        });
+        let _ = std::fs::remove_file(path);
+    }
+
+    /// Finishes the trace after the run.
+    fn end(self, run_end: RunEnd) -> Result<Recorded> {
+        match self.writer.check() {
+            Ok(()) => {
+                let path = self.writer.path().to_path_buf();
+                let stats = self.finish(run_end.clone())?;
+                Ok(Recorded {
+                    run_end,
+                    stats,
+                    path,
+                })
+            }
+            // A full disk, say: the guest was stopped at its next call. The
+            // end record cannot be written either; the complete chunks stay.
+            Err(e) => {
+                let path = self.writer.path().to_path_buf();
+                let msg = format!(
+                    "{e:#}; {} keeps every complete chunk before it",
+                    path.display()
+                );
+                let _ = self.finish(run_end);
+                Ok(Recorded {
+                    run_end: RunEnd::WriteFailed(msg),
+                    stats: WriterStats::default(),
+                    path,
+                })
+            }
+        }
     }
 
     fn finish(mut self, run_end: RunEnd) -> Result<WriterStats> {
@@ -155,14 +227,130 @@ fn catch_signals(signal: &Arc<AtomicUsize>) -> Result<()> {
     Ok(())
 }
 
-/// The recording's result: how the guest ended and what was written.
+/// The recording's result: how the guest ended and what was written where.
 pub struct Recorded {
     pub run_end: RunEnd,
     pub stats: WriterStats,
+    pub path: PathBuf,
+}
+
+/// Where the trace goes, and what happens when that file exists. A file
+/// that is not a trace is never replaced: `-o prog.wasm` would lose the
+/// module.
+#[derive(Clone, Copy, Debug)]
+pub struct TracePath<'a> {
+    pub path: &'a Path,
+    pub if_exists: IfExists,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IfExists {
+    /// Replace an earlier trace (`--force`).
+    Replace,
+    /// Refuse (an explicit `-o` without `--force`).
+    Refuse,
+    /// Write to the first free of `<stem>-1.wtrace`, `<stem>-2.wtrace`...
+    /// instead, as rr numbers its traces: nothing is replaced.
+    NextFree,
+}
+
+impl TracePath<'_> {
+    /// Refuses, before anything runs, to write where data would be lost.
+    fn check(&self) -> Result<()> {
+        if self.if_exists == IfExists::NextFree {
+            return Ok(());
+        }
+        let path = self.path;
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot write the trace to {}", path.display()))
+            }
+        };
+        if meta.is_dir() {
+            bail!(
+                "cannot write the trace to {}: it is a directory",
+                path.display()
+            );
+        }
+        // A device or a pipe holds no file to lose, nor does an
+        // empty file (what mktemp makes).
+        if !meta.is_file() || meta.len() == 0 {
+            return Ok(());
+        }
+        if !starts_with_trace_magic(path)? {
+            bail!(
+                "refusing to overwrite {}: it is not a wtrace trace",
+                path.display()
+            );
+        }
+        if self.if_exists == IfExists::Refuse {
+            bail!(
+                "refusing to overwrite {}: it is a trace already; --force replaces it",
+                path.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// The file to write: `path`, or with [`IfExists::NextFree`] the first
+    /// numbered name that is free, created at once so that two recordings
+    /// started together do not pick the same one.
+    fn claim(&self) -> Result<PathBuf> {
+        if self.if_exists != IfExists::NextFree {
+            return Ok(self.path.to_path_buf());
+        }
+        let stem = self.path.file_stem().unwrap_or_default().to_string_lossy();
+        let ext = self
+            .path
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default();
+        for n in 0u64.. {
+            let candidate = match n {
+                0 => self.path.to_path_buf(),
+                n => self.path.with_file_name(format!("{stem}-{n}{ext}")),
+            };
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&candidate)
+            {
+                Ok(_) => return Ok(candidate),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("cannot create trace file {}", candidate.display())
+                    })
+                }
+            }
+        }
+        unreachable!("u64 names run out")
+    }
+}
+
+fn starts_with_trace_magic(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut start = Vec::with_capacity(crate::trace::MAGIC_PREFIX.len());
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(crate::trace::MAGIC_PREFIX.len() as u64)
+                .read_to_end(&mut start)
+        })
+        .with_context(|| {
+            format!(
+                "cannot read {} to see whether it is a trace",
+                path.display()
+            )
+        })?;
+    Ok(start == crate::trace::MAGIC_PREFIX)
 }
 
 /// Records a run of `module_path` with `argv` (argv[0] is the module path).
 pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) -> Result<Recorded> {
+    opts.output.check()?;
     let bytes = host::read_module(module_path)?;
     // The clock calibrates its counter for a few milliseconds: meanwhile,
     // the module loads.
@@ -171,54 +359,26 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     let name = module_path.display().to_string();
     let module = host::load_module(&engine, &bytes, &name, opts.host.cache)?;
     let (served, foreign) = host::check_imports(&module, opts.host.trap_unknown_imports)?;
-
-    let header = Header {
-        format_version: crate::trace::FORMAT_VERSION,
-        wtrace_version: env!("CARGO_PKG_VERSION").to_string(),
-        wasmtime_version: host::WASMTIME_VERSION.to_string(),
-        module_name: module_path
-            .file_name()
-            .map_or(name.clone(), |n| n.to_string_lossy().into_owned()),
-        module_size: bytes.len() as u64,
-        module_blake3: *blake3::hash(&bytes).as_bytes(),
-        module: opts.embed_module.then(|| bytes.clone()),
-        argv: argv.clone(),
-        env: opts.host.env.clone(),
-        preopens: opts.host.dirs.clone(),
-        start_unix_ns: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64),
-        platform: host::platform(),
-        max_wasm_stack: opts.host.max_wasm_stack as u64,
-        foreign_imports: foreign.iter().map(ForeignImport::full_name).collect(),
-    };
-    let mut linker: Linker<RecordState> = Linker::new(&engine);
-    for sys in served {
-        define_interceptor(&mut linker, sys)?;
-    }
-    host::define_trapping_imports(&mut linker, &foreign, record_foreign_call)?;
+    let header = trace_header(module_path, &bytes, &argv, &opts, &foreign);
+    let linker = record_linker(&engine, served, &foreign)?;
     let wasi = host::wasi_ctx(&opts.host, &argv)?;
-    let writer = TraceWriter::create(opts.output, &header)?;
+    let output = opts.output.claim()?;
+    let writer = TraceWriter::create(&output, &header).inspect_err(|_| {
+        if opts.output.if_exists == IfExists::NextFree {
+            let _ = std::fs::remove_file(&output);
+        }
+    })?;
     let clock = clock
         .join()
         .map_err(|_| anyhow::anyhow!("the clock calibration failed"))?;
-    let recorder = Recorder {
-        writer,
-        batch: CallBatch::new(0),
-        t0: clock.raw(),
-        clock,
-        last_flush_ns: 0,
-        printer: opts.print,
-        header,
-    };
-    let sizes = StringSizes::new(&argv, &opts.host.env);
+    let recorder = Recorder::new(writer, clock, opts.print, header);
     let signal = Arc::new(AtomicUsize::new(0));
     catch_signals(&signal)?;
     let state = RecordState {
         wasi,
         recorder,
         memory: None,
-        sizes,
+        sizes: StringSizes::new(&argv, &opts.host.env),
         write_ranges: Vec::new(),
         signal,
     };
@@ -226,13 +386,7 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     let start = match host::start_func(&linker, &mut store, &module) {
         Ok(start) => start,
         Err(e) => {
-            // Nothing ran: leave no half-made trace behind.
-            let _ = store.into_data().recorder.writer.finish(End {
-                run_end: RunEnd::Exit(0),
-                calls: 0,
-                duration_ns: 0,
-            });
-            let _ = std::fs::remove_file(opts.output);
+            store.into_data().recorder.discard();
             return Err(e);
         }
     };
@@ -245,27 +399,52 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
         Some(Interrupted(sig)) => RunEnd::Signal(*sig),
         None => host::run_end(result),
     };
-    let state = store.into_data();
-    let output = state.recorder.writer.path().to_path_buf();
-    match state.recorder.writer.check() {
-        Ok(()) => {
-            let stats = state.recorder.finish(run_end.clone())?;
-            Ok(Recorded { run_end, stats })
-        }
-        // A full disk, say: the guest was stopped at its next call. The
-        // end record cannot be written either; the complete chunks stay.
-        Err(e) => {
-            let _ = state.recorder.finish(run_end);
-            let msg = format!(
-                "{e:#}; {} keeps every complete chunk before it",
-                output.display()
-            );
-            Ok(Recorded {
-                run_end: RunEnd::WriteFailed(msg),
-                stats: WriterStats::default(),
-            })
-        }
+    store.into_data().recorder.end(run_end)
+}
+
+/// What the trace says about the run before its first call.
+fn trace_header(
+    module_path: &Path,
+    bytes: &[u8],
+    argv: &[String],
+    opts: &RecordOptions<'_>,
+    foreign: &[ForeignImport],
+) -> Header {
+    Header {
+        format_version: crate::trace::FORMAT_VERSION,
+        wtrace_version: env!("CARGO_PKG_VERSION").to_string(),
+        wasmtime_version: host::WASMTIME_VERSION.to_string(),
+        module_name: module_path.file_name().map_or_else(
+            || module_path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+        module_size: bytes.len() as u64,
+        module_blake3: *blake3::hash(bytes).as_bytes(),
+        module: opts.embed_module.then(|| bytes.to_vec()),
+        argv: argv.to_vec(),
+        env: opts.host.env.clone(),
+        preopens: opts.host.dirs.clone(),
+        start_unix_ns: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+        platform: host::platform(),
+        max_wasm_stack: opts.host.max_wasm_stack as u64,
+        foreign_imports: foreign.iter().map(ForeignImport::full_name).collect(),
     }
+}
+
+/// Every preview1 import the module uses, recorded; the others trap.
+fn record_linker(
+    engine: &wasmtime::Engine,
+    served: Vec<&'static Syscall>,
+    foreign: &[ForeignImport],
+) -> Result<Linker<RecordState>> {
+    let mut linker: Linker<RecordState> = Linker::new(engine);
+    for sys in served {
+        define_interceptor(&mut linker, sys)?;
+    }
+    host::define_trapping_imports(&mut linker, foreign, record_foreign_call)?;
+    Ok(linker)
 }
 
 impl host::calls::CallHost for RecordState {

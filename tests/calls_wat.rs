@@ -105,8 +105,7 @@ fn record(files: &[(&str, &str)], data: &str, body: &str, extra: &[&str]) -> Rec
     let out = output(
         wtrace()
             .current_dir(dir.path())
-            .arg("record")
-            .arg("-o")
+            .args(["record", "-q", "-o"])
             .arg(&trace)
             .arg("--dir")
             .arg(format!("{}::/sandbox", sandbox.display()))

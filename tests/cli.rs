@@ -1,5 +1,6 @@
 //! The command-line contract: exit codes, one-line errors for bad input,
-//! host flags as wasmtime has them, signals and killed recordings.
+//! host flags as wasmtime has them, where record writes and what it never
+//! replaces, signals and killed recordings, completions and man pages.
 
 mod common;
 
@@ -75,7 +76,12 @@ fn run_and_record_print_the_same_and_exit_alike() {
     let d = tempdir();
     let m = write(d.path(), "hello.wat", HELLO);
     let run = output(wtrace().arg("run").arg(&m));
-    let rec = output(wtrace().current_dir(d.path()).arg("record").arg(&m));
+    let rec = output(
+        wtrace()
+            .current_dir(d.path())
+            .args(["record", "-q"])
+            .arg(&m),
+    );
     assert_eq!(run.stdout, b"hello\n");
     common::assert_same_output("run vs record", &run, &rec);
     // Default output: the module's stem in the current directory.
@@ -393,4 +399,601 @@ fn replay_refuses_a_different_module_unless_forced() {
     assert_eq!(forced.status.code(), Some(126));
     let err = stderr(&forced);
     assert!(err.contains("replay diverged at call #0: the bytes of `iovs` differ at 0x10 (offset 0): recorded 0x68, now 0x6a"), "{err}");
+}
+
+#[test]
+fn completions_are_generated_for_every_shell() {
+    let bash = output(wtrace().args(["completions", "bash"]));
+    assert_eq!(bash.status.code(), Some(0), "{}", stderr(&bash));
+    let script = String::from_utf8(bash.stdout).unwrap();
+    assert!(script.starts_with("_wtrace() {\n"), "{script}");
+    assert!(script.contains("wtrace,record)"), "{script}");
+    assert!(script.contains("--dir"), "{script}");
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let o = output(wtrace().args(["completions", shell]));
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let script = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            script.contains("record") && script.contains("dir"),
+            "{shell}"
+        );
+    }
+    let bad = output(wtrace().args(["completions", "tcsh"]));
+    assert_eq!(bad.status.code(), Some(125));
+    assert!(
+        stderr(&bad).starts_with("error: invalid value 'tcsh' for '<SHELL>'\n"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+/// The first lines of a page made by clap_mangen: roff's apostrophe
+/// definition, then the title line.
+fn man_title(page: &str) -> Vec<&str> {
+    page.lines().take(3).collect()
+}
+
+#[test]
+fn the_man_page_names_wtrace_and_lists_the_subcommands() {
+    let o = output(wtrace().arg("man"));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = String::from_utf8(o.stdout).unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        man_title(&page),
+        [
+            r".ie \n(.g .ds Aq \(aq",
+            ".el .ds Aq '",
+            &format!(".TH wtrace 1  \"wtrace {version}\" "),
+        ]
+    );
+    for sub in [
+        "run",
+        "record",
+        "replay",
+        "dump",
+        "tui",
+        "info",
+        "verify",
+        "stats",
+        "diff",
+        "export",
+        r"go\-shim",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            page.contains(&format!("\n.TP\nwtrace\\-{sub}(1)\n")),
+            "{sub}: {page}"
+        );
+    }
+    assert!(!page.contains(r"go\-exec"), "hidden: {page}");
+    assert!(
+        page.contains("130, 143  recording stopped by SIGINT, SIGTERM"),
+        "{page}"
+    );
+
+    let record = output(wtrace().args(["man", "record"]));
+    let page = String::from_utf8(record.stdout).unwrap();
+    assert_eq!(
+        man_title(&page)[2],
+        format!(".TH wtrace-record 1  \"wtrace {version}\" ")
+    );
+    assert!(
+        page.contains("\\fB\\-\\-dir\\fR \\fI<HOST[::GUEST]>\\fR\n"),
+        "{page}"
+    );
+
+    let bad = output(wtrace().args(["man", "go-exec"]));
+    assert_eq!(bad.status.code(), Some(125));
+    assert_eq!(
+        stderr(&bad),
+        "wtrace: error: no subcommand \"go-exec\"; the subcommands are run, record, replay, dump, tui, info, verify, stats, diff, export, go-shim, completions, man\n"
+    );
+}
+
+#[test]
+fn help_shows_examples_and_the_readmes_exit_codes() {
+    let stats = output(wtrace().args(["stats", "--help"]));
+    assert_eq!(stats.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&stats.stdout).ends_with(
+            "Examples:\n  wtrace stats hello.wtrace\n  diff <(wtrace stats passing.wtrace) <(wtrace stats failing.wtrace)\n"
+        ),
+        "{}",
+        String::from_utf8_lossy(&stats.stdout)
+    );
+    // Every row of the README's exit-code table is in `wtrace --help`,
+    // code and meaning (the help's first words of the meaning).
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let table = readme.split("### Exit codes").nth(1).unwrap();
+    let help = String::from_utf8(output(wtrace().arg("--help")).stdout).unwrap();
+    let help_rows: Vec<&str> = help
+        .split("Exit codes:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .collect();
+    let mut codes = vec![];
+    for row in table
+        .lines()
+        .filter(|l| l.starts_with("| 1") || l.starts_with("| 0"))
+    {
+        let code = row.split('|').nth(1).unwrap().trim().replace('–', "-");
+        assert!(
+            help_rows
+                .iter()
+                .any(|h| h.trim_start().starts_with(&format!("{code}  "))),
+            "README code {code} missing from --help:\n{help}"
+        );
+        codes.push(code);
+    }
+    assert_eq!(codes, ["0-125", "125", "126", "130, 143", "134"]);
+    assert!(help.contains("  130, 143  recording stopped by SIGINT, SIGTERM (trace finished)\n"));
+    assert!(readme.contains("| 130, 143 | recording stopped by SIGINT, SIGTERM (trace finished) |"));
+}
+
+#[test]
+fn every_trace_reader_names_the_path_it_cannot_read() {
+    let d = tempdir();
+    let dir = d.path().join("traces");
+    std::fs::create_dir(&dir).unwrap();
+    let missing = d.path().join("missing.wtrace");
+    let empty = write(d.path(), "empty.wtrace", "");
+    let device = PathBuf::from("/dev/null");
+    let module = write(d.path(), "hello.wat", HELLO);
+    let good = d.path().join("good.wtrace");
+    assert!(
+        output(wtrace().arg("record").arg("-o").arg(&good).arg(&module))
+            .status
+            .success()
+    );
+    let cases = [
+        (
+            &dir,
+            format!(
+                "cannot open trace {}: it is a directory, not a trace file",
+                dir.display()
+            ),
+        ),
+        (
+            &missing,
+            format!(
+                "cannot open trace {}: No such file or directory (os error 2)",
+                missing.display()
+            ),
+        ),
+        (
+            &empty,
+            format!(
+                "{} is not a wtrace trace: the file is empty",
+                empty.display()
+            ),
+        ),
+        (
+            &device,
+            "cannot open trace /dev/null: it is not a regular file".to_string(),
+        ),
+        (
+            &module,
+            format!(
+                "{} is not a wtrace trace (no wtrace magic bytes at its start)",
+                module.display()
+            ),
+        ),
+    ];
+    let commands: [&[&str]; 9] = [
+        &["dump"],
+        &["replay"],
+        &["info"],
+        &["verify"],
+        &["stats"],
+        &["export", "--format", "jsonl"],
+        &["tui"],
+        &["diff"],
+        &["diff", "GOOD"],
+    ];
+    for (path, message) in &cases {
+        for args in commands {
+            let mut cmd = wtrace();
+            for a in args {
+                match *a {
+                    "GOOD" => cmd.arg(&good),
+                    a => cmd.arg(a),
+                };
+            }
+            cmd.arg(path);
+            if args == ["diff"] {
+                cmd.arg(&good);
+            }
+            let o = output(&mut cmd);
+            assert_eq!(o.status.code(), Some(125), "{args:?} {}", path.display());
+            assert_eq!(
+                stderr(&o),
+                format!("wtrace: error: {message}\n"),
+                "{args:?} {}",
+                path.display()
+            );
+            assert!(o.stdout.is_empty(), "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn an_unknown_option_before_the_module_is_named_not_taken_for_the_module() {
+    let d = tempdir();
+    let m = write(d.path(), "hello.wat", HELLO);
+    let o = output(
+        wtrace()
+            .current_dir(d.path())
+            .args(["record", "--mapdir", "a::b"])
+            .arg(&m),
+    );
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        stderr(&o),
+        "error: unexpected argument '--mapdir' found\n\n  tip: to pass '--mapdir' as a value, use '-- --mapdir'\n\nUsage: wtrace record [OPTIONS] <MODULE [ARGS]...>...\n\nFor more information, try '--help'.\n"
+    );
+    let o = output(wtrace().args(["run", "-x"]).arg(&m));
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        stderr(&o).starts_with("error: unexpected argument '-x' found\n"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        std::fs::read_dir(d.path()).unwrap().count() == 1,
+        "no trace"
+    );
+    // `--` still lets a module's name start with a dash.
+    std::fs::copy(&m, d.path().join("-dash.wat")).unwrap();
+    let o = output(
+        wtrace()
+            .current_dir(d.path())
+            .args(["run", "--", "-dash.wat"]),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.stdout, b"hello\n");
+}
+
+#[test]
+fn wtrace_options_after_the_module_go_to_the_guest_with_a_warning() {
+    let d = tempdir();
+    let m = write(d.path(), "args.wat", ARGS_ENV);
+    let guest_args = ["--dir", "d::/d", "--env=A=1", "--dir", "-o", "x", "--help"];
+    let o = output(
+        wtrace()
+            .current_dir(d.path())
+            .arg("run")
+            .arg(&m)
+            .args(guest_args),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "wtrace: warning: --dir after the module is passed to the guest; put wtrace's options before MODULE\n\
+         wtrace: warning: --env after the module is passed to the guest; put wtrace's options before MODULE\n"
+    );
+    let want = format!("{}\n{}\n", m.display(), guest_args.join("\n"));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), want);
+    // `--` before the module: the guest's arguments are meant as they are.
+    let o = output(wtrace().args(["run", "--"]).arg(&m).args(guest_args));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), want);
+}
+
+#[test]
+fn dir_with_one_colon_suggests_wasmtimes_host_guest_syntax() {
+    let d = tempdir();
+    let m = write(d.path(), "hello.wat", HELLO);
+    let o = output(
+        wtrace()
+            .current_dir(d.path())
+            .args(["run", "--dir", "data:/data"])
+            .arg(&m),
+    );
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        stderr(&o),
+        "wtrace: error: --dir data:/data: data:/data is not a directory; did you mean --dir data::/data (HOST::GUEST)?\n"
+    );
+    // A directory whose name has a colon is taken as it is.
+    std::fs::create_dir(d.path().join("a:b")).unwrap();
+    let o = output(
+        wtrace()
+            .current_dir(d.path())
+            .args(["run", "--dir", "a:b"])
+            .arg(&m),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = output(wtrace().args(["run", "--dir", "/no/such::/x"]).arg(&m));
+    assert_eq!(
+        stderr(&o),
+        "wtrace: error: --dir /no/such::/x: /no/such is not a directory\n"
+    );
+}
+
+/// HELLO writing to stderr instead of stdout.
+fn hello_on_stderr() -> String {
+    HELLO.replace(
+        "(call $fd_write (i32.const 1)",
+        "(call $fd_write (i32.const 2)",
+    )
+}
+
+#[test]
+fn record_says_where_the_trace_went_after_the_guests_stderr() {
+    let d = tempdir();
+    let m = write(d.path(), "hello.wat", &hello_on_stderr());
+    let o = output(wtrace().current_dir(d.path()).arg("record").arg(&m));
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stderr(&o),
+        "hello\nwtrace: trace written to hello.wtrace (1 call)\n"
+    );
+    let t = d.path().join("explicit.wtrace");
+    let o = output(wtrace().arg("record").arg("-o").arg(&t).arg(&m));
+    assert_eq!(
+        stderr(&o),
+        format!("hello\nwtrace: trace written to {} (1 call)\n", t.display())
+    );
+    // -q: the guest's stderr alone, as under `wtrace run`.
+    let q = output(
+        wtrace()
+            .current_dir(d.path())
+            .args(["record", "-q"])
+            .arg(&m),
+    );
+    assert_eq!(stderr(&q), "hello\n");
+    // A trap: the guest's error first, then where its trace is.
+    let trap = write(
+        d.path(),
+        "trap.wat",
+        r#"(module (memory (export "memory") 1) (func (export "_start") unreachable))"#,
+    );
+    let o = output(wtrace().current_dir(d.path()).arg("record").arg(&trap));
+    assert_eq!(o.status.code(), Some(134));
+    let err = stderr(&o);
+    assert!(err.starts_with("Error: "), "{err}");
+    assert!(
+        err.ends_with("\nwtrace: trace written to trap.wtrace (0 calls)\n"),
+        "{err}"
+    );
+    // A recording that could not be written says so instead.
+    let full = output(wtrace().args(["record", "-o", "/dev/full"]).arg(&m));
+    assert!(
+        !stderr(&full).contains("trace written"),
+        "{}",
+        stderr(&full)
+    );
+}
+
+#[test]
+fn the_default_trace_name_is_numbered_instead_of_replacing_one() {
+    let d = tempdir();
+    let m = write(d.path(), "hello.wat", HELLO);
+    let record = |args: &[&str]| {
+        output(
+            wtrace()
+                .current_dir(d.path())
+                .arg("record")
+                .args(args)
+                .arg(&m),
+        )
+    };
+    assert_eq!(
+        stderr(&record(&[])),
+        "wtrace: trace written to hello.wtrace (1 call)\n"
+    );
+    let first = std::fs::read(d.path().join("hello.wtrace")).unwrap();
+    for n in 1..=2 {
+        let o = record(&[]);
+        assert_eq!(o.status.code(), Some(0));
+        assert_eq!(
+            stderr(&o),
+            format!("wtrace: trace written to hello-{n}.wtrace (1 call)\n")
+        );
+    }
+    assert_eq!(std::fs::read(d.path().join("hello.wtrace")).unwrap(), first);
+    // --force: the default name is replaced instead.
+    assert_eq!(
+        stderr(&record(&["--force"])),
+        "wtrace: trace written to hello.wtrace (1 call)\n"
+    );
+    assert_ne!(std::fs::read(d.path().join("hello.wtrace")).unwrap(), first);
+    let mut names: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "hello-1.wtrace",
+            "hello-2.wtrace",
+            "hello.wat",
+            "hello.wtrace"
+        ]
+    );
+    // A file of the user's that takes the default name is kept.
+    let other = tempdir();
+    let notes = write(other.path(), "hello.wtrace", "my notes\n");
+    let o = output(wtrace().current_dir(other.path()).arg("record").arg(&m));
+    assert_eq!(
+        stderr(&o),
+        "wtrace: trace written to hello-1.wtrace (1 call)\n"
+    );
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes\n");
+    let o = output(
+        wtrace()
+            .current_dir(other.path())
+            .args(["record", "-f"])
+            .arg(&m),
+    );
+    assert_error(&o, "");
+    assert_eq!(
+        stderr(&o),
+        "wtrace: error: refusing to overwrite hello.wtrace: it is not a wtrace trace\n"
+    );
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes\n");
+}
+
+#[test]
+fn record_o_never_replaces_a_file_that_is_not_a_trace_and_a_trace_only_with_force() {
+    let d = tempdir();
+    let m = write(d.path(), "hello.wat", HELLO);
+    let module_bytes = std::fs::read(&m).unwrap();
+    for force in [&[][..], &["--force"]] {
+        let o = output(wtrace().arg("record").args(force).arg("-o").arg(&m).arg(&m));
+        assert_eq!(o.status.code(), Some(125));
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "wtrace: error: refusing to overwrite {}: it is not a wtrace trace\n",
+                m.display()
+            )
+        );
+        assert!(o.stdout.is_empty(), "the guest did not run");
+        assert_eq!(std::fs::read(&m).unwrap(), module_bytes);
+    }
+    let t = d.path().join("bug.wtrace");
+    assert!(
+        output(wtrace().args(["record", "-q", "-o"]).arg(&t).arg(&m))
+            .status
+            .success()
+    );
+    let trace_bytes = std::fs::read(&t).unwrap();
+    let o = output(wtrace().arg("record").arg("-o").arg(&t).arg(&m));
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "wtrace: error: refusing to overwrite {}: it is a trace already; --force replaces it\n",
+            t.display()
+        )
+    );
+    assert_eq!(std::fs::read(&t).unwrap(), trace_bytes);
+    let o = output(wtrace().args(["record", "-f", "-o"]).arg(&t).arg(&m));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ne!(std::fs::read(&t).unwrap(), trace_bytes);
+    // An empty file (mktemp's) holds nothing to lose.
+    let empty = write(d.path(), "empty", "");
+    let o = output(wtrace().args(["record", "-q", "-o"]).arg(&empty).arg(&m));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = output(wtrace().args(["record", "-o"]).arg(d.path()).arg(&m));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "wtrace: error: cannot write the trace to {}: it is a directory\n",
+            d.path().display()
+        )
+    );
+}
+
+/// The lines of `text` that are calls (`#N ...`).
+fn call_lines(text: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn record_print_filters_its_lines_as_dump_does_and_the_trace_keeps_every_call() {
+    let d = tempdir();
+    let root = common::root();
+    let data = format!("{}::/data", root.join("examples/data").display());
+    let m = root.join("examples/wat/readfile.wat");
+    for (exprs, failed) in [
+        (&["trace=%path,fd_read"][..], false),
+        (&["trace=!%clock", "trace=!random_get"], false),
+        (&[], true),
+        // The fd's path comes from a path_open that is not printed.
+        (&["fd_read"], false),
+    ] {
+        let t = d
+            .path()
+            .join(format!("{}-{failed}.wtrace", exprs.join("+")));
+        let mut rec = wtrace();
+        rec.args(["record", "-q", "--print", "--dir", &data, "-o"])
+            .arg(&t);
+        let mut dump = wtrace();
+        dump.arg("dump");
+        for e in exprs {
+            rec.args(["-e", e]);
+            dump.args(["-e", e]);
+        }
+        if failed {
+            rec.arg("--failed");
+            dump.arg("--failed");
+        }
+        let rec = output(rec.arg(&m));
+        assert_eq!(rec.status.code(), Some(61), "{}", stderr(&rec));
+        let printed = call_lines(&rec.stderr);
+        assert_eq!(printed, call_lines(&output(dump.arg(&t)).stdout));
+        let all = call_lines(&output(wtrace().arg("dump").arg(&t)).stdout);
+        assert_eq!(all.len(), 8, "the trace has every call: {all:?}");
+        assert!(printed.len() < all.len(), "{exprs:?}: {printed:?}");
+        if exprs == ["fd_read"] {
+            assert!(printed[0].contains("greeting.txt"), "{printed:?}");
+        }
+    }
+    let usage = output(wtrace().args(["record", "-e", "trace=%path"]).arg(&m));
+    assert_eq!(usage.status.code(), Some(125));
+    assert!(
+        stderr(&usage)
+            .starts_with("error: the following required arguments were not provided:\n  --print\n"),
+        "{}",
+        stderr(&usage)
+    );
+    let t = d.path().join("bad.wtrace");
+    let bad = output(
+        wtrace()
+            .args(["record", "--print", "-e", "trace=open", "-o"])
+            .arg(&t)
+            .arg(&m),
+    );
+    assert_eq!(
+        stderr(&bad),
+        "wtrace: error: unknown function \"open\": not a wasi_snapshot_preview1 function; did you mean path_open?\n"
+    );
+    assert!(!t.exists(), "nothing ran");
+}
+
+#[test]
+fn dump_says_how_the_run_ended_once() {
+    let trace = common::root().join("traces/readfile.wtrace");
+    let dump = |args: &[&str]| {
+        let o = output(wtrace().arg("dump").args(args).arg(&trace));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let all = dump(&[]);
+    assert_eq!(all.matches("+++ exited with 61 +++").count(), 1, "{all}");
+    assert_eq!(
+        all.lines().last(),
+        Some("#7 proc_exit(rval=61) = ? +++ exited with 61 +++")
+    );
+    // proc_exit filtered out: the end line says it.
+    let fd = dump(&["-e", "trace=%fd"]);
+    assert_eq!(fd.matches("+++ exited with 61 +++").count(), 1, "{fd}");
+    assert!(fd.ends_with("\n+++ exited with 61 +++\n"), "{fd}");
+    // A run whose _start returns has no proc_exit: the end line only.
+    let d = tempdir();
+    let m = write(d.path(), "hello.wat", HELLO);
+    let t = d.path().join("hello.wtrace");
+    assert!(
+        output(wtrace().args(["record", "-q", "-o"]).arg(&t).arg(&m))
+            .status
+            .success()
+    );
+    let o = output(wtrace().arg("dump").arg(&t));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.ends_with(") = 0 (nwritten=6)\n+++ exited with 0 +++\n"),
+        "{text}"
+    );
 }

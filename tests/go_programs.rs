@@ -182,7 +182,7 @@ fn check_case(c: &Case, d: &Path) -> PathBuf {
     let (rec, rec_scratch) = run_case(
         c,
         &wasm,
-        &["record", "-o", trace.to_str().unwrap()],
+        &["record", "-q", "-o", trace.to_str().unwrap()],
         &rec_dir,
     );
     assert_eq!(

@@ -140,6 +140,12 @@ fn go_run_prints_what_a_plain_run_prints_and_wtrace_mode_run_records_nothing() {
         String::from_utf8_lossy(&direct.stdout)
     );
     assert_eq!(std::fs::read_dir(&traces).unwrap().count(), 1);
+    // The shim records silently: no "trace written" line among go's output.
+    assert!(
+        !String::from_utf8_lossy(&recorded.stderr).contains("wtrace"),
+        "{}",
+        String::from_utf8_lossy(&recorded.stderr)
+    );
 
     let plain = d.path().join("plain");
     let ran = output(

@@ -124,7 +124,7 @@ fn run_mode(mode: &str, name: &str, work: &Path, trace: &Path) -> Output {
     let mut cmd = wtrace();
     cmd.arg(mode).current_dir(work);
     if mode == "record" {
-        cmd.arg("-o").arg(trace);
+        cmd.arg("-q").arg("-o").arg(trace);
     }
     if let Some(root) = &spec.root {
         let copy = work.join("root");

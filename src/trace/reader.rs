@@ -82,11 +82,25 @@ pub struct TraceReader {
 
 impl TraceReader {
     pub fn open(path: &Path) -> Result<TraceReader> {
-        let mut file =
-            File::open(path).with_context(|| format!("cannot open trace {}", path.display()))?;
-        let file_len = file.metadata()?.len();
+        let cannot_open = || format!("cannot open trace {}", path.display());
+        let mut file = File::open(path).with_context(cannot_open)?;
+        let meta = file.metadata().with_context(cannot_open)?;
+        if meta.is_dir() {
+            bail!("{}: it is a directory, not a trace file", cannot_open());
+        }
+        if !meta.is_file() {
+            // The reader seeks: a pipe or a device cannot be read as a trace.
+            bail!("{}: it is not a regular file", cannot_open());
+        }
+        let file_len = meta.len();
+        if file_len == 0 {
+            bail!(
+                "{} is not a wtrace trace: the file is empty",
+                path.display()
+            );
+        }
         let mut magic = [0u8; MAGIC_LEN as usize];
-        let got = read_up_to(&mut file, &mut magic)?;
+        let got = read_up_to(&mut file, &mut magic).with_context(cannot_open)?;
         if got < magic.len() || &magic[..7] != codec::MAGIC_PREFIX {
             bail!(
                 "{} is not a wtrace trace (no wtrace magic bytes at its start)",

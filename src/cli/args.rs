@@ -1,24 +1,30 @@
-//! The command line: subcommands, wasmtime-style host flags, exit codes.
+//! The command line as clap sees it: subcommands, their options and help.
 
-use crate::decode::{Decoder, DEFAULT_STRSIZE};
-use crate::dump::{self, DumpOptions};
-use crate::exit_code;
-use crate::filter::Filter;
+use crate::decode::DEFAULT_STRSIZE;
 use crate::host::{HostOptions, DEFAULT_MAX_WASM_STACK};
-use crate::record::{self, RecordOptions};
-use crate::replay::{self, ReplayEnd, ReplayOptions};
-use crate::trace::{Preopen, RunEnd, TraceReader};
+use crate::trace::Preopen;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+/// The README's exit-code table.
 const EXIT_CODES: &str = "\
 Exit codes:
-  0-125  the guest's own exit code (proc_exit, or 0 when _start returns)
-  125    wtrace failed (bad arguments, not a module, not a trace, unknown imports...)
-  126    replay diverged from the recording
-  134    the guest trapped (as wasmtime: 128 + SIGABRT)";
+  0-125     the guest's own exit code (proc_exit, or 0 when _start returns)
+  125       wtrace failed (bad arguments, not a module, not a trace, unknown imports...)
+  126       replay diverged from the recording
+  130, 143  recording stopped by SIGINT, SIGTERM (trace finished)
+  134       the guest trapped (as wasmtime: 128 + SIGABRT)";
+
+/// Where `record` writes, as the README says.
+const RECORD_OUTPUT: &str = "\
+Where the trace goes:
+  MODULE's stem + .wtrace in the current directory, or -o TRACE. Nothing is replaced
+  unless --force is given, and a file that is not a wtrace trace (the module, say)
+  never is: without -o, a taken name becomes the first free of STEM-1.wtrace,
+  STEM-2.wtrace, ...; with -o, an existing trace is an error.
+  When the guest ends, \"wtrace: trace written to TRACE (N calls)\" goes to stderr;
+  -q leaves it out.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -38,7 +44,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  wtrace run hello.wasm\n  wtrace run --dir . --env HOME=/tmp prog.wasm arg1 arg2\n  wtrace run --dir=/ --env PWD --env PATH gotest.wasm -test.v\n\n".to_owned() + EXIT_CODES)]
     Run(RunArgs),
     /// Run a module and record every WASI call into a trace
-    #[command(after_help = "Examples:\n  wtrace record hello.wasm                 # writes hello.wtrace\n  wtrace record -o bug.wtrace --dir data prog.wasm input.txt\n  wtrace record --print prog.wasm          # strace-style lines on stderr\n\n".to_owned() + EXIT_CODES)]
+    #[command(after_help = "Examples:\n  wtrace record hello.wasm                 # writes hello.wtrace (hello-1.wtrace if taken)\n  wtrace record -o bug.wtrace --dir data prog.wasm input.txt\n  wtrace record --print prog.wasm          # strace-style lines on stderr\n  wtrace record --print -e trace=%path --failed prog.wasm\n\n".to_owned() + RECORD_OUTPUT + "\n\n" + EXIT_CODES)]
     Record(RecordArgs),
     /// Replay a trace: every WASI call is served from the recording
     #[command(after_help = "Examples:\n  wtrace replay hello.wtrace\n  wtrace replay --print --until 100 hello.wtrace\n  wtrace replay --module rebuilt.wasm --force bug.wtrace\n\n".to_owned() + EXIT_CODES)]
@@ -62,6 +68,9 @@ pub enum Command {
     )]
     Verify { trace: PathBuf },
     /// Summarize calls, errors and time per function, and bytes per fd (like strace -c)
+    #[command(
+        after_help = "Examples:\n  wtrace stats hello.wtrace\n  diff <(wtrace stats passing.wtrace) <(wtrace stats failing.wtrace)"
+    )]
     Stats { trace: PathBuf },
     /// Find where two recordings of a program part ways (exit 0 equal, 1 different)
     #[command(
@@ -78,6 +87,22 @@ pub enum Command {
         after_help = "Examples:\n  export PATH=\"$(wtrace go-shim):$PATH\"\n  GOOS=wasip1 GOARCH=wasm go test ./...          # traces in ./wtrace-traces\n  WTRACE_DIR=/tmp/traces GOOS=wasip1 GOARCH=wasm go run ./cmd/tool\n  WTRACE_MODE=run GOOS=wasip1 GOARCH=wasm go test ./...   # run, do not record"
     )]
     GoShim,
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  wtrace completions bash > ~/.local/share/bash-completion/completions/wtrace\n  wtrace completions zsh > ~/.zfunc/_wtrace\n  wtrace completions fish > ~/.config/fish/completions/wtrace.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): wtrace(1), or wtrace-COMMAND(1) for one subcommand
+    #[command(
+        after_help = "Examples:\n  wtrace man | man -l -\n  wtrace man record | man -l -\n  wtrace man > /usr/local/share/man/man1/wtrace.1"
+    )]
+    Man {
+        /// The subcommand whose page to print
+        command: Option<String>,
+    },
     /// Run a Go wasip1 binary as Go's go_wasip1_wasm_exec would (used by the go-shim script)
     #[command(hide = true)]
     GoExec {
@@ -106,15 +131,17 @@ pub struct HostArgs {
     pub trap_unknown_imports: bool,
 }
 
-/// The module to run and the arguments it gets (after MODULE, everything
-/// goes to the guest, also words that look like wtrace's flags).
+/// The module to run and the arguments it gets. After MODULE everything
+/// goes to the guest, also words that look like wtrace's flags; before it,
+/// a word starting with `-` is an option, so that an unknown one is named
+/// as such instead of being taken for the module.
 #[derive(Args, Debug)]
 pub struct Guest {
-    /// The module (.wasm or .wat) and its arguments
+    /// The module (.wasm or .wat) and the guest's arguments: every word after MODULE
+    /// (`--` before MODULE: no warning about wtrace's options among them)
     #[arg(
         required = true,
         trailing_var_arg = true,
-        allow_hyphen_values = true,
         value_name = "MODULE [ARGS]..."
     )]
     pub command: Vec<String>,
@@ -123,6 +150,35 @@ pub struct Guest {
 impl Guest {
     pub fn module(&self) -> &Path {
         Path::new(&self.command[0])
+    }
+
+    /// The guest's arguments that are `subcommand`'s own long options
+    /// (`--dir`, `--dir=x`), each once. They stay the guest's, as with
+    /// `wasmtime run`, but were most likely meant for wtrace; `--` before
+    /// MODULE (the last of `raw_args` before the guest's words) says they
+    /// are meant for the guest.
+    pub fn misplaced_options(&self, subcommand: &str, raw_args: &[String]) -> Vec<String> {
+        let module_at = raw_args.len().saturating_sub(self.command.len());
+        if module_at > 0 && raw_args[module_at - 1] == "--" {
+            return Vec::new();
+        }
+        let cli = <Cli as clap::CommandFactory>::command();
+        let Some(sub) = cli.find_subcommand(subcommand) else {
+            return Vec::new();
+        };
+        let longs: Vec<&str> = sub.get_arguments().filter_map(|a| a.get_long()).collect();
+        let mut found: Vec<String> = Vec::new();
+        for word in &self.command[1..] {
+            let Some(name) = word.strip_prefix("--") else {
+                continue;
+            };
+            let name = name.split('=').next().unwrap_or(name);
+            let option = format!("--{name}");
+            if longs.contains(&name) && !found.contains(&option) {
+                found.push(option);
+            }
+        }
+        found
     }
 }
 
@@ -138,12 +194,25 @@ pub struct RunArgs {
 pub struct RecordArgs {
     #[command(flatten)]
     pub host: HostArgs,
-    /// Trace file to write (default: MODULE's stem + .wtrace in the current directory)
+    /// Trace file to write (default: MODULE's stem + .wtrace in the current directory,
+    /// numbered when taken)
     #[arg(short = 'o', long = "output", value_name = "TRACE")]
     pub output: Option<PathBuf>,
+    /// Replace TRACE when it is an earlier trace (a file that is not a trace never is)
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Do not say where the trace was written
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
     /// Print each call to stderr, strace-style, while recording
     #[arg(long)]
     pub print: bool,
+    /// With --print: which calls to show: trace=NAME,%CLASS,!NAME,... (the trace has them all)
+    #[arg(short = 'e', value_name = "EXPR", requires = "print")]
+    pub expr: Vec<String>,
+    /// With --print: show only calls that returned an error
+    #[arg(long, short = 'Z', requires = "print")]
+    pub failed: bool,
     /// With --print: bytes of data shown per string
     #[arg(short = 's', value_name = "N", default_value_t = DEFAULT_STRSIZE)]
     pub strsize: usize,
@@ -235,7 +304,7 @@ impl HostArgs {
                 None => (d.clone(), d.clone()),
             };
             if !Path::new(&host).is_dir() {
-                bail!("--dir {d}: {host} is not a directory");
+                bail!("--dir {d}: {host} is not a directory{}", colon_hint(d));
             }
             opts.dirs.push(Preopen { host, guest });
         }
@@ -264,194 +333,13 @@ impl HostArgs {
     }
 }
 
-/// Runs the command line; returns the process exit code.
-pub fn main() -> i32 {
-    let _ = crate::PROCESS_START.set(std::time::Instant::now());
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { exit_code::ERROR } else { 0 };
+/// `--dir a:b` for a path that does not exist is most likely wasmtime's
+/// `HOST::GUEST` with one colon.
+fn colon_hint(dir: &str) -> String {
+    match dir.split_once(':') {
+        Some((host, guest)) if !guest.contains(':') && !Path::new(dir).exists() => {
+            format!("; did you mean --dir {host}::{guest} (HOST::GUEST)?")
         }
-    };
-    match dispatch(cli) {
-        Ok(code) => code,
-        Err(e) => {
-            let _ = std::io::stdout().flush();
-            eprintln!("wtrace: error: {e:#}");
-            exit_code::ERROR
-        }
-    }
-}
-
-fn dispatch(cli: Cli) -> Result<i32> {
-    match cli.command {
-        Command::Run(a) => {
-            let host = a.host.resolve()?;
-            let end = crate::run::run(a.guest.module(), a.guest.command.clone(), &host)?;
-            Ok(report_end(&end))
-        }
-        Command::Record(a) => {
-            let host = a.host.resolve()?;
-            let module = a.guest.module().to_path_buf();
-            let output = a
-                .output
-                .clone()
-                .unwrap_or_else(|| default_trace_path(&module));
-            let opts = RecordOptions {
-                host,
-                output: &output,
-                embed_module: !a.no_embed,
-                print: a.print.then(|| Decoder::new(a.strsize)),
-            };
-            let recorded = record::record(&module, a.guest.command.clone(), opts)?;
-            if std::io::stderr().is_terminal() {
-                eprintln!(
-                    "wtrace: recorded {} calls to {} ({} bytes)",
-                    recorded.stats.calls,
-                    output.display(),
-                    recorded.stats.bytes
-                );
-            }
-            Ok(report_end(&recorded.run_end))
-        }
-        Command::Replay(a) => {
-            let opts = ReplayOptions {
-                module: a.module,
-                force: a.force,
-                quiet: a.quiet,
-                print: a.print.then(Decoder::default),
-                until: a.until,
-            };
-            match replay::replay(&a.trace, opts)? {
-                ReplayEnd::Finished(end) => Ok(report_end(&end)),
-                ReplayEnd::Stopped {
-                    calls,
-                    reason,
-                    code,
-                } => {
-                    let _ = std::io::stdout().flush();
-                    eprintln!("wtrace: replay {reason} ({calls} calls replayed)");
-                    Ok(code)
-                }
-                ReplayEnd::Diverged(d) => {
-                    let _ = std::io::stdout().flush();
-                    eprint!("wtrace: {d}");
-                    Ok(exit_code::DIVERGED)
-                }
-            }
-        }
-        Command::Tui { trace } => {
-            if !std::io::stdout().is_terminal() {
-                bail!("wtrace tui needs a terminal; use wtrace dump to print the calls");
-            }
-            let view = crate::tui_source::TraceView::new(TraceReader::open(&trace)?)?;
-            wtrace_tui::run(view).context("the terminal UI failed")?;
-            Ok(0)
-        }
-        Command::Info { trace } => {
-            print!("{}", crate::report::info::info(&TraceReader::open(&trace)?));
-            Ok(0)
-        }
-        Command::Verify { trace } => {
-            let (text, intact) = crate::report::verify::render(&TraceReader::verify(&trace)?);
-            print!("{text}");
-            Ok(if intact { 0 } else { 1 })
-        }
-        Command::Stats { trace } => {
-            print!(
-                "{}",
-                crate::report::stats::stats(&mut TraceReader::open(&trace)?)?
-            );
-            Ok(0)
-        }
-        Command::Diff(a) => {
-            let (exprs, text) = match (a.all, a.expr.is_empty()) {
-                (_, false) => (a.expr.clone(), format!("only -e {}", a.expr.join(" -e "))),
-                (true, true) => (vec![], "all calls".to_string()),
-                (false, true) => (
-                    vec!["trace=!%clock,!%poll".to_string()],
-                    "clock and poll calls left out; --all compares them too".to_string(),
-                ),
-            };
-            let filter = Filter::parse(&exprs, false)?;
-            let (mut ra, mut rb) = (TraceReader::open(&a.a)?, TraceReader::open(&a.b)?);
-            let (report, equal) = crate::report::diff::diff(&mut ra, &mut rb, &filter, &text)?;
-            print!("{report}");
-            Ok(if equal { 0 } else { 1 })
-        }
-        Command::Export(a) => {
-            let mut reader = TraceReader::open(&a.trace)?;
-            let mut out: Box<dyn Write> = match &a.output {
-                Some(path) => Box::new(std::io::BufWriter::new(
-                    std::fs::File::create(path)
-                        .with_context(|| format!("cannot create {}", path.display()))?,
-                )),
-                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-            };
-            match crate::report::export::export(&mut reader, a.format, &mut out)
-                .and_then(|()| Ok(out.flush()?))
-            {
-                Ok(()) => Ok(0),
-                Err(e) if is_broken_pipe(&e) => Ok(0),
-                Err(e) => Err(e),
-            }
-        }
-        Command::GoShim => {
-            println!("{}", crate::goshim::make_shim_dir()?.display());
-            Ok(0)
-        }
-        Command::GoExec { command } => Ok(report_end(&crate::goshim::go_exec(&command)?)),
-        Command::Dump(a) => {
-            let mut reader = TraceReader::open(&a.trace)?;
-            let opts = DumpOptions {
-                strsize: a.strsize,
-                filter: Filter::parse(&a.expr, a.failed)?,
-                json: a.json,
-                durations: a.durations,
-                relative: a.relative,
-                verbose: a.verbose,
-            };
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-            match dump::dump(&mut reader, &opts, &mut out).and_then(|()| Ok(out.flush()?)) {
-                Ok(()) => Ok(0),
-                // `wtrace dump x | head` closes the pipe: not an error.
-                Err(e) if is_broken_pipe(&e) => Ok(0),
-                Err(e) => Err(e),
-            }
-        }
-    }
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
-/// `dir/hello.wasm` records to `./hello.wtrace`.
-pub fn default_trace_path(module: &Path) -> PathBuf {
-    let stem = module
-        .file_stem()
-        .map_or("trace".into(), |s| s.to_string_lossy().into_owned());
-    PathBuf::from(format!("{stem}.wtrace"))
-}
-
-/// Prints a trap or write failure to stderr and returns the exit code.
-fn report_end(end: &RunEnd) -> i32 {
-    let _ = std::io::stdout().flush();
-    match end {
-        RunEnd::Exit(code) => *code,
-        RunEnd::Trap(msg) => {
-            eprintln!("Error: {msg}");
-            exit_code::TRAP
-        }
-        RunEnd::Signal(sig) => 128 + sig,
-        RunEnd::WriteFailed(msg) => {
-            eprintln!("wtrace: error: recording stopped, the trace could not be written: {msg}");
-            exit_code::ERROR
-        }
+        _ => String::new(),
     }
 }

@@ -1,0 +1,298 @@
+//! The command line: subcommands, wasmtime-style host flags, exit codes.
+
+mod args;
+
+pub use args::*;
+
+use crate::decode::Decoder;
+use crate::dump::{self, DumpOptions};
+use crate::exit_code;
+use crate::filter::Filter;
+use crate::record::{self, IfExists, PrintCalls, RecordOptions, TracePath};
+use crate::replay::{self, ReplayEnd, ReplayOptions};
+use crate::trace::{RunEnd, TraceReader};
+use anyhow::{bail, Context, Result};
+use clap::{CommandFactory, Parser};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let _ = crate::PROCESS_START.set(std::time::Instant::now());
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit_code::ERROR } else { 0 };
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = std::io::stdout().flush();
+            eprintln!("wtrace: error: {e:#}");
+            exit_code::ERROR
+        }
+    }
+}
+
+/// Runs one subcommand; returns its exit code.
+fn dispatch(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Run(a) => run(a),
+        Command::Record(a) => record(a),
+        Command::Replay(a) => replay(a),
+        Command::Dump(a) => dump(a),
+        Command::Tui { trace } => tui(&trace),
+        Command::Info { trace } => {
+            print!("{}", crate::report::info::info(&TraceReader::open(&trace)?));
+            Ok(0)
+        }
+        Command::Verify { trace } => {
+            let (text, intact) = crate::report::verify::render(&TraceReader::verify(&trace)?);
+            print!("{text}");
+            Ok(if intact { 0 } else { 1 })
+        }
+        Command::Stats { trace } => {
+            let mut reader = TraceReader::open(&trace)?;
+            print!("{}", crate::report::stats::stats(&mut reader)?);
+            Ok(0)
+        }
+        Command::Diff(a) => diff(a),
+        Command::Export(a) => export(a),
+        Command::GoShim => {
+            println!("{}", crate::goshim::make_shim_dir()?.display());
+            Ok(0)
+        }
+        Command::GoExec { command } => Ok(report_end(&crate::goshim::go_exec(&command)?)),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "wtrace", &mut script);
+            write_stdout(&script)
+        }
+        Command::Man { command } => write_stdout(&man_page(command.as_deref())?),
+    }
+}
+
+fn run(a: RunArgs) -> Result<i32> {
+    warn_misplaced_options("run", &a.guest);
+    let host = a.host.resolve()?;
+    let end = crate::run::run(a.guest.module(), a.guest.command.clone(), &host)?;
+    Ok(report_end(&end))
+}
+
+fn record(a: RecordArgs) -> Result<i32> {
+    warn_misplaced_options("record", &a.guest);
+    let host = a.host.resolve()?;
+    let print = if a.print {
+        Some(PrintCalls {
+            printer: Decoder::new(a.strsize),
+            filter: Filter::parse(&a.expr, a.failed)?,
+        })
+    } else {
+        None
+    };
+    let module = a.guest.module().to_path_buf();
+    let if_exists = match (a.force, &a.output) {
+        (true, _) => IfExists::Replace,
+        (false, Some(_)) => IfExists::Refuse,
+        (false, None) => IfExists::NextFree,
+    };
+    let path = a
+        .output
+        .clone()
+        .unwrap_or_else(|| default_trace_path(&module));
+    let opts = RecordOptions {
+        host,
+        output: TracePath {
+            path: &path,
+            if_exists,
+        },
+        embed_module: !a.no_embed,
+        print,
+    };
+    let recorded = record::record(&module, a.guest.command.clone(), opts)?;
+    let code = report_end(&recorded.run_end);
+    let finished = !matches!(recorded.run_end, RunEnd::WriteFailed(_));
+    if finished && !a.quiet {
+        let calls = recorded.stats.calls;
+        let s = if calls == 1 { "" } else { "s" };
+        eprintln!(
+            "wtrace: trace written to {} ({calls} call{s})",
+            recorded.path.display()
+        );
+    }
+    Ok(code)
+}
+
+fn warn_misplaced_options(subcommand: &str, guest: &Guest) {
+    let raw_args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    for option in guest.misplaced_options(subcommand, &raw_args) {
+        eprintln!("wtrace: warning: {option} after the module is passed to the guest; put wtrace's options before MODULE");
+    }
+}
+
+fn replay(a: ReplayArgs) -> Result<i32> {
+    let opts = ReplayOptions {
+        module: a.module,
+        force: a.force,
+        quiet: a.quiet,
+        print: a.print.then(Decoder::default),
+        until: a.until,
+    };
+    match replay::replay(&a.trace, opts)? {
+        ReplayEnd::Finished(end) => Ok(report_end(&end)),
+        ReplayEnd::Stopped {
+            calls,
+            reason,
+            code,
+        } => {
+            let _ = std::io::stdout().flush();
+            eprintln!("wtrace: replay {reason} ({calls} calls replayed)");
+            Ok(code)
+        }
+        ReplayEnd::Diverged(d) => {
+            let _ = std::io::stdout().flush();
+            eprint!("wtrace: {d}");
+            Ok(exit_code::DIVERGED)
+        }
+    }
+}
+
+fn dump(a: DumpArgs) -> Result<i32> {
+    let mut reader = TraceReader::open(&a.trace)?;
+    let opts = DumpOptions {
+        strsize: a.strsize,
+        filter: Filter::parse(&a.expr, a.failed)?,
+        json: a.json,
+        durations: a.durations,
+        relative: a.relative,
+        verbose: a.verbose,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let written = dump::dump(&mut reader, &opts, &mut out).and_then(|()| Ok(out.flush()?));
+    finish_output(written)
+}
+
+fn tui(trace: &Path) -> Result<i32> {
+    let reader = TraceReader::open(trace)?;
+    if !std::io::stdout().is_terminal() {
+        bail!("wtrace tui needs a terminal; use wtrace dump to print the calls");
+    }
+    let view = crate::tui_source::TraceView::new(reader)?;
+    wtrace_tui::run(view).context("the terminal UI failed")?;
+    Ok(0)
+}
+
+fn diff(a: DiffArgs) -> Result<i32> {
+    let (exprs, text) = match (a.all, a.expr.is_empty()) {
+        (_, false) => (a.expr.clone(), format!("only -e {}", a.expr.join(" -e "))),
+        (true, true) => (vec![], "all calls".to_string()),
+        (false, true) => (
+            vec!["trace=!%clock,!%poll".to_string()],
+            "clock and poll calls left out; --all compares them too".to_string(),
+        ),
+    };
+    let filter = Filter::parse(&exprs, false)?;
+    let (mut ra, mut rb) = (TraceReader::open(&a.a)?, TraceReader::open(&a.b)?);
+    let (report, equal) = crate::report::diff::diff(&mut ra, &mut rb, &filter, &text)?;
+    print!("{report}");
+    Ok(if equal { 0 } else { 1 })
+}
+
+fn export(a: ExportArgs) -> Result<i32> {
+    let mut reader = TraceReader::open(&a.trace)?;
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let written = crate::report::export::export(&mut reader, a.format, &mut out)
+        .and_then(|()| Ok(out.flush()?));
+    finish_output(written)
+}
+
+/// wtrace(1), or wtrace-COMMAND(1) for one subcommand.
+fn man_page(subcommand: Option<&str>) -> Result<Vec<u8>> {
+    let mut cli = Cli::command();
+    // Built, subcommands know their full names (`wtrace record`, `wtrace-record`).
+    cli.build();
+    let cmd = match subcommand {
+        None => cli,
+        Some(name) => match cli.find_subcommand(name) {
+            Some(sub) if !sub.is_hide_set() && name != "help" => sub.clone(),
+            _ => {
+                let names: Vec<&str> = cli
+                    .get_subcommands()
+                    .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+                    .map(|s| s.get_name())
+                    .collect();
+                bail!(
+                    "no subcommand {name:?}; the subcommands are {}",
+                    names.join(", ")
+                )
+            }
+        },
+    };
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd)
+        .source(format!("wtrace {}", env!("CARGO_PKG_VERSION")))
+        .render(&mut page)?;
+    Ok(page)
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    finish_output(
+        out.write_all(bytes)
+            .and_then(|()| out.flush())
+            .map_err(anyhow::Error::from),
+    )
+}
+
+/// Exit 0 when the output was written, also when a reader such as `head`
+/// closed the pipe early: that is not an error.
+fn finish_output(written: Result<()>) -> Result<i32> {
+    match written {
+        Ok(()) => Ok(0),
+        Err(e) if is_broken_pipe(&e) => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// `dir/hello.wasm` records to `./hello.wtrace`.
+pub fn default_trace_path(module: &Path) -> PathBuf {
+    let stem = module
+        .file_stem()
+        .map_or("trace".into(), |s| s.to_string_lossy().into_owned());
+    PathBuf::from(format!("{stem}.wtrace"))
+}
+
+/// Prints a trap or write failure to stderr and returns the exit code.
+fn report_end(end: &RunEnd) -> i32 {
+    let _ = std::io::stdout().flush();
+    match end {
+        RunEnd::Exit(code) => *code,
+        RunEnd::Trap(msg) => {
+            eprintln!("Error: {msg}");
+            exit_code::TRAP
+        }
+        RunEnd::Signal(sig) => 128 + sig,
+        RunEnd::WriteFailed(msg) => {
+            eprintln!("wtrace: error: recording stopped, the trace could not be written: {msg}");
+            exit_code::ERROR
+        }
+    }
+}
