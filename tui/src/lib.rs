@@ -9,11 +9,17 @@
 //! [`view::draw`] renders it without changing anything.
 
 pub mod app;
+#[cfg(test)]
+mod fake;
 pub mod keys;
 pub mod source;
 pub mod terminal;
+pub mod values;
 pub mod view;
 
 pub use app::App;
-pub use source::{Detail, MemBlock, Row, StatRow, Summary, TraceSource};
+pub use source::{
+    CallResult, Detail, Item, MemBlock, Row, RunStatus, StatRow, Summary, TraceSource, Value,
+    ValueKind,
+};
 pub use terminal::run;
