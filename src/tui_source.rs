@@ -11,10 +11,10 @@
 use crate::decode::{result_text, short_result, Decoder, Field, Named};
 use crate::report::stats;
 use crate::syscalls::Class;
-use crate::trace::{func_name, Outcome, RunEnd, TraceReader};
+use crate::trace::{func_name, Call, Outcome, RunEnd, TraceReader};
 use wtrace_tui::{
-    CallResult, Detail, Item, MemBlock, Row, RunStatus, StatRow, Summary, TraceSource, Value,
-    ValueKind,
+    CallResult, Detail, Filter, Item, MemBlock, Row, RunStatus, StatRow, Summary, TraceSource,
+    Value, ValueKind,
 };
 
 /// Chunks the background pass handles per UI tick.
@@ -108,6 +108,10 @@ impl TraceSource for TraceView {
             calls: self.reader.call_count(),
             duration_ns: self.duration_ns,
         }
+    }
+
+    fn classes(&self) -> Vec<String> {
+        Class::ALL.iter().map(|c| c.name().to_string()).collect()
     }
 
     fn len(&self) -> u64 {
@@ -213,22 +217,21 @@ impl TraceSource for TraceView {
         None
     }
 
-    fn select(&mut self, class: &str) -> Vec<u64> {
-        let want = Class::from_name(class);
+    fn select(&mut self, filter: &Filter) -> Vec<u64> {
+        let class = match filter {
+            Filter::Class(name) => Class::from_name(name),
+            Filter::Errors => None,
+        };
+        let keeps = |c: &Call| match filter {
+            Filter::Class(_) => c.func.syscall().is_some_and(|s| Some(s.class) == class),
+            Filter::Errors => c.outcome.is_error(),
+        };
         let mut seqs = Vec::new();
         for k in 0..self.reader.chunks().len() {
             let Ok(calls) = self.reader.take_chunk(k) else {
                 break;
             };
-            for c in &calls {
-                let keep = match want {
-                    Some(cl) => c.func.syscall().is_some_and(|s| s.class == cl),
-                    None => class == "errors" && c.outcome.is_error(),
-                };
-                if keep {
-                    seqs.push(c.seq);
-                }
-            }
+            seqs.extend(calls.iter().filter(|c| keeps(c)).map(|c| c.seq));
         }
         seqs
     }

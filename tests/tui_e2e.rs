@@ -173,7 +173,8 @@ fn open_jump_to_the_end_search_filter_and_quit() {
     assert!(s.contains(&format!("#{seq} path_rename  at")), "{s}");
     assert!(s.contains("  old_path = \"notes.txt\""), "{s}");
 
-    tmux.keys(&["f"]);
+    // The classes of wtrace's function table, in its order: args, clock, fd.
+    tmux.keys(&["f", "f", "f"]);
     tmux.wait_for(" calls: fd filter, 42 of 69 ");
     tmux.keys(&["?"]);
     tmux.wait_for(" keys (q or ? closes) ");

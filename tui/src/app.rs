@@ -1,11 +1,6 @@
 //! The model and its update function.
 
-use crate::source::{Detail, Row, StatRow, Summary, TraceSource};
-
-/// The classes `f` cycles through; `None` shows every call.
-pub const FILTERS: [&str; 9] = [
-    "fd", "path", "clock", "random", "poll", "proc", "sock", "args", "errors",
-];
+use crate::source::{Detail, Filter, Row, StatRow, Summary, TraceSource};
 
 /// Bytes of stdout and stderr kept for the output pane.
 pub const OUTPUT_TAIL: usize = 8192;
@@ -56,9 +51,18 @@ pub enum Message {
     Quit,
 }
 
+/// The filter in force and the calls it keeps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActiveFilter {
+    pub filter: Filter,
+    pub seqs: Vec<u64>,
+}
+
 pub struct App<S: TraceSource> {
     pub source: S,
     pub summary: Summary,
+    /// The filters `f` cycles through: the source's classes, then errors.
+    pub filters: Vec<Filter>,
     /// Index of the selected row among the rows shown (all calls, or the
     /// filter's).
     pub selected: u64,
@@ -66,8 +70,7 @@ pub struct App<S: TraceSource> {
     pub offset: u64,
     /// Rows that fit in the list, set from the terminal size.
     pub page: u64,
-    /// The class filter and the calls it keeps.
-    pub filter: Option<(String, Vec<u64>)>,
+    pub filter: Option<ActiveFilter>,
     pub focus: Pane,
     pub detail_scroll: u16,
     pub output_scroll: u16,
@@ -89,9 +92,16 @@ pub struct App<S: TraceSource> {
 impl<S: TraceSource> App<S> {
     pub fn new(source: S) -> App<S> {
         let summary = source.summary();
+        let filters = source
+            .classes()
+            .into_iter()
+            .map(Filter::Class)
+            .chain([Filter::Errors])
+            .collect();
         App {
             source,
             summary,
+            filters,
             selected: 0,
             offset: 0,
             page: 20,
@@ -115,7 +125,7 @@ impl<S: TraceSource> App<S> {
     /// Number of rows shown.
     pub fn count(&self) -> u64 {
         match &self.filter {
-            Some((_, seqs)) => seqs.len() as u64,
+            Some(f) => f.seqs.len() as u64,
             None => self.source.len(),
         }
     }
@@ -123,7 +133,7 @@ impl<S: TraceSource> App<S> {
     /// The call number of row `idx`.
     pub fn seq_at(&self, idx: u64) -> Option<u64> {
         match &self.filter {
-            Some((_, seqs)) => seqs.get(idx as usize).copied(),
+            Some(f) => f.seqs.get(idx as usize).copied(),
             None => (idx < self.source.len()).then_some(idx),
         }
     }
@@ -135,7 +145,7 @@ impl<S: TraceSource> App<S> {
     /// The row showing call `seq`, or the first after it.
     fn row_of(&self, seq: u64) -> u64 {
         match &self.filter {
-            Some((_, seqs)) => seqs.partition_point(|s| *s < seq) as u64,
+            Some(f) => f.seqs.partition_point(|s| *s < seq) as u64,
             None => seq,
         }
     }
@@ -172,9 +182,12 @@ impl<S: TraceSource> App<S> {
         let from = self.selected_seq().unwrap_or(0);
         match self.source.search(from, forward, &text) {
             Some(seq) => {
-                if let Some((class, seqs)) = &self.filter {
-                    if seqs.binary_search(&seq).is_err() {
-                        self.status = format!("#{seq} matches {text:?} but is not in the {class} filter: filter cleared");
+                if let Some(f) = &self.filter {
+                    if f.seqs.binary_search(&seq).is_err() {
+                        self.status = format!(
+                            "#{seq} matches {text:?} but is not in the {} filter: filter cleared",
+                            f.filter
+                        );
                         self.filter = None;
                     }
                 }
@@ -244,22 +257,29 @@ impl<S: TraceSource> App<S> {
             Message::PrevMatch => self.search(false),
             Message::CycleFilter => {
                 let next = match &self.filter {
-                    None => Some(FILTERS[0]),
-                    Some((c, _)) => FILTERS
+                    None => self.filters.first(),
+                    Some(f) => self
+                        .filters
                         .iter()
-                        .position(|f| f == c)
-                        .and_then(|i| FILTERS.get(i + 1))
-                        .copied(),
+                        .position(|g| *g == f.filter)
+                        .and_then(|i| self.filters.get(i + 1)),
                 };
                 let keep = self.selected_seq().unwrap_or(0);
-                self.filter = next.map(|class| (class.to_string(), self.source.select(class)));
+                self.filter = next.cloned().map(|filter| ActiveFilter {
+                    seqs: self.source.select(&filter),
+                    filter,
+                });
                 self.offset = 0;
                 let row = self.row_of(keep);
                 self.selected = 0;
                 self.select(row as i128);
                 self.status = match &self.filter {
-                    Some((class, seqs)) => {
-                        format!("filter {class}: {} calls (f: next filter)", seqs.len())
+                    Some(f) => {
+                        format!(
+                            "filter {}: {} calls (f: next filter)",
+                            f.filter,
+                            f.seqs.len()
+                        )
                     }
                     None => "no filter".into(),
                 };
@@ -304,8 +324,9 @@ impl<S: TraceSource> App<S> {
         self.select(self.selected as i128);
         self.visible = match &self.filter {
             None => self.source.rows(self.offset, self.page as usize),
-            Some((_, seqs)) => {
-                let window: Vec<u64> = seqs
+            Some(f) => {
+                let window: Vec<u64> = f
+                    .seqs
                     .iter()
                     .skip(self.offset as usize)
                     .take(self.page as usize)
@@ -370,7 +391,7 @@ mod tests {
     }
 
     #[test]
-    fn goto_search_and_filters() {
+    fn goto_search_and_the_sources_filters() {
         let mut a = app(100);
         for m in [
             Message::StartGoto,
@@ -401,13 +422,18 @@ mod tests {
         a.update(Message::PrevMatch);
         assert_eq!(a.selected_seq(), Some(49));
         a.update(Message::CycleFilter);
-        assert_eq!(a.filter.as_ref().unwrap().0, "fd");
+        assert_eq!(
+            a.filter.as_ref().unwrap().filter,
+            Filter::Class("fd".into())
+        );
         assert_eq!(a.count(), 20);
         assert_eq!(a.selected_seq(), Some(50), "the next fd call after #49");
-        for _ in 0..8 {
+        let mut next = Vec::new();
+        for _ in 0..3 {
             a.update(Message::CycleFilter);
+            next.push(a.filter.as_ref().unwrap().filter.to_string());
         }
-        assert_eq!(a.filter.as_ref().unwrap().0, "errors");
+        assert_eq!(next, ["path", "teleport", "errors"], "the source's classes");
         a.update(Message::CycleFilter);
         assert!(a.filter.is_none());
         assert_eq!(a.count(), 100);

@@ -2,13 +2,14 @@
 //! answer is known.
 
 use crate::source::{
-    CallResult, Detail, Item, MemBlock, Row, RunStatus, StatRow, Summary, TraceSource, Value,
-    ValueKind,
+    CallResult, Detail, Filter, Item, MemBlock, Row, RunStatus, StatRow, Summary, TraceSource,
+    Value, ValueKind,
 };
 
 /// A trace of `n` calls: every 5th is fd_write("line N\n") to stdout,
 /// every 7th (not 5th) a path_open failing with ENOENT, the last a
-/// proc_exit(2); the rest read the clock.
+/// proc_exit(2); the rest read the clock. Its classes are fd, path and a
+/// class wtrace does not have, `teleport`.
 pub struct Fake {
     pub n: u64,
 }
@@ -93,6 +94,9 @@ impl TraceSource for Fake {
             duration_ns: self.n * 1000,
         }
     }
+    fn classes(&self) -> Vec<String> {
+        vec!["fd".into(), "path".into(), "teleport".into()]
+    }
     fn len(&self) -> u64 {
         self.n
     }
@@ -138,11 +142,12 @@ impl TraceSource for Fake {
             (0..from).rev().chain((from..self.n).rev()).find(hit)
         }
     }
-    fn select(&mut self, class: &str) -> Vec<u64> {
-        let func = match class {
-            "fd" => "fd_write",
-            "path" | "errors" => "path_open",
-            _ => return Vec::new(),
+    fn select(&mut self, filter: &Filter) -> Vec<u64> {
+        let func = match filter {
+            Filter::Class(c) if c == "fd" => "fd_write",
+            Filter::Class(c) if c == "path" => "path_open",
+            Filter::Class(_) => return Vec::new(),
+            Filter::Errors => "path_open",
         };
         (0..self.n).filter(|s| self.func(*s) == func).collect()
     }

@@ -21,7 +21,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("n / N", "next / previous match"),
     (
         "f",
-        "filter: fd, path, clock, random, poll, proc, sock, args, errors, none",
+        "filter: each class of calls in turn, then errors, then none",
     ),
     (
         "s",

@@ -19,7 +19,7 @@ pub mod view;
 
 pub use app::App;
 pub use source::{
-    CallResult, Detail, Item, MemBlock, Row, RunStatus, StatRow, Summary, TraceSource, Value,
-    ValueKind,
+    CallResult, Detail, Filter, Item, MemBlock, Row, RunStatus, StatRow, Summary, TraceSource,
+    Value, ValueKind,
 };
 pub use terminal::run;

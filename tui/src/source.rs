@@ -168,10 +168,31 @@ pub struct StatRow {
     pub ns: u64,
 }
 
+/// Which calls the list shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// The calls of one class, a name from [`TraceSource::classes`].
+    Class(String),
+    /// The failed calls (see [`CallResult::is_error`]).
+    Errors,
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Filter::Class(name) => f.write_str(name),
+            Filter::Errors => f.write_str("errors"),
+        }
+    }
+}
+
 /// A trace as the UI reads it. Implementations decode only what is asked
 /// for: the UI asks for the rows on screen and the selected call.
 pub trait TraceSource {
     fn summary(&self) -> Summary;
+    /// The classes calls fall into (`fd`, `path`, …), in the order the
+    /// filter menu lists them.
+    fn classes(&self) -> Vec<String>;
     /// Number of calls.
     fn len(&self) -> u64;
     fn is_empty(&self) -> bool {
@@ -186,9 +207,8 @@ pub trait TraceSource {
     /// The first call after (or before) `from` whose function, decoded
     /// arguments or data contain `text`, wrapping around.
     fn search(&mut self, from: u64, forward: bool, text: &str) -> Option<u64>;
-    /// The calls of `class` (fd, path, clock, random, poll, proc, sock,
-    /// args, or `errors` for failed calls), in order.
-    fn select(&mut self, class: &str) -> Vec<u64>;
+    /// The calls `filter` keeps, in order.
+    fn select(&mut self, filter: &Filter) -> Vec<u64>;
     /// Calls per time bucket over the whole run; may be computed a step at a
     /// time: returns `None` until done, and `step` does more of the work.
     fn density(&mut self, buckets: usize) -> Option<Vec<u64>>;

@@ -161,9 +161,10 @@ fn draw_list<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
         Constraint::Length(18),
     ];
     let title = match &app.filter {
-        Some((class, seqs)) => format!(
-            " calls: {class} filter, {} of {} ",
-            seqs.len(),
+        Some(f) => format!(
+            " calls: {} filter, {} of {} ",
+            f.filter,
+            f.seqs.len(),
             app.source.len()
         ),
         None => format!(" calls ({}) ", app.source.len()),
@@ -568,6 +569,20 @@ mod tests {
             ],
         );
         assert_eq!(colour_of(&buf, "result: ?"), Color::Reset);
+    }
+
+    #[test]
+    fn the_filters_are_the_classes_the_source_gives() {
+        let mut app = App::new(Fake { n: 100 });
+        for _ in 0..3 {
+            app.update(Message::CycleFilter);
+        }
+        let s = screen(&mut app);
+        assert!(find(&s, " calls: teleport filter, 0 of 100 ").starts_with('┌'));
+        assert!(s
+            .last()
+            .unwrap()
+            .starts_with("filter teleport: 0 calls (f: next filter) "));
     }
 
     #[test]
