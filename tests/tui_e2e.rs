@@ -176,8 +176,17 @@ fn open_jump_to_the_end_search_filter_and_quit() {
     // The classes of wtrace's function table, in its order: args, clock, fd.
     tmux.keys(&["f", "f", "f"]);
     tmux.wait_for(" calls: fd filter, 42 of 69 ");
+
     tmux.keys(&["?"]);
-    tmux.wait_for(" keys (q or ? closes) ");
+    let s = tmux.wait_for(" keys (q or ? closes) ");
+    for line in [
+        "  PgDn, Space      a page down",
+        "  Home, g          first call",
+        "  End, G           last call",
+        "  Ctrl-C           quit",
+    ] {
+        assert!(s.contains(line), "{line:?} not in the help:\n{s}");
+    }
     tmux.keys(&["q"]);
     tmux.quit();
 }

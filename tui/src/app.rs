@@ -1,5 +1,6 @@
 //! The model and its update function.
 
+use crate::keys::Mode;
 use crate::source::{Detail, Filter, Row, StatRow, Summary, TraceSource};
 
 /// Bytes of stdout and stderr kept for the output pane.
@@ -10,6 +11,17 @@ pub enum Pane {
     List,
     Detail,
     Output,
+}
+
+impl Pane {
+    /// The pane Tab moves to.
+    fn next(self) -> Pane {
+        match self {
+            Pane::List => Pane::Detail,
+            Pane::Detail => Pane::Output,
+            Pane::Output => Pane::List,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,7 +38,7 @@ pub enum Overlay {
 }
 
 /// What the user asked for.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Message {
     Up,
     Down,
@@ -48,7 +60,10 @@ pub enum Message {
     ToggleStats,
     ToggleHelp,
     FocusNext,
+    /// Close the overlay, or quit when there is none.
     Quit,
+    /// Quit whatever is open.
+    Exit,
 }
 
 /// The filter in force and the calls it keeps.
@@ -61,7 +76,7 @@ pub struct ActiveFilter {
 pub struct App<S: TraceSource> {
     pub source: S,
     pub summary: Summary,
-    /// The filters `f` cycles through: the source's classes, then errors.
+    /// The filters `f` steps through: the source's classes, then errors.
     pub filters: Vec<Filter>,
     /// Index of the selected row among the rows shown (all calls, or the
     /// filter's).
@@ -122,6 +137,15 @@ impl<S: TraceSource> App<S> {
         }
     }
 
+    /// What the keys act on now.
+    pub fn mode(&self) -> Mode {
+        if self.prompt.is_some() {
+            Mode::Prompt
+        } else {
+            Mode::Browse
+        }
+    }
+
     /// Number of rows shown.
     pub fn count(&self) -> u64 {
         match &self.filter {
@@ -140,6 +164,38 @@ impl<S: TraceSource> App<S> {
 
     pub fn selected_seq(&self) -> Option<u64> {
         self.seq_at(self.selected)
+    }
+
+    pub fn update(&mut self, msg: Message) {
+        if !matches!(msg, Message::PromptChar(_) | Message::PromptBackspace) {
+            self.status.clear();
+        }
+        let page = self.page.max(1) as i64;
+        match msg {
+            Message::Up => self.scroll_focused(-1),
+            Message::Down => self.scroll_focused(1),
+            Message::PageUp => self.scroll_focused(-page),
+            Message::PageDown => self.scroll_focused(page),
+            Message::Scroll(n) => self.scroll_focused(n),
+            Message::First => self.select(0),
+            Message::Last => self.select(self.count() as i128 - 1),
+            Message::StartGoto => self.prompt = Some(Prompt::Goto(String::new())),
+            Message::StartSearch => self.prompt = Some(Prompt::Search(String::new())),
+            Message::PromptChar(c) => self.edit_prompt(|text| text.push(c)),
+            Message::PromptBackspace => self.edit_prompt(|text| {
+                text.pop();
+            }),
+            Message::PromptCancel => self.prompt = None,
+            Message::PromptSubmit => self.submit_prompt(),
+            Message::NextMatch => self.search(true),
+            Message::PrevMatch => self.search(false),
+            Message::CycleFilter => self.cycle_filter(),
+            Message::ToggleStats => self.toggle_stats(),
+            Message::ToggleHelp => self.toggle_help(),
+            Message::FocusNext => self.focus = self.focus.next(),
+            Message::Quit => self.close_or_quit(),
+            Message::Exit => self.quit = true,
+        }
     }
 
     /// The row showing call `seq`, or the first after it.
@@ -165,6 +221,12 @@ impl<S: TraceSource> App<S> {
         }
     }
 
+    /// Selects call `seq`, or the first shown after it.
+    fn select_call(&mut self, seq: u64) {
+        let row = self.row_of(seq);
+        self.select(row as i128);
+    }
+
     fn scroll_focused(&mut self, lines: i64) {
         let bump = |v: u16| (v as i64 + lines).clamp(0, u16::MAX as i64) as u16;
         match self.focus {
@@ -174,146 +236,119 @@ impl<S: TraceSource> App<S> {
         }
     }
 
+    fn edit_prompt(&mut self, edit: impl FnOnce(&mut String)) {
+        if let Some(Prompt::Goto(text) | Prompt::Search(text)) = &mut self.prompt {
+            edit(text);
+        }
+    }
+
+    fn submit_prompt(&mut self) {
+        match self.prompt.take() {
+            Some(Prompt::Goto(text)) => self.goto(&text),
+            Some(Prompt::Search(text)) if !text.is_empty() => {
+                self.last_search = Some(text);
+                self.search(true);
+            }
+            _ => {}
+        }
+    }
+
+    /// Goes to the call numbered in `typed` (`42` or `#42`).
+    fn goto(&mut self, typed: &str) {
+        let Ok(seq) = typed.trim().trim_start_matches('#').parse::<u64>() else {
+            self.status = format!("{typed:?} is not a call number");
+            return;
+        };
+        if seq >= self.source.len() {
+            self.status = format!(
+                "there is no call #{seq}: the trace has {}",
+                self.source.len()
+            );
+            return;
+        }
+        self.select_call(seq);
+        if self.selected_seq() != Some(seq) {
+            self.status = format!("#{seq} is not in the filter: went to the next call that is");
+        }
+    }
+
     fn search(&mut self, forward: bool) {
         let Some(text) = self.last_search.clone() else {
             self.status = "no search yet: / TEXT Enter".into();
             return;
         };
         let from = self.selected_seq().unwrap_or(0);
-        match self.source.search(from, forward, &text) {
-            Some(seq) => {
-                if let Some(f) = &self.filter {
-                    if f.seqs.binary_search(&seq).is_err() {
-                        self.status = format!(
-                            "#{seq} matches {text:?} but is not in the {} filter: filter cleared",
-                            f.filter
-                        );
-                        self.filter = None;
-                    }
-                }
-                let row = self.row_of(seq);
-                self.select(row as i128);
-                if !self.status.contains("filter cleared") {
-                    self.status = format!("#{seq} matches {text:?}");
-                }
+        let Some(seq) = self.source.search(from, forward, &text) else {
+            self.status = format!("no call matches {text:?}");
+            return;
+        };
+        // A match the filter hides is still shown: the filter goes.
+        let hidden_by = self.filter.take_if(|f| f.seqs.binary_search(&seq).is_err());
+        self.select_call(seq);
+        self.status = match hidden_by {
+            Some(f) => format!(
+                "#{seq} matches {text:?} but is not in the {} filter: filter cleared",
+                f.filter
+            ),
+            None => format!("#{seq} matches {text:?}"),
+        };
+    }
+
+    /// The next filter after the one in force; after the last, none.
+    fn cycle_filter(&mut self) {
+        let next = match &self.filter {
+            None => self.filters.first(),
+            Some(f) => self
+                .filters
+                .iter()
+                .position(|g| *g == f.filter)
+                .and_then(|i| self.filters.get(i + 1)),
+        };
+        self.apply_filter(next.cloned());
+    }
+
+    /// Shows the calls `filter` keeps (all with `None`), keeping the
+    /// selected call, or the next one the filter keeps, in view.
+    fn apply_filter(&mut self, filter: Option<Filter>) {
+        let keep = self.selected_seq().unwrap_or(0);
+        self.filter = filter.map(|filter| ActiveFilter {
+            seqs: self.source.select(&filter),
+            filter,
+        });
+        self.offset = 0;
+        self.selected = 0;
+        self.select_call(keep);
+        self.status = match &self.filter {
+            Some(f) => format!(
+                "filter {}: {} calls (f: next filter)",
+                f.filter,
+                f.seqs.len()
+            ),
+            None => "no filter".into(),
+        };
+    }
+
+    fn toggle_stats(&mut self) {
+        self.overlay = match self.overlay {
+            Overlay::Stats(..) => Overlay::None,
+            _ => {
+                let (rows, extra) = self.source.stats();
+                Overlay::Stats(rows, extra)
             }
-            None => self.status = format!("no call matches {text:?}"),
         }
     }
 
-    pub fn update(&mut self, msg: Message) {
-        if !matches!(msg, Message::PromptChar(_) | Message::PromptBackspace) {
-            self.status.clear();
+    fn toggle_help(&mut self) {
+        self.overlay = match self.overlay {
+            Overlay::Help => Overlay::None,
+            _ => Overlay::Help,
         }
-        match msg {
-            Message::Up => self.scroll_focused(-1),
-            Message::Down => self.scroll_focused(1),
-            Message::PageUp => self.scroll_focused(-(self.page.max(1) as i64)),
-            Message::PageDown => self.scroll_focused(self.page.max(1) as i64),
-            Message::Scroll(n) => self.scroll_focused(n),
-            Message::First => self.select(0),
-            Message::Last => self.select(self.count() as i128 - 1),
-            Message::StartGoto => self.prompt = Some(Prompt::Goto(String::new())),
-            Message::StartSearch => self.prompt = Some(Prompt::Search(String::new())),
-            Message::PromptChar(c) => match &mut self.prompt {
-                Some(Prompt::Goto(s) | Prompt::Search(s)) => s.push(c),
-                None => {}
-            },
-            Message::PromptBackspace => match &mut self.prompt {
-                Some(Prompt::Goto(s) | Prompt::Search(s)) => {
-                    s.pop();
-                }
-                None => {}
-            },
-            Message::PromptCancel => self.prompt = None,
-            Message::PromptSubmit => {
-                match self.prompt.take() {
-                    Some(Prompt::Goto(text)) => {
-                        match text.trim().trim_start_matches('#').parse::<u64>() {
-                            Ok(seq) if seq < self.source.len() => {
-                                let row = self.row_of(seq);
-                                self.select(row as i128);
-                                if self.selected_seq() != Some(seq) {
-                                    self.status = format!("#{seq} is not in the filter: went to the next call that is");
-                                }
-                            }
-                            Ok(seq) => {
-                                self.status = format!(
-                                    "there is no call #{seq}: the trace has {}",
-                                    self.source.len()
-                                )
-                            }
-                            Err(_) => self.status = format!("{text:?} is not a call number"),
-                        }
-                    }
-                    Some(Prompt::Search(text)) if !text.is_empty() => {
-                        self.last_search = Some(text);
-                        self.search(true);
-                    }
-                    _ => {}
-                }
-            }
-            Message::NextMatch => self.search(true),
-            Message::PrevMatch => self.search(false),
-            Message::CycleFilter => {
-                let next = match &self.filter {
-                    None => self.filters.first(),
-                    Some(f) => self
-                        .filters
-                        .iter()
-                        .position(|g| *g == f.filter)
-                        .and_then(|i| self.filters.get(i + 1)),
-                };
-                let keep = self.selected_seq().unwrap_or(0);
-                self.filter = next.cloned().map(|filter| ActiveFilter {
-                    seqs: self.source.select(&filter),
-                    filter,
-                });
-                self.offset = 0;
-                let row = self.row_of(keep);
-                self.selected = 0;
-                self.select(row as i128);
-                self.status = match &self.filter {
-                    Some(f) => {
-                        format!(
-                            "filter {}: {} calls (f: next filter)",
-                            f.filter,
-                            f.seqs.len()
-                        )
-                    }
-                    None => "no filter".into(),
-                };
-            }
-            Message::ToggleStats => {
-                self.overlay = match self.overlay {
-                    Overlay::Stats(..) => Overlay::None,
-                    _ => {
-                        let (rows, extra) = self.source.stats();
-                        Overlay::Stats(rows, extra)
-                    }
-                }
-            }
-            Message::ToggleHelp => {
-                self.overlay = if self.overlay == Overlay::Help {
-                    Overlay::None
-                } else {
-                    Overlay::Help
-                };
-            }
-            Message::FocusNext => {
-                self.focus = match self.focus {
-                    Pane::List => Pane::Detail,
-                    Pane::Detail => Pane::Output,
-                    Pane::Output => Pane::List,
-                }
-            }
-            Message::Quit => {
-                if self.overlay != Overlay::None {
-                    self.overlay = Overlay::None;
-                } else {
-                    self.quit = true;
-                }
-            }
+    }
+
+    fn close_or_quit(&mut self) {
+        match self.overlay {
+            Overlay::None => self.quit = true,
+            _ => self.overlay = Overlay::None,
         }
     }
 
@@ -322,41 +357,45 @@ impl<S: TraceSource> App<S> {
     pub fn refresh(&mut self, page: u64) {
         self.page = page.max(1);
         self.select(self.selected as i128);
-        self.visible = match &self.filter {
-            None => self.source.rows(self.offset, self.page as usize),
-            Some(f) => {
-                let window: Vec<u64> = f
-                    .seqs
-                    .iter()
-                    .skip(self.offset as usize)
-                    .take(self.page as usize)
-                    .copied()
-                    .collect();
-                window
-                    .into_iter()
-                    .flat_map(|seq| self.source.rows(seq, 1))
-                    .collect()
-            }
-        };
-        match self.selected_seq() {
-            Some(seq) => {
-                // While the background pass runs, fd paths and output are
-                // still arriving: fetch them again.
-                if self.density.is_none() || self.detail.as_ref().is_none_or(|d| d.seq != seq) {
-                    self.detail = self.source.detail(seq);
-                    self.output = self.source.output_at(seq, OUTPUT_TAIL);
-                }
-            }
-            None => {
-                self.detail = None;
-                self.output = (Vec::new(), Vec::new());
-            }
-        }
+        self.visible = self.fetch_visible_rows();
+        self.fetch_selected_call();
         if self.density.is_none() {
             self.source.step();
             self.density = self.source.density(64);
         }
         self.reading = self.density.is_none();
+    }
+
+    fn fetch_visible_rows(&mut self) -> Vec<Row> {
+        let Some(f) = &self.filter else {
+            return self.source.rows(self.offset, self.page as usize);
+        };
+        let window: Vec<u64> = f
+            .seqs
+            .iter()
+            .skip(self.offset as usize)
+            .take(self.page as usize)
+            .copied()
+            .collect();
+        window
+            .into_iter()
+            .flat_map(|seq| self.source.rows(seq, 1))
+            .collect()
+    }
+
+    fn fetch_selected_call(&mut self) {
+        let Some(seq) = self.selected_seq() else {
+            self.detail = None;
+            self.output = (Vec::new(), Vec::new());
+            return;
+        };
+        // While the background pass runs, fd paths and output are still
+        // arriving: fetch them again.
+        let stale = self.detail.as_ref().is_none_or(|d| d.seq != seq);
+        if self.density.is_none() || stale {
+            self.detail = self.source.detail(seq);
+            self.output = self.source.output_at(seq, OUTPUT_TAIL);
+        }
     }
 }
 
@@ -369,6 +408,16 @@ mod tests {
         let mut a = App::new(Fake { n });
         a.refresh(10);
         a
+    }
+
+    fn send(a: &mut App<Fake>, messages: impl IntoIterator<Item = Message>) {
+        for m in messages {
+            a.update(m);
+        }
+    }
+
+    fn active(a: &App<Fake>) -> Option<&Filter> {
+        a.filter.as_ref().map(|f| &f.filter)
     }
 
     #[test]
@@ -391,56 +440,70 @@ mod tests {
     }
 
     #[test]
-    fn goto_search_and_the_sources_filters() {
+    fn goto_and_search() {
         let mut a = app(100);
-        for m in [
-            Message::StartGoto,
-            Message::PromptChar('4'),
-            Message::PromptChar('2'),
-            Message::PromptSubmit,
-        ] {
-            a.update(m);
-        }
+        let typed = |s: &str| s.chars().map(Message::PromptChar).collect::<Vec<_>>();
+        send(&mut a, [Message::StartGoto]);
+        send(&mut a, typed("42"));
+        send(&mut a, [Message::PromptSubmit]);
         assert_eq!(a.selected_seq(), Some(42));
-        for m in [
-            Message::StartGoto,
-            Message::PromptChar('x'),
-            Message::PromptSubmit,
-        ] {
-            a.update(m);
-        }
+        send(
+            &mut a,
+            [
+                Message::StartGoto,
+                Message::PromptChar('x'),
+                Message::PromptSubmit,
+            ],
+        );
         assert_eq!(a.status, "\"x\" is not a call number");
-        a.update(Message::StartSearch);
-        for c in "path".chars() {
-            a.update(Message::PromptChar(c));
-        }
-        a.update(Message::PromptSubmit);
+        send(&mut a, [Message::StartSearch]);
+        send(&mut a, typed("path"));
+        send(&mut a, [Message::PromptSubmit]);
         assert_eq!(a.selected_seq(), Some(49));
         assert_eq!(a.status, "#49 matches \"path\"");
         a.update(Message::NextMatch);
         assert_eq!(a.selected_seq(), Some(56));
         a.update(Message::PrevMatch);
         assert_eq!(a.selected_seq(), Some(49));
-        a.update(Message::CycleFilter);
-        assert_eq!(
-            a.filter.as_ref().unwrap().filter,
-            Filter::Class("fd".into())
-        );
+    }
+
+    #[test]
+    fn f_steps_through_the_sources_classes_then_errors() {
+        let mut a = app(100);
+        a.update(Message::StartGoto);
+        send(&mut a, "49".chars().map(Message::PromptChar));
+        send(&mut a, [Message::PromptSubmit, Message::CycleFilter]);
+        assert_eq!(active(&a), Some(&Filter::Class("fd".into())));
+        assert_eq!(a.status, "filter fd: 20 calls (f: next filter)");
         assert_eq!(a.count(), 20);
         assert_eq!(a.selected_seq(), Some(50), "the next fd call after #49");
         let mut next = Vec::new();
         for _ in 0..3 {
             a.update(Message::CycleFilter);
-            next.push(a.filter.as_ref().unwrap().filter.to_string());
+            next.push(active(&a).unwrap().to_string());
         }
-        assert_eq!(next, ["path", "teleport", "errors"], "the source's classes");
+        assert_eq!(next, ["path", "teleport", "errors"]);
         a.update(Message::CycleFilter);
-        assert!(a.filter.is_none());
+        assert_eq!(a.filter, None);
         assert_eq!(a.count(), 100);
     }
 
     #[test]
-    fn quit_closes_an_overlay_first() {
+    fn a_search_match_the_filter_hides_clears_the_filter() {
+        let mut a = app(100);
+        a.update(Message::CycleFilter);
+        send(&mut a, [Message::StartSearch, Message::PromptChar('c')]);
+        send(&mut a, [Message::PromptSubmit]);
+        assert_eq!(a.filter, None);
+        assert_eq!(a.selected_seq(), Some(1));
+        assert_eq!(
+            a.status,
+            "#1 matches \"c\" but is not in the fd filter: filter cleared"
+        );
+    }
+
+    #[test]
+    fn quit_closes_an_overlay_first_and_exit_quits_at_once() {
         let mut a = app(10);
         a.update(Message::ToggleStats);
         assert!(matches!(a.overlay, Overlay::Stats(..)));
@@ -448,6 +511,10 @@ mod tests {
         assert_eq!(a.overlay, Overlay::None);
         assert!(!a.quit);
         a.update(Message::Quit);
+        assert!(a.quit);
+
+        let mut a = app(10);
+        send(&mut a, [Message::ToggleHelp, Message::Exit]);
         assert!(a.quit);
     }
 }

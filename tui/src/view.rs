@@ -1,15 +1,13 @@
 //! Drawing the model. Nothing here changes state.
 
 use crate::app::{App, Overlay, Pane, Prompt};
-use crate::keys::HELP;
+use crate::overlay;
 use crate::source::{Detail, MemBlock, RunStatus, TraceSource};
 use crate::values;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{
-    Block, Borders, Cell, Clear, Paragraph, Row as TableRow, Table, TableState, Wrap,
-};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table, TableState, Wrap};
 use ratatui::Frame;
 
 struct Areas {
@@ -52,7 +50,7 @@ fn time(ns: u64) -> String {
     format!("{:.6}", ns as f64 / 1e9)
 }
 
-fn pane_block(title: String, focused: bool) -> Block<'static> {
+pub fn pane_block(title: String, focused: bool) -> Block<'static> {
     let style = if focused {
         Style::new().fg(Color::Cyan)
     } else {
@@ -74,8 +72,8 @@ pub fn draw<S: TraceSource>(app: &App<S>, frame: &mut Frame) {
     draw_status(app, frame, a.status);
     match &app.overlay {
         Overlay::None => {}
-        Overlay::Help => draw_help(frame),
-        Overlay::Stats(rows, extra) => draw_stats(frame, rows, extra),
+        Overlay::Help => overlay::draw_help(frame),
+        Overlay::Stats(rows, extra) => overlay::draw_stats(frame, rows, extra),
     }
 }
 
@@ -337,59 +335,6 @@ fn draw_status<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
     );
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
-
-fn draw_help(frame: &mut Frame) {
-    let lines: Vec<Line> = HELP
-        .iter()
-        .map(|(k, v)| Line::from(format!("{k:<16} {v}")))
-        .collect();
-    let area = centered(frame.area(), 90, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" keys (q or ? closes) ")),
-        area,
-    );
-}
-
-fn draw_stats(frame: &mut Frame, rows: &[crate::source::StatRow], extra: &[String]) {
-    let total: u64 = rows.iter().map(|r| r.ns).sum::<u64>().max(1);
-    let mut lines = vec![Line::styled(
-        format!(
-            "{:>7} {:>12} {:>10} {:>8}  function",
-            "% time", "seconds", "calls", "errors"
-        ),
-        Style::new().add_modifier(Modifier::BOLD),
-    )];
-    for r in rows {
-        lines.push(Line::from(format!(
-            "{:>7.2} {:>12.6} {:>10} {:>8}  {}",
-            r.ns as f64 * 100.0 / total as f64,
-            r.ns as f64 / 1e9,
-            r.calls,
-            r.errors,
-            r.name
-        )));
-    }
-    lines.push(Line::from(""));
-    lines.extend(extra.iter().map(|l| Line::from(l.clone())));
-    let area = centered(frame.area(), 100, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" statistics (s or q closes) ")),
-        area,
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -572,6 +517,46 @@ mod tests {
     }
 
     #[test]
+    fn the_help_lists_every_key_from_the_key_map() {
+        let mut app = App::new(Fake { n: 100 });
+        app.update(Message::ToggleHelp);
+        let s = screen(&mut app);
+        assert!(find(&s, " keys (q or ? closes) ").contains('┌'));
+        assert_shows(
+            &s,
+            &[
+                "in the call list",
+                "  Up, k            previous call, or scroll the focused pane up",
+                "  Down, j          next call, or scroll the focused pane down",
+                "  PgUp             a page up",
+                "  PgDn, Space      a page down",
+                "  Home, g          first call",
+                "  End, G           last call",
+            ],
+        );
+        assert_shows(
+            &s,
+            &[
+                "  q, Esc           close a view, or quit",
+                "  Ctrl-C           quit",
+                "",
+                "typing after : or /",
+            ],
+        );
+        assert_shows(
+            &s,
+            &[
+                "typing after : or /",
+                "  Enter            go to the call, or search",
+                "  Backspace        delete the last character",
+                "  Esc              cancel",
+                "  Ctrl-C           quit",
+                "  any character    typed into the prompt",
+            ],
+        );
+    }
+
+    #[test]
     fn the_filters_are_the_classes_the_source_gives() {
         let mut app = App::new(Fake { n: 100 });
         for _ in 0..3 {
@@ -586,7 +571,7 @@ mod tests {
     }
 
     #[test]
-    fn jumping_to_the_end_the_help_and_typing_a_search() {
+    fn jumping_to_the_end_and_typing_a_search() {
         let mut app = App::new(Fake { n: 100 });
         screen(&mut app);
         app.update(Message::Last);
@@ -600,10 +585,6 @@ mod tests {
             .last()
             .unwrap()
             .ends_with("call 99 of 100  ? help  q quit"));
-        app.update(Message::ToggleHelp);
-        let s = screen(&mut app);
-        assert!(find(&s, " keys (q or ? closes) ").contains('┌'));
-        assert!(find(&s, ": N Enter").contains("go to call N"));
         app.update(Message::StartSearch);
         app.update(Message::PromptChar('f'));
         let s = screen(&mut app);
