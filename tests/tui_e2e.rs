@@ -173,8 +173,23 @@ fn open_jump_to_the_end_search_filter_and_quit() {
     assert!(s.contains(&format!("#{seq} path_rename  at")), "{s}");
     assert!(s.contains("  old_path = \"notes.txt\""), "{s}");
 
-    // The classes of wtrace's function table, in its order: args, clock, fd.
-    tmux.keys(&["f", "f", "f"]);
+    // The menu lists the classes of wtrace's function table.
+    tmux.keys(&["f"]);
+    let s = tmux.wait_for(" filter: Enter picks, Esc closes ");
+    for entry in [
+        "> all calls",
+        "  args",
+        "  clock",
+        "  fd",
+        "  sock",
+        "  errors (failed calls)",
+    ] {
+        assert!(
+            s.contains(&format!("│{entry}")),
+            "{entry:?} not in the menu:\n{s}"
+        );
+    }
+    tmux.keys(&["Down", "Down", "Down", "Enter"]);
     tmux.wait_for(" calls: fd filter, 42 of 69 ");
 
     tmux.keys(&["?"]);

@@ -35,6 +35,10 @@ pub enum Overlay {
     None,
     Help,
     Stats(Vec<StatRow>, Vec<String>),
+    /// The filter menu; `cursor` indexes [`App::menu_entries`].
+    Filters {
+        cursor: usize,
+    },
 }
 
 /// What the user asked for.
@@ -56,7 +60,11 @@ pub enum Message {
     PromptCancel,
     NextMatch,
     PrevMatch,
-    CycleFilter,
+    OpenFilters,
+    MenuUp,
+    MenuDown,
+    MenuChoose,
+    MenuClose,
     ToggleStats,
     ToggleHelp,
     FocusNext,
@@ -76,7 +84,7 @@ pub struct ActiveFilter {
 pub struct App<S: TraceSource> {
     pub source: S,
     pub summary: Summary,
-    /// The filters `f` steps through: the source's classes, then errors.
+    /// The filters the menu offers: the source's classes, then errors.
     pub filters: Vec<Filter>,
     /// Index of the selected row among the rows shown (all calls, or the
     /// filter's).
@@ -141,6 +149,8 @@ impl<S: TraceSource> App<S> {
     pub fn mode(&self) -> Mode {
         if self.prompt.is_some() {
             Mode::Prompt
+        } else if matches!(self.overlay, Overlay::Filters { .. }) {
+            Mode::FilterMenu
         } else {
             Mode::Browse
         }
@@ -166,6 +176,13 @@ impl<S: TraceSource> App<S> {
         self.seq_at(self.selected)
     }
 
+    /// The filter menu: every call (`None`), then each filter.
+    pub fn menu_entries(&self) -> Vec<Option<&Filter>> {
+        std::iter::once(None)
+            .chain(self.filters.iter().map(Some))
+            .collect()
+    }
+
     pub fn update(&mut self, msg: Message) {
         if !matches!(msg, Message::PromptChar(_) | Message::PromptBackspace) {
             self.status.clear();
@@ -189,7 +206,11 @@ impl<S: TraceSource> App<S> {
             Message::PromptSubmit => self.submit_prompt(),
             Message::NextMatch => self.search(true),
             Message::PrevMatch => self.search(false),
-            Message::CycleFilter => self.cycle_filter(),
+            Message::OpenFilters => self.open_filter_menu(),
+            Message::MenuUp => self.move_menu_cursor(-1),
+            Message::MenuDown => self.move_menu_cursor(1),
+            Message::MenuChoose => self.choose_filter(),
+            Message::MenuClose => self.overlay = Overlay::None,
             Message::ToggleStats => self.toggle_stats(),
             Message::ToggleHelp => self.toggle_help(),
             Message::FocusNext => self.focus = self.focus.next(),
@@ -294,17 +315,30 @@ impl<S: TraceSource> App<S> {
         };
     }
 
-    /// The next filter after the one in force; after the last, none.
-    fn cycle_filter(&mut self) {
-        let next = match &self.filter {
-            None => self.filters.first(),
-            Some(f) => self
-                .filters
-                .iter()
-                .position(|g| *g == f.filter)
-                .and_then(|i| self.filters.get(i + 1)),
+    fn open_filter_menu(&mut self) {
+        let current = self.filter.as_ref().map(|f| &f.filter);
+        let cursor = self
+            .menu_entries()
+            .iter()
+            .position(|entry| *entry == current)
+            .unwrap_or(0);
+        self.overlay = Overlay::Filters { cursor };
+    }
+
+    fn move_menu_cursor(&mut self, by: i64) {
+        let last = self.filters.len() as i64;
+        if let Overlay::Filters { cursor } = &mut self.overlay {
+            *cursor = (*cursor as i64 + by).clamp(0, last) as usize;
+        }
+    }
+
+    fn choose_filter(&mut self) {
+        let Overlay::Filters { cursor } = self.overlay else {
+            return;
         };
-        self.apply_filter(next.cloned());
+        self.overlay = Overlay::None;
+        let chosen = self.menu_entries().get(cursor).copied().flatten().cloned();
+        self.apply_filter(chosen);
     }
 
     /// Shows the calls `filter` keeps (all with `None`), keeping the
@@ -319,11 +353,7 @@ impl<S: TraceSource> App<S> {
         self.selected = 0;
         self.select_call(keep);
         self.status = match &self.filter {
-            Some(f) => format!(
-                "filter {}: {} calls (f: next filter)",
-                f.filter,
-                f.seqs.len()
-            ),
+            Some(f) => format!("filter {}: {} calls (f: change)", f.filter, f.seqs.len()),
             None => "no filter".into(),
         };
     }
@@ -468,30 +498,62 @@ mod tests {
     }
 
     #[test]
-    fn f_steps_through_the_sources_classes_then_errors() {
+    fn the_filter_menu_offers_the_sources_classes_then_errors() {
         let mut a = app(100);
+        let entries: Vec<Option<String>> = a
+            .menu_entries()
+            .iter()
+            .map(|e| e.map(|f| f.to_string()))
+            .collect();
+        let names = ["fd", "path", "teleport", "errors"].map(|n| Some(n.to_string()));
+        assert_eq!(entries[0], None);
+        assert_eq!(entries[1..], names);
+
         a.update(Message::StartGoto);
         send(&mut a, "49".chars().map(Message::PromptChar));
-        send(&mut a, [Message::PromptSubmit, Message::CycleFilter]);
+        send(&mut a, [Message::PromptSubmit, Message::OpenFilters]);
+        assert_eq!(a.mode(), Mode::FilterMenu);
+        send(&mut a, [Message::MenuDown, Message::MenuChoose]);
         assert_eq!(active(&a), Some(&Filter::Class("fd".into())));
-        assert_eq!(a.status, "filter fd: 20 calls (f: next filter)");
+        assert_eq!(a.status, "filter fd: 20 calls (f: change)");
         assert_eq!(a.count(), 20);
         assert_eq!(a.selected_seq(), Some(50), "the next fd call after #49");
-        let mut next = Vec::new();
-        for _ in 0..3 {
-            a.update(Message::CycleFilter);
-            next.push(active(&a).unwrap().to_string());
-        }
-        assert_eq!(next, ["path", "teleport", "errors"]);
-        a.update(Message::CycleFilter);
+
+        a.update(Message::OpenFilters);
+        assert_eq!(
+            a.overlay,
+            Overlay::Filters { cursor: 1 },
+            "on the filter in force"
+        );
+        send(&mut a, [Message::MenuDown; 9]);
+        a.update(Message::MenuChoose);
+        assert_eq!(
+            active(&a),
+            Some(&Filter::Errors),
+            "the cursor stops at the last"
+        );
+        assert_eq!(a.selected_seq(), Some(56));
+
+        send(
+            &mut a,
+            [Message::OpenFilters, Message::MenuUp, Message::MenuClose],
+        );
+        assert_eq!(active(&a), Some(&Filter::Errors), "closing changes nothing");
+        a.update(Message::OpenFilters);
+        send(&mut a, [Message::MenuUp; 9]);
+        a.update(Message::MenuChoose);
         assert_eq!(a.filter, None);
         assert_eq!(a.count(), 100);
+        assert_eq!(a.selected_seq(), Some(56));
     }
 
     #[test]
     fn a_search_match_the_filter_hides_clears_the_filter() {
         let mut a = app(100);
-        a.update(Message::CycleFilter);
+        send(
+            &mut a,
+            [Message::OpenFilters, Message::MenuDown, Message::MenuChoose],
+        );
         send(&mut a, [Message::StartSearch, Message::PromptChar('c')]);
         send(&mut a, [Message::PromptSubmit]);
         assert_eq!(a.filter, None);

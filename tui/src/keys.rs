@@ -10,25 +10,28 @@ use ratatui::crossterm::event::{
 // Short names for the table.
 use Input::{Ctrl, Key};
 use KeyCode::Char;
-use Mode::{Browse, Prompt};
+use Mode::{Browse, FilterMenu, Prompt};
 
 /// What the keys act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     /// The call list and its panes.
     Browse,
+    /// The filter menu (`f`).
+    FilterMenu,
     /// Typing a call number (`:`) or a search (`/`).
     Prompt,
 }
 
 impl Mode {
     /// The order of the help screen.
-    pub const ALL: [Mode; 2] = [Mode::Browse, Mode::Prompt];
+    pub const ALL: [Mode; 3] = [Mode::Browse, Mode::FilterMenu, Mode::Prompt];
 
     /// The help screen's heading over the mode's keys.
     pub fn heading(self) -> &'static str {
         match self {
             Mode::Browse => "in the call list",
+            Mode::FilterMenu => "in the filter menu",
             Mode::Prompt => "typing after : or /",
         }
     }
@@ -141,8 +144,8 @@ pub const BINDINGS: &[Binding] = &[
         "search function names, decoded arguments and data: text, then Enter"),
     bind(Browse, &[Key(Char('n'))], Message::NextMatch, "next match"),
     bind(Browse, &[Key(Char('N'))], Message::PrevMatch, "previous match"),
-    bind(Browse, &[Key(Char('f'))], Message::CycleFilter,
-        "next filter: each class of calls, the failed calls, all calls"),
+    bind(Browse, &[Key(Char('f'))], Message::OpenFilters,
+        "filter the calls: a class, or the failed calls"),
     bind(Browse, &[Key(Char('s'))], Message::ToggleStats,
         "statistics: calls, errors and time per function; bytes per fd"),
     bind(Browse, &[Key(KeyCode::Tab)], Message::FocusNext,
@@ -150,6 +153,12 @@ pub const BINDINGS: &[Binding] = &[
     bind(Browse, &[Key(Char('?'))], Message::ToggleHelp, "this help"),
     bind(Browse, &[Key(Char('q')), Key(KeyCode::Esc)], Message::Quit, "close a view, or quit"),
     bind(Browse, &[Ctrl('c')], Message::Exit, "quit"),
+    bind(FilterMenu, &[Key(KeyCode::Up), Key(Char('k'))], Message::MenuUp, "previous filter"),
+    bind(FilterMenu, &[Key(KeyCode::Down), Key(Char('j'))], Message::MenuDown, "next filter"),
+    bind(FilterMenu, &[Key(KeyCode::Enter)], Message::MenuChoose, "show the calls it keeps"),
+    bind(FilterMenu, &[Key(Char('q')), Key(KeyCode::Esc), Key(Char('f'))], Message::MenuClose,
+        "close the menu"),
+    bind(FilterMenu, &[Ctrl('c')], Message::Exit, "quit"),
     bind(Prompt, &[Key(KeyCode::Enter)], Message::PromptSubmit, "go to the call, or search"),
     bind(Prompt, &[Key(KeyCode::Backspace)], Message::PromptBackspace,
         "delete the last character"),
@@ -317,6 +326,11 @@ mod tests {
             message_for(&plain(Char('q')), Prompt),
             Some(Message::PromptChar('q'))
         );
+        assert_eq!(
+            message_for(&plain(Char('j')), FilterMenu),
+            Some(Message::MenuDown)
+        );
+        assert_eq!(message_for(&plain(Char('s')), FilterMenu), None);
         assert_eq!(
             message_for(&wheel(MouseEventKind::ScrollUp), Browse),
             Some(Message::Scroll(-3))

@@ -1,11 +1,13 @@
-//! The views drawn over the panes: the help and the statistics.
+//! The views drawn over the panes: the help, the filter menu and the
+//! statistics.
 
+use crate::app::App;
 use crate::keys;
-use crate::source::StatRow;
+use crate::source::{Filter, StatRow, TraceSource};
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, List, ListState, Paragraph};
 use ratatui::Frame;
 
 /// Width of the help screen's key column.
@@ -49,6 +51,33 @@ pub fn draw_help(frame: &mut Frame) {
     frame.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(" keys (q or ? closes) ")),
         area,
+    );
+}
+
+/// A filter menu entry: every call, a class, or the failed calls.
+fn menu_label(entry: Option<&Filter>) -> String {
+    match entry {
+        None => "all calls".into(),
+        Some(Filter::Class(name)) => name.clone(),
+        Some(Filter::Errors) => "errors (failed calls)".into(),
+    }
+}
+
+pub fn draw_filter_menu<S: TraceSource>(app: &App<S>, frame: &mut Frame, cursor: usize) {
+    let labels: Vec<String> = app.menu_entries().into_iter().map(menu_label).collect();
+    let title = " filter: Enter picks, Esc closes ";
+    let widest = labels.iter().map(|l| l.len()).max().unwrap_or(0);
+    let width = (widest + 4).max(title.len() + 2) as u16;
+    let area = centered(frame.area(), width, labels.len() as u16 + 2);
+    let list = List::new(labels)
+        .block(Block::bordered().title(title))
+        .highlight_style(Style::new().add_modifier(Modifier::REVERSED))
+        .highlight_symbol("> ");
+    frame.render_widget(Clear, area);
+    frame.render_stateful_widget(
+        list,
+        area,
+        &mut ListState::default().with_selected(Some(cursor)),
     );
 }
 

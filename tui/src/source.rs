@@ -191,7 +191,7 @@ impl fmt::Display for Filter {
 pub trait TraceSource {
     fn summary(&self) -> Summary;
     /// The classes calls fall into (`fd`, `path`, …), in the order the
-    /// filters list them.
+    /// filter menu lists them.
     fn classes(&self) -> Vec<String>;
     /// Number of calls.
     fn len(&self) -> u64;

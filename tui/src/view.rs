@@ -74,6 +74,7 @@ pub fn draw<S: TraceSource>(app: &App<S>, frame: &mut Frame) {
         Overlay::None => {}
         Overlay::Help => overlay::draw_help(frame),
         Overlay::Stats(rows, extra) => overlay::draw_stats(frame, rows, extra),
+        Overlay::Filters { cursor } => overlay::draw_filter_menu(app, frame, *cursor),
     }
 }
 
@@ -540,7 +541,7 @@ mod tests {
                 "  q, Esc           close a view, or quit",
                 "  Ctrl-C           quit",
                 "",
-                "typing after : or /",
+                "in the filter menu",
             ],
         );
         assert_shows(
@@ -557,17 +558,31 @@ mod tests {
     }
 
     #[test]
-    fn the_filters_are_the_classes_the_source_gives() {
+    fn the_filter_menu_lists_the_classes_the_source_gives() {
         let mut app = App::new(Fake { n: 100 });
-        for _ in 0..3 {
-            app.update(Message::CycleFilter);
-        }
+        app.update(Message::OpenFilters);
+        app.update(Message::MenuDown);
+        let s = screen(&mut app);
+        assert!(find(&s, " filter: Enter picks, Esc closes ").contains('┌'));
+        assert_shows(
+            &s,
+            &[
+                "  all calls",
+                "> fd",
+                "  path",
+                "  teleport",
+                "  errors (failed calls)",
+            ],
+        );
+        app.update(Message::MenuDown);
+        app.update(Message::MenuDown);
+        app.update(Message::MenuChoose);
         let s = screen(&mut app);
         assert!(find(&s, " calls: teleport filter, 0 of 100 ").starts_with('┌'));
         assert!(s
             .last()
             .unwrap()
-            .starts_with("filter teleport: 0 calls (f: next filter) "));
+            .starts_with("filter teleport: 0 calls (f: change)"));
     }
 
     #[test]
