@@ -193,7 +193,7 @@ fn open_jump_to_the_end_search_filter_and_quit() {
     tmux.wait_for(" calls: fd filter, 42 of 69 ");
 
     tmux.keys(&["?"]);
-    let s = tmux.wait_for(" keys (q or ? closes) ");
+    let s = tmux.wait_for(" keys (Up/Down scroll, q or ? closes) ");
     for line in [
         "  PgDn, Space      a page down",
         "  Home, g          first call",
@@ -202,6 +202,9 @@ fn open_jump_to_the_end_search_filter_and_quit() {
     ] {
         assert!(s.contains(line), "{line:?} not in the help:\n{s}");
     }
+    // The help is taller than the window: its end is a scroll away.
+    tmux.keys(&["PgDn"]);
+    tmux.wait_for("  q, Esc, ?        close the help");
     tmux.keys(&["q"]);
     tmux.quit();
 }

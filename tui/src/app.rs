@@ -33,7 +33,10 @@ pub enum Prompt {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Overlay {
     None,
-    Help,
+    /// The help, scrolled down `scroll` lines.
+    Help {
+        scroll: u16,
+    },
     Stats(Vec<StatRow>, Vec<String>),
     /// The filter menu; `cursor` indexes [`App::menu_entries`].
     Filters {
@@ -67,6 +70,8 @@ pub enum Message {
     MenuClose,
     ToggleStats,
     ToggleHelp,
+    /// Lines, negative is up.
+    ScrollHelp(i16),
     FocusNext,
     /// Close the overlay, or quit when there is none.
     Quit,
@@ -151,6 +156,8 @@ impl<S: TraceSource> App<S> {
             Mode::Prompt
         } else if matches!(self.overlay, Overlay::Filters { .. }) {
             Mode::FilterMenu
+        } else if matches!(self.overlay, Overlay::Help { .. }) {
+            Mode::Help
         } else {
             Mode::Browse
         }
@@ -213,6 +220,7 @@ impl<S: TraceSource> App<S> {
             Message::MenuClose => self.overlay = Overlay::None,
             Message::ToggleStats => self.toggle_stats(),
             Message::ToggleHelp => self.toggle_help(),
+            Message::ScrollHelp(n) => self.scroll_help(n),
             Message::FocusNext => self.focus = self.focus.next(),
             Message::Quit => self.close_or_quit(),
             Message::Exit => self.quit = true,
@@ -370,8 +378,16 @@ impl<S: TraceSource> App<S> {
 
     fn toggle_help(&mut self) {
         self.overlay = match self.overlay {
-            Overlay::Help => Overlay::None,
-            _ => Overlay::Help,
+            Overlay::Help { .. } => Overlay::None,
+            _ => Overlay::Help { scroll: 0 },
+        }
+    }
+
+    fn scroll_help(&mut self, lines: i16) {
+        // The view stops at the last line; this keeps the count near it.
+        let last = crate::overlay::help_lines().len().saturating_sub(1) as u16;
+        if let Overlay::Help { scroll } = &mut self.overlay {
+            *scroll = scroll.saturating_add_signed(lines).min(last);
         }
     }
 

@@ -10,7 +10,7 @@ use ratatui::crossterm::event::{
 // Short names for the table.
 use Input::{Ctrl, Key};
 use KeyCode::Char;
-use Mode::{Browse, FilterMenu, Prompt};
+use Mode::{Browse, FilterMenu, Help, Prompt};
 
 /// What the keys act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,13 +19,15 @@ pub enum Mode {
     Browse,
     /// The filter menu (`f`).
     FilterMenu,
+    /// The help (`?`).
+    Help,
     /// Typing a call number (`:`) or a search (`/`).
     Prompt,
 }
 
 impl Mode {
     /// The order of the help screen.
-    pub const ALL: [Mode; 3] = [Mode::Browse, Mode::FilterMenu, Mode::Prompt];
+    pub const ALL: [Mode; 4] = [Mode::Browse, Mode::FilterMenu, Mode::Prompt, Mode::Help];
 
     /// The help screen's heading over the mode's keys.
     pub fn heading(self) -> &'static str {
@@ -33,6 +35,7 @@ impl Mode {
             Mode::Browse => "in the call list",
             Mode::FilterMenu => "in the filter menu",
             Mode::Prompt => "typing after : or /",
+            Mode::Help => "in this help",
         }
     }
 }
@@ -165,6 +168,16 @@ pub const BINDINGS: &[Binding] = &[
     bind(Prompt, &[Key(KeyCode::Esc)], Message::PromptCancel, "cancel"),
     bind(Prompt, &[Ctrl('c')], Message::Exit, "quit"),
     bind(Prompt, &[Input::AnyChar], Message::PromptChar(' '), "typed into the prompt"),
+    bind(Help, &[Key(KeyCode::Up), Key(Char('k'))], Message::ScrollHelp(-1), "scroll up"),
+    bind(Help, &[Key(KeyCode::Down), Key(Char('j'))], Message::ScrollHelp(1), "scroll down"),
+    bind(Help, &[Key(KeyCode::PageUp)], Message::ScrollHelp(-10), "10 lines up"),
+    bind(Help, &[Key(KeyCode::PageDown), Key(Char(' '))], Message::ScrollHelp(10),
+        "10 lines down"),
+    bind(Help, &[Input::WheelUp], Message::ScrollHelp(-3), "scroll up"),
+    bind(Help, &[Input::WheelDown], Message::ScrollHelp(3), "scroll down"),
+    bind(Help, &[Key(Char('q')), Key(KeyCode::Esc), Key(Char('?'))], Message::ToggleHelp,
+        "close the help"),
+    bind(Help, &[Ctrl('c')], Message::Exit, "quit"),
 ];
 
 /// The message `event` sends in `mode`, if any.

@@ -43,13 +43,18 @@ pub fn help_lines() -> Vec<Line<'static>> {
     lines
 }
 
-pub fn draw_help(frame: &mut Frame) {
+/// The help, `scroll` lines down; never past its last line, so a short
+/// terminal shows all of it a part at a time.
+pub fn draw_help(frame: &mut Frame, scroll: u16) {
     let lines = help_lines();
     let width = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 4;
     let area = centered(frame.area(), width, lines.len() as u16 + 2);
+    let hidden = (lines.len() as u16).saturating_sub(area.height.saturating_sub(2));
     frame.render_widget(Clear, area);
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" keys (q or ? closes) ")),
+        Paragraph::new(lines)
+            .block(Block::bordered().title(" keys (Up/Down scroll, q or ? closes) "))
+            .scroll((scroll.min(hidden), 0)),
         area,
     );
 }

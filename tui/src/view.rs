@@ -72,7 +72,7 @@ pub fn draw<S: TraceSource>(app: &App<S>, frame: &mut Frame) {
     draw_status(app, frame, a.status);
     match &app.overlay {
         Overlay::None => {}
-        Overlay::Help => overlay::draw_help(frame),
+        Overlay::Help { scroll } => overlay::draw_help(frame, *scroll),
         Overlay::Stats(rows, extra) => overlay::draw_stats(frame, rows, extra),
         Overlay::Filters { cursor } => overlay::draw_filter_menu(app, frame, *cursor),
     }
@@ -345,15 +345,16 @@ mod tests {
     use ratatui::buffer::Buffer;
     use ratatui::Terminal;
 
-    const WIDTH: u16 = 140;
-    const HEIGHT: u16 = 40;
-
-    /// The drawn screen.
-    fn render(app: &mut App<Fake>) -> Buffer {
-        let mut t = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap();
-        app.refresh(list_page(Rect::new(0, 0, WIDTH, HEIGHT)));
+    /// The screen drawn on a terminal `width` by `height`.
+    fn render_on(app: &mut App<Fake>, width: u16, height: u16) -> Buffer {
+        let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
+        app.refresh(list_page(Rect::new(0, 0, width, height)));
         t.draw(|f| draw(app, f)).unwrap();
         t.backend().buffer().clone()
+    }
+
+    fn render(app: &mut App<Fake>) -> Buffer {
+        render_on(app, 140, 40)
     }
 
     /// The screen as text, a line per row.
@@ -521,8 +522,8 @@ mod tests {
     fn the_help_lists_every_key_from_the_key_map() {
         let mut app = App::new(Fake { n: 100 });
         app.update(Message::ToggleHelp);
-        let s = screen(&mut app);
-        assert!(find(&s, " keys (q or ? closes) ").contains('┌'));
+        let s = lines(&render_on(&mut app, 140, 60));
+        assert!(find(&s, " keys (Up/Down scroll, q or ? closes) ").contains('┌'));
         assert_shows(
             &s,
             &[
@@ -553,7 +554,36 @@ mod tests {
                 "  Esc              cancel",
                 "  Ctrl-C           quit",
                 "  any character    typed into the prompt",
+                "",
+                "in this help",
             ],
+        );
+    }
+
+    #[test]
+    fn the_help_scrolls_on_a_short_terminal() {
+        let mut app = App::new(Fake { n: 100 });
+        app.update(Message::ToggleHelp);
+        let s = lines(&render_on(&mut app, 100, 24));
+        assert_shows(&s, &["in the call list"]);
+        assert!(!shows(&s, &["in this help"]));
+        for _ in 0..10 {
+            app.update(Message::ScrollHelp(10));
+        }
+        let s = lines(&render_on(&mut app, 100, 24));
+        assert!(!shows(&s, &["in the call list"]));
+        assert_shows(
+            &s,
+            &[
+                "  q, Esc, ?        close the help",
+                "  Ctrl-C           quit",
+            ],
+        );
+        let y = s.iter().position(|l| l.contains("close the help")).unwrap();
+        assert!(
+            s[y + 2].contains("└──"),
+            "the help's last line, then its box's bottom:\n{}",
+            s.join("\n")
         );
     }
 
