@@ -8,11 +8,14 @@
 //! (so rows anywhere show `fd=4</data/x>`), and where the guest wrote to
 //! stdout and stderr (for the output pane).
 
-use crate::decode::Decoder;
+use crate::decode::{result_text, short_result, Decoder, Field, Named};
 use crate::report::stats;
 use crate::syscalls::Class;
-use crate::trace::{func_name, Call, TraceReader};
-use wtrace_tui::{Detail, MemBlock, Row, StatRow, Summary, TraceSource};
+use crate::trace::{func_name, Call, Outcome, RunEnd, TraceReader};
+use wtrace_tui::{
+    CallResult, Detail, Filter, Item, MemBlock, Row, RunStatus, StatRow, Summary, TraceSource,
+    Value, ValueKind,
+};
 
 /// Chunks the background pass handles per UI tick.
 const CHUNKS_PER_STEP: usize = 8;
@@ -77,29 +80,38 @@ impl TraceView {
         p
     }
 
-    fn class_of(call: &Call) -> &'static str {
-        call.func.syscall().map_or("foreign", |s| s.class.name())
+    fn run_status(&self) -> RunStatus {
+        match (&self.reader.end, &self.reader.unfinished) {
+            (_, Some(why)) => RunStatus::Unfinished(Some(why.clone())),
+            (Some(end), None) => match &end.run_end {
+                RunEnd::Exit(code) => RunStatus::Exited(*code),
+                // The cause is the message's last line, under the backtrace.
+                RunEnd::Trap(msg) => {
+                    RunStatus::Trapped(msg.lines().last().unwrap_or("").trim().to_string())
+                }
+                RunEnd::Signal(sig) => RunStatus::Killed(*sig),
+                RunEnd::WriteFailed(why) => RunStatus::RecordingStopped(why.clone()),
+            },
+            (None, None) => RunStatus::Unfinished(None),
+        }
     }
 }
 
 impl TraceSource for TraceView {
     fn summary(&self) -> Summary {
         let h = &self.reader.header;
-        let status = match (&self.reader.end, &self.reader.unfinished) {
-            (_, Some(why)) => format!("unfinished: {why}"),
-            (Some(end), None) => crate::dump::end_line(&end.run_end)
-                .trim_matches(|c| c == '+' || c == ' ')
-                .to_string(),
-            (None, None) => "unfinished".into(),
-        };
         Summary {
             module: h.module_name.clone(),
             blake3: h.module_blake3_hex(),
-            args: format!("{:?}", h.argv.get(1..).unwrap_or(&[])),
-            status,
+            argv: h.argv.clone(),
+            status: self.run_status(),
             calls: self.reader.call_count(),
             duration_ns: self.duration_ns,
         }
+    }
+
+    fn classes(&self) -> Vec<String> {
+        Class::ALL.iter().map(|c| c.name().to_string()).collect()
     }
 
     fn len(&self) -> u64 {
@@ -122,10 +134,7 @@ impl TraceSource for TraceView {
                     time_ns: c.start_ns,
                     args: d.args_text(),
                     func: d.name,
-                    // `44 ENOENT`: the errno's text is in the detail pane.
-                    result: crate::decode::short_result(&c.outcome),
-                    is_error: c.outcome.is_error(),
-                    class: Self::class_of(&c).to_string(),
+                    result: call_result(&c.outcome),
                 }
             })
             .collect()
@@ -158,9 +167,9 @@ impl TraceSource for TraceView {
         Some(Detail {
             seq,
             func: func_name(&header, c.func),
-            args: named_texts(&d.args),
-            result: d.result,
-            outs: named_texts(&d.outs),
+            args: items(&d.args),
+            result: call_result(&c.outcome),
+            outs: items(&d.outs),
             time_ns: c.start_ns,
             dur_ns: c.dur_ns,
             memory,
@@ -208,22 +217,21 @@ impl TraceSource for TraceView {
         None
     }
 
-    fn select(&mut self, class: &str) -> Vec<u64> {
-        let want = Class::from_name(class);
+    fn select(&mut self, filter: &Filter) -> Vec<u64> {
+        let class = match filter {
+            Filter::Class(name) => Class::from_name(name),
+            Filter::Errors => None,
+        };
+        let keeps = |c: &Call| match filter {
+            Filter::Class(_) => c.func.syscall().is_some_and(|s| Some(s.class) == class),
+            Filter::Errors => c.outcome.is_error(),
+        };
         let mut seqs = Vec::new();
         for k in 0..self.reader.chunks().len() {
             let Ok(calls) = self.reader.take_chunk(k) else {
                 break;
             };
-            for c in &calls {
-                let keep = match want {
-                    Some(cl) => c.func.syscall().is_some_and(|s| s.class == cl),
-                    None => class == "errors" && c.outcome.is_error(),
-                };
-                if keep {
-                    seqs.push(c.seq);
-                }
-            }
+            seqs.extend(calls.iter().filter(|c| keeps(c)).map(|c| c.seq));
         }
         seqs
     }
@@ -286,17 +294,43 @@ impl TraceSource for TraceView {
     }
 }
 
-/// `(name, text)` pairs for the detail pane; bare fields have no name.
-fn named_texts(fields: &[crate::decode::Named]) -> Vec<(String, String)> {
+fn call_result(outcome: &Outcome) -> CallResult {
+    CallResult {
+        // `44 ENOENT`: the errno's text is in the detail pane.
+        short: short_result(outcome),
+        full: result_text(outcome),
+        is_error: outcome.is_error(),
+    }
+}
+
+/// The decoder's named fields as the UI's items.
+fn items(fields: &[Named]) -> Vec<Item> {
     fields
         .iter()
-        .map(|f| {
-            let name = if f.bare {
-                String::new()
-            } else {
-                f.name.to_string()
-            };
-            (name, f.field.text())
+        .map(|f| Item {
+            name: f.name.to_string(),
+            bare: f.bare,
+            value: value(&f.field),
         })
         .collect()
+}
+
+/// A decoded field as the UI's value: scalars keep the decoder's text and
+/// say what they are; fds, lists and structures keep their parts.
+fn value(field: &Field) -> Value {
+    let scalar = |kind| Value::scalar(field.text(), kind);
+    match field {
+        Field::Uint(_) | Field::Int(_) | Field::Errno(0) => scalar(ValueKind::Number),
+        Field::Hex(_) => scalar(ValueKind::Address),
+        Field::Enum { .. } | Field::Flags { .. } => scalar(ValueKind::Name),
+        Field::Errno(_) => scalar(ValueKind::Error),
+        Field::Text(_) | Field::Data { .. } => scalar(ValueKind::Str),
+        Field::Note(_) => scalar(ValueKind::Note),
+        Field::Fd { fd, path } => Value::Fd {
+            fd: *fd,
+            path: path.clone(),
+        },
+        Field::List(values) => Value::List(values.iter().map(value).collect()),
+        Field::Record(fields) => Value::Record(items(fields)),
+    }
 }

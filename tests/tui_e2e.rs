@@ -3,15 +3,42 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// A tmux server of its own, running `wtrace tui TRACE` in a 160x45 window.
 struct Tmux {
     socket: String,
+    /// Where the shell writes wtrace's exit status once it quits.
+    exit_file: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl Tmux {
+    fn open(trace: &str, name: &str) -> Tmux {
+        let dir = common::tempdir();
+        let tmux = Tmux {
+            socket: format!("wtrace-test-{name}-{}", std::process::id()),
+            exit_file: dir.path().join("exit"),
+            _dir: dir,
+        };
+        let script = format!(
+            "{} tui {}; echo $? > {}",
+            env!("CARGO_BIN_EXE_wtrace"),
+            common::root().join(trace).display(),
+            tmux.exit_file.display()
+        );
+        let ok = tmux
+            .cmd()
+            .args(["new-session", "-d", "-s", "tui", "-x", "160", "-y", "45"])
+            .arg(&script)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "tmux is needed (scripts/setup installs it)");
+        tmux
+    }
+
     fn cmd(&self) -> Command {
         let mut c = Command::new("tmux");
         c.args(["-L", &self.socket]);
@@ -28,13 +55,19 @@ impl Tmux {
         assert!(ok.success());
     }
 
+    /// The screen as text; with `colours`, with the escape sequences that
+    /// set them.
+    fn capture(&self, colours: bool) -> String {
+        let mut c = self.cmd();
+        c.args(["capture-pane", "-p", "-t", "tui"]);
+        if colours {
+            c.arg("-e");
+        }
+        String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned()
+    }
+
     fn screen(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", "tui"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        self.capture(false)
     }
 
     /// Waits until the screen shows `text` (the UI redraws asynchronously).
@@ -52,6 +85,22 @@ impl Tmux {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+
+    /// Quits with q and checks wtrace exited with 0.
+    fn quit(&self) {
+        self.keys(&["q"]);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.exit_file.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "wtrace tui did not quit:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let code = std::fs::read_to_string(&self.exit_file).unwrap();
+        assert_eq!(code.trim(), "0");
+    }
 }
 
 impl Drop for Tmux {
@@ -60,39 +109,37 @@ impl Drop for Tmux {
     }
 }
 
+/// The line of `screen` that holds `text`, split at the call list's right
+/// border: the list's part and the detail pane's.
+fn list_and_detail<'a>(screen: &'a str, text: &str) -> (&'a str, &'a str) {
+    let line = screen
+        .lines()
+        .find(|l| l.contains(text))
+        .unwrap_or_else(|| panic!("{text:?} not on screen:\n{screen}"));
+    let right_border = line
+        .match_indices('│')
+        .nth(1)
+        .map_or(line.len(), |(i, _)| i);
+    line.split_at(right_border)
+}
+
+/// Whether `s` sets palette colour 1 (tmux writes it either way).
+fn has_red(s: &str) -> bool {
+    s.contains("\x1b[31m") || s.contains("\x1b[38;5;1m")
+}
+
 #[test]
 fn open_jump_to_the_end_search_filter_and_quit() {
-    let d = common::tempdir();
-    let trace = common::root().join("traces/go-files.wtrace");
-    let exit_file = d.path().join("exit");
-    let tmux = Tmux {
-        socket: format!("wtrace-test-{}", std::process::id()),
-    };
-    let script = format!(
-        "{} tui {}; echo $? > {}",
-        env!("CARGO_BIN_EXE_wtrace"),
-        trace.display(),
-        exit_file.display()
-    );
-    let ok = tmux
-        .cmd()
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            "tui",
-            "-x",
-            "160",
-            "-y",
-            "45",
-            &script,
-        ])
-        .status()
-        .unwrap();
-    assert!(ok.success(), "tmux is needed (scripts/setup installs it)");
-
+    let tmux = Tmux::open("traces/go-files.wtrace", "go-files");
     let s = tmux.wait_for(" calls (69) ");
     assert!(s.starts_with("go-files.wasm blake3 "), "{s}");
+    assert!(
+        s.lines()
+            .next()
+            .unwrap()
+            .ends_with("  argv: go-files.wasm /work"),
+        "{s}"
+    );
     assert!(
         s.contains("#0        0.000765   clock_time_get         id=MONOTONIC, precision=0"),
         "{s}"
@@ -124,23 +171,79 @@ fn open_jump_to_the_end_search_filter_and_quit() {
         .parse()
         .unwrap();
     assert!(s.contains(&format!("#{seq} path_rename  at")), "{s}");
-    assert!(s.contains("old_path = \"notes.txt\""), "{s}");
+    assert!(s.contains("  old_path = \"notes.txt\""), "{s}");
 
+    // The menu lists the classes of wtrace's function table.
     tmux.keys(&["f"]);
-    tmux.wait_for(" calls: fd filter, 42 of 69 ");
-    tmux.keys(&["?"]);
-    tmux.wait_for(" keys (q or ? closes) ");
-    tmux.keys(&["q", "q"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !exit_file.exists() {
+    let s = tmux.wait_for(" filter: Enter picks, Esc closes ");
+    for entry in [
+        "> all calls",
+        "  args",
+        "  clock",
+        "  fd",
+        "  sock",
+        "  errors (failed calls)",
+    ] {
         assert!(
-            Instant::now() < deadline,
-            "wtrace tui did not quit:\n{}",
-            tmux.screen()
+            s.contains(&format!("│{entry}")),
+            "{entry:?} not in the menu:\n{s}"
         );
-        std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
+    tmux.keys(&["Down", "Down", "Down", "Enter"]);
+    tmux.wait_for(" calls: fd filter, 42 of 69 ");
+
+    tmux.keys(&["?"]);
+    let s = tmux.wait_for(" keys (Up/Down scroll, q or ? closes) ");
+    for line in [
+        "  PgDn, Space      a page down",
+        "  Home, g          first call",
+        "  End, G           last call",
+        "  Ctrl-C           quit",
+    ] {
+        assert!(s.contains(line), "{line:?} not in the help:\n{s}");
+    }
+    // The help is taller than the window: its end is a scroll away.
+    tmux.keys(&["PgDn"]);
+    tmux.wait_for("  q, Esc, ?        close the help");
+    tmux.keys(&["q"]);
+    tmux.quit();
+}
+
+#[test]
+fn failed_calls_are_red_and_an_exit_with_61_is_not() {
+    let tmux = Tmux::open("traces/readfile.wtrace", "readfile");
+    let s = tmux.wait_for(" calls (8) ");
+    assert!(
+        s.lines()
+            .next()
+            .unwrap()
+            .ends_with("argv: examples/wat/readfile.wat"),
+        "{s}"
+    );
+    assert!(
+        s.lines().nth(1).unwrap().ends_with(", exited with 61"),
+        "{s}"
+    );
+    let coloured = tmux.capture(true);
+    let (failed, _) = list_and_detail(&coloured, "44 ENOENT");
+    assert!(
+        failed.contains("path_open") && has_red(failed),
+        "{failed:?}"
+    );
+    let (exit, _) = list_and_detail(&coloured, "? exit 61");
+    assert!(exit.contains("proc_exit") && !has_red(exit), "{exit:?}");
+
+    tmux.keys(&["G"]);
+    tmux.wait_for("call 7 of 8");
+    let coloured = tmux.capture(true);
+    let (_, result) = list_and_detail(&coloured, "result: ? +++ exited with 61 +++");
+    assert!(!has_red(result), "{result:?}");
+    tmux.keys(&["k"]);
+    tmux.wait_for("call 6 of 8");
+    let coloured = tmux.capture(true);
+    let (_, result) = list_and_detail(&coloured, "result: 44 ENOENT (No such file or directory)");
+    assert!(has_red(result), "{result:?}");
+    tmux.quit();
 }
 
 #[test]

@@ -1,11 +1,7 @@
 //! The model and its update function.
 
-use crate::source::{Detail, Row, StatRow, Summary, TraceSource};
-
-/// The classes `f` cycles through; `None` shows every call.
-pub const FILTERS: [&str; 9] = [
-    "fd", "path", "clock", "random", "poll", "proc", "sock", "args", "errors",
-];
+use crate::keys::Mode;
+use crate::source::{Detail, Filter, Row, StatRow, Summary, TraceSource};
 
 /// Bytes of stdout and stderr kept for the output pane.
 pub const OUTPUT_TAIL: usize = 8192;
@@ -17,6 +13,17 @@ pub enum Pane {
     Output,
 }
 
+impl Pane {
+    /// The pane Tab moves to.
+    fn next(self) -> Pane {
+        match self {
+            Pane::List => Pane::Detail,
+            Pane::Detail => Pane::Output,
+            Pane::Output => Pane::List,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Prompt {
     Goto(String),
@@ -26,12 +33,19 @@ pub enum Prompt {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Overlay {
     None,
-    Help,
+    /// The help, scrolled down `scroll` lines.
+    Help {
+        scroll: u16,
+    },
     Stats(Vec<StatRow>, Vec<String>),
+    /// The filter menu; `cursor` indexes [`App::menu_entries`].
+    Filters {
+        cursor: usize,
+    },
 }
 
 /// What the user asked for.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Message {
     Up,
     Down,
@@ -49,16 +63,34 @@ pub enum Message {
     PromptCancel,
     NextMatch,
     PrevMatch,
-    CycleFilter,
+    OpenFilters,
+    MenuUp,
+    MenuDown,
+    MenuChoose,
+    MenuClose,
     ToggleStats,
     ToggleHelp,
+    /// Lines, negative is up.
+    ScrollHelp(i16),
     FocusNext,
+    /// Close the overlay, or quit when there is none.
     Quit,
+    /// Quit whatever is open.
+    Exit,
+}
+
+/// The filter in force and the calls it keeps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActiveFilter {
+    pub filter: Filter,
+    pub seqs: Vec<u64>,
 }
 
 pub struct App<S: TraceSource> {
     pub source: S,
     pub summary: Summary,
+    /// The filters the menu offers: the source's classes, then errors.
+    pub filters: Vec<Filter>,
     /// Index of the selected row among the rows shown (all calls, or the
     /// filter's).
     pub selected: u64,
@@ -66,8 +98,7 @@ pub struct App<S: TraceSource> {
     pub offset: u64,
     /// Rows that fit in the list, set from the terminal size.
     pub page: u64,
-    /// The class filter and the calls it keeps.
-    pub filter: Option<(String, Vec<u64>)>,
+    pub filter: Option<ActiveFilter>,
     pub focus: Pane,
     pub detail_scroll: u16,
     pub output_scroll: u16,
@@ -89,9 +120,16 @@ pub struct App<S: TraceSource> {
 impl<S: TraceSource> App<S> {
     pub fn new(source: S) -> App<S> {
         let summary = source.summary();
+        let filters = source
+            .classes()
+            .into_iter()
+            .map(Filter::Class)
+            .chain([Filter::Errors])
+            .collect();
         App {
             source,
             summary,
+            filters,
             selected: 0,
             offset: 0,
             page: 20,
@@ -112,10 +150,23 @@ impl<S: TraceSource> App<S> {
         }
     }
 
+    /// What the keys act on now.
+    pub fn mode(&self) -> Mode {
+        if self.prompt.is_some() {
+            Mode::Prompt
+        } else if matches!(self.overlay, Overlay::Filters { .. }) {
+            Mode::FilterMenu
+        } else if matches!(self.overlay, Overlay::Help { .. }) {
+            Mode::Help
+        } else {
+            Mode::Browse
+        }
+    }
+
     /// Number of rows shown.
     pub fn count(&self) -> u64 {
         match &self.filter {
-            Some((_, seqs)) => seqs.len() as u64,
+            Some(f) => f.seqs.len() as u64,
             None => self.source.len(),
         }
     }
@@ -123,7 +174,7 @@ impl<S: TraceSource> App<S> {
     /// The call number of row `idx`.
     pub fn seq_at(&self, idx: u64) -> Option<u64> {
         match &self.filter {
-            Some((_, seqs)) => seqs.get(idx as usize).copied(),
+            Some(f) => f.seqs.get(idx as usize).copied(),
             None => (idx < self.source.len()).then_some(idx),
         }
     }
@@ -132,10 +183,54 @@ impl<S: TraceSource> App<S> {
         self.seq_at(self.selected)
     }
 
+    /// The filter menu: every call (`None`), then each filter.
+    pub fn menu_entries(&self) -> Vec<Option<&Filter>> {
+        std::iter::once(None)
+            .chain(self.filters.iter().map(Some))
+            .collect()
+    }
+
+    pub fn update(&mut self, msg: Message) {
+        if !matches!(msg, Message::PromptChar(_) | Message::PromptBackspace) {
+            self.status.clear();
+        }
+        let page = self.page.max(1) as i64;
+        match msg {
+            Message::Up => self.scroll_focused(-1),
+            Message::Down => self.scroll_focused(1),
+            Message::PageUp => self.scroll_focused(-page),
+            Message::PageDown => self.scroll_focused(page),
+            Message::Scroll(n) => self.scroll_focused(n),
+            Message::First => self.select(0),
+            Message::Last => self.select(self.count() as i128 - 1),
+            Message::StartGoto => self.prompt = Some(Prompt::Goto(String::new())),
+            Message::StartSearch => self.prompt = Some(Prompt::Search(String::new())),
+            Message::PromptChar(c) => self.edit_prompt(|text| text.push(c)),
+            Message::PromptBackspace => self.edit_prompt(|text| {
+                text.pop();
+            }),
+            Message::PromptCancel => self.prompt = None,
+            Message::PromptSubmit => self.submit_prompt(),
+            Message::NextMatch => self.search(true),
+            Message::PrevMatch => self.search(false),
+            Message::OpenFilters => self.open_filter_menu(),
+            Message::MenuUp => self.move_menu_cursor(-1),
+            Message::MenuDown => self.move_menu_cursor(1),
+            Message::MenuChoose => self.choose_filter(),
+            Message::MenuClose => self.overlay = Overlay::None,
+            Message::ToggleStats => self.toggle_stats(),
+            Message::ToggleHelp => self.toggle_help(),
+            Message::ScrollHelp(n) => self.scroll_help(n),
+            Message::FocusNext => self.focus = self.focus.next(),
+            Message::Quit => self.close_or_quit(),
+            Message::Exit => self.quit = true,
+        }
+    }
+
     /// The row showing call `seq`, or the first after it.
     fn row_of(&self, seq: u64) -> u64 {
         match &self.filter {
-            Some((_, seqs)) => seqs.partition_point(|s| *s < seq) as u64,
+            Some(f) => f.seqs.partition_point(|s| *s < seq) as u64,
             None => seq,
         }
     }
@@ -155,6 +250,12 @@ impl<S: TraceSource> App<S> {
         }
     }
 
+    /// Selects call `seq`, or the first shown after it.
+    fn select_call(&mut self, seq: u64) {
+        let row = self.row_of(seq);
+        self.select(row as i128);
+    }
+
     fn scroll_focused(&mut self, lines: i64) {
         let bump = |v: u16| (v as i64 + lines).clamp(0, u16::MAX as i64) as u16;
         match self.focus {
@@ -164,136 +265,136 @@ impl<S: TraceSource> App<S> {
         }
     }
 
+    fn edit_prompt(&mut self, edit: impl FnOnce(&mut String)) {
+        if let Some(Prompt::Goto(text) | Prompt::Search(text)) = &mut self.prompt {
+            edit(text);
+        }
+    }
+
+    fn submit_prompt(&mut self) {
+        match self.prompt.take() {
+            Some(Prompt::Goto(text)) => self.goto(&text),
+            Some(Prompt::Search(text)) if !text.is_empty() => {
+                self.last_search = Some(text);
+                self.search(true);
+            }
+            _ => {}
+        }
+    }
+
+    /// Goes to the call numbered in `typed` (`42` or `#42`).
+    fn goto(&mut self, typed: &str) {
+        let Ok(seq) = typed.trim().trim_start_matches('#').parse::<u64>() else {
+            self.status = format!("{typed:?} is not a call number");
+            return;
+        };
+        if seq >= self.source.len() {
+            self.status = format!(
+                "there is no call #{seq}: the trace has {}",
+                self.source.len()
+            );
+            return;
+        }
+        self.select_call(seq);
+        if self.selected_seq() != Some(seq) {
+            self.status = format!("#{seq} is not in the filter: went to the next call that is");
+        }
+    }
+
     fn search(&mut self, forward: bool) {
         let Some(text) = self.last_search.clone() else {
             self.status = "no search yet: / TEXT Enter".into();
             return;
         };
         let from = self.selected_seq().unwrap_or(0);
-        match self.source.search(from, forward, &text) {
-            Some(seq) => {
-                if let Some((class, seqs)) = &self.filter {
-                    if seqs.binary_search(&seq).is_err() {
-                        self.status = format!("#{seq} matches {text:?} but is not in the {class} filter: filter cleared");
-                        self.filter = None;
-                    }
-                }
-                let row = self.row_of(seq);
-                self.select(row as i128);
-                if !self.status.contains("filter cleared") {
-                    self.status = format!("#{seq} matches {text:?}");
-                }
-            }
-            None => self.status = format!("no call matches {text:?}"),
+        let Some(seq) = self.source.search(from, forward, &text) else {
+            self.status = format!("no call matches {text:?}");
+            return;
+        };
+        // A match the filter hides is still shown: the filter goes.
+        let hidden_by = self.filter.take_if(|f| f.seqs.binary_search(&seq).is_err());
+        self.select_call(seq);
+        self.status = match hidden_by {
+            Some(f) => format!(
+                "#{seq} matches {text:?} but is not in the {} filter: filter cleared",
+                f.filter
+            ),
+            None => format!("#{seq} matches {text:?}"),
+        };
+    }
+
+    fn open_filter_menu(&mut self) {
+        let current = self.filter.as_ref().map(|f| &f.filter);
+        let cursor = self
+            .menu_entries()
+            .iter()
+            .position(|entry| *entry == current)
+            .unwrap_or(0);
+        self.overlay = Overlay::Filters { cursor };
+    }
+
+    fn move_menu_cursor(&mut self, by: i64) {
+        let last = self.filters.len() as i64;
+        if let Overlay::Filters { cursor } = &mut self.overlay {
+            *cursor = (*cursor as i64 + by).clamp(0, last) as usize;
         }
     }
 
-    pub fn update(&mut self, msg: Message) {
-        if !matches!(msg, Message::PromptChar(_) | Message::PromptBackspace) {
-            self.status.clear();
+    fn choose_filter(&mut self) {
+        let Overlay::Filters { cursor } = self.overlay else {
+            return;
+        };
+        self.overlay = Overlay::None;
+        let chosen = self.menu_entries().get(cursor).copied().flatten().cloned();
+        self.apply_filter(chosen);
+    }
+
+    /// Shows the calls `filter` keeps (all with `None`), keeping the
+    /// selected call, or the next one the filter keeps, in view.
+    fn apply_filter(&mut self, filter: Option<Filter>) {
+        let keep = self.selected_seq().unwrap_or(0);
+        self.filter = filter.map(|filter| ActiveFilter {
+            seqs: self.source.select(&filter),
+            filter,
+        });
+        self.offset = 0;
+        self.selected = 0;
+        self.select_call(keep);
+        self.status = match &self.filter {
+            Some(f) => format!("filter {}: {} calls (f: change)", f.filter, f.seqs.len()),
+            None => "no filter".into(),
+        };
+    }
+
+    fn toggle_stats(&mut self) {
+        self.overlay = match self.overlay {
+            Overlay::Stats(..) => Overlay::None,
+            _ => {
+                let (rows, extra) = self.source.stats();
+                Overlay::Stats(rows, extra)
+            }
         }
-        match msg {
-            Message::Up => self.scroll_focused(-1),
-            Message::Down => self.scroll_focused(1),
-            Message::PageUp => self.scroll_focused(-(self.page.max(1) as i64)),
-            Message::PageDown => self.scroll_focused(self.page.max(1) as i64),
-            Message::Scroll(n) => self.scroll_focused(n),
-            Message::First => self.select(0),
-            Message::Last => self.select(self.count() as i128 - 1),
-            Message::StartGoto => self.prompt = Some(Prompt::Goto(String::new())),
-            Message::StartSearch => self.prompt = Some(Prompt::Search(String::new())),
-            Message::PromptChar(c) => match &mut self.prompt {
-                Some(Prompt::Goto(s) | Prompt::Search(s)) => s.push(c),
-                None => {}
-            },
-            Message::PromptBackspace => match &mut self.prompt {
-                Some(Prompt::Goto(s) | Prompt::Search(s)) => {
-                    s.pop();
-                }
-                None => {}
-            },
-            Message::PromptCancel => self.prompt = None,
-            Message::PromptSubmit => {
-                match self.prompt.take() {
-                    Some(Prompt::Goto(text)) => {
-                        match text.trim().trim_start_matches('#').parse::<u64>() {
-                            Ok(seq) if seq < self.source.len() => {
-                                let row = self.row_of(seq);
-                                self.select(row as i128);
-                                if self.selected_seq() != Some(seq) {
-                                    self.status = format!("#{seq} is not in the filter: went to the next call that is");
-                                }
-                            }
-                            Ok(seq) => {
-                                self.status = format!(
-                                    "there is no call #{seq}: the trace has {}",
-                                    self.source.len()
-                                )
-                            }
-                            Err(_) => self.status = format!("{text:?} is not a call number"),
-                        }
-                    }
-                    Some(Prompt::Search(text)) if !text.is_empty() => {
-                        self.last_search = Some(text);
-                        self.search(true);
-                    }
-                    _ => {}
-                }
-            }
-            Message::NextMatch => self.search(true),
-            Message::PrevMatch => self.search(false),
-            Message::CycleFilter => {
-                let next = match &self.filter {
-                    None => Some(FILTERS[0]),
-                    Some((c, _)) => FILTERS
-                        .iter()
-                        .position(|f| f == c)
-                        .and_then(|i| FILTERS.get(i + 1))
-                        .copied(),
-                };
-                let keep = self.selected_seq().unwrap_or(0);
-                self.filter = next.map(|class| (class.to_string(), self.source.select(class)));
-                self.offset = 0;
-                let row = self.row_of(keep);
-                self.selected = 0;
-                self.select(row as i128);
-                self.status = match &self.filter {
-                    Some((class, seqs)) => {
-                        format!("filter {class}: {} calls (f: next filter)", seqs.len())
-                    }
-                    None => "no filter".into(),
-                };
-            }
-            Message::ToggleStats => {
-                self.overlay = match self.overlay {
-                    Overlay::Stats(..) => Overlay::None,
-                    _ => {
-                        let (rows, extra) = self.source.stats();
-                        Overlay::Stats(rows, extra)
-                    }
-                }
-            }
-            Message::ToggleHelp => {
-                self.overlay = if self.overlay == Overlay::Help {
-                    Overlay::None
-                } else {
-                    Overlay::Help
-                };
-            }
-            Message::FocusNext => {
-                self.focus = match self.focus {
-                    Pane::List => Pane::Detail,
-                    Pane::Detail => Pane::Output,
-                    Pane::Output => Pane::List,
-                }
-            }
-            Message::Quit => {
-                if self.overlay != Overlay::None {
-                    self.overlay = Overlay::None;
-                } else {
-                    self.quit = true;
-                }
-            }
+    }
+
+    fn toggle_help(&mut self) {
+        self.overlay = match self.overlay {
+            Overlay::Help { .. } => Overlay::None,
+            _ => Overlay::Help { scroll: 0 },
+        }
+    }
+
+    fn scroll_help(&mut self, lines: i16) {
+        // The view stops at the last line; this keeps the count near it.
+        let last = crate::overlay::help_lines().len().saturating_sub(1) as u16;
+        if let Overlay::Help { scroll } = &mut self.overlay {
+            *scroll = scroll.saturating_add_signed(lines).min(last);
+        }
+    }
+
+    fn close_or_quit(&mut self) {
+        match self.overlay {
+            Overlay::None => self.quit = true,
+            _ => self.overlay = Overlay::None,
         }
     }
 
@@ -302,159 +403,67 @@ impl<S: TraceSource> App<S> {
     pub fn refresh(&mut self, page: u64) {
         self.page = page.max(1);
         self.select(self.selected as i128);
-        self.visible = match &self.filter {
-            None => self.source.rows(self.offset, self.page as usize),
-            Some((_, seqs)) => {
-                let window: Vec<u64> = seqs
-                    .iter()
-                    .skip(self.offset as usize)
-                    .take(self.page as usize)
-                    .copied()
-                    .collect();
-                window
-                    .into_iter()
-                    .flat_map(|seq| self.source.rows(seq, 1))
-                    .collect()
-            }
-        };
-        match self.selected_seq() {
-            Some(seq) => {
-                // While the background pass runs, fd paths and output are
-                // still arriving: fetch them again.
-                if self.density.is_none() || self.detail.as_ref().is_none_or(|d| d.seq != seq) {
-                    self.detail = self.source.detail(seq);
-                    self.output = self.source.output_at(seq, OUTPUT_TAIL);
-                }
-            }
-            None => {
-                self.detail = None;
-                self.output = (Vec::new(), Vec::new());
-            }
-        }
+        self.visible = self.fetch_visible_rows();
+        self.fetch_selected_call();
         if self.density.is_none() {
             self.source.step();
             self.density = self.source.density(64);
         }
         self.reading = self.density.is_none();
     }
+
+    fn fetch_visible_rows(&mut self) -> Vec<Row> {
+        let Some(f) = &self.filter else {
+            return self.source.rows(self.offset, self.page as usize);
+        };
+        let window: Vec<u64> = f
+            .seqs
+            .iter()
+            .skip(self.offset as usize)
+            .take(self.page as usize)
+            .copied()
+            .collect();
+        window
+            .into_iter()
+            .flat_map(|seq| self.source.rows(seq, 1))
+            .collect()
+    }
+
+    fn fetch_selected_call(&mut self) {
+        let Some(seq) = self.selected_seq() else {
+            self.detail = None;
+            self.output = (Vec::new(), Vec::new());
+            return;
+        };
+        // While the background pass runs, fd paths and output are still
+        // arriving: fetch them again.
+        let stale = self.detail.as_ref().is_none_or(|d| d.seq != seq);
+        if self.density.is_none() || stale {
+            self.detail = self.source.detail(seq);
+            self.output = self.source.output_at(seq, OUTPUT_TAIL);
+        }
+    }
 }
 
 #[cfg(test)]
-pub mod tests {
+mod tests {
     use super::*;
-    use crate::source::{MemBlock, Row};
-
-    /// A trace of `n` calls: every 5th is fd_write("line N\n") to stdout,
-    /// every 7th fails with ENOENT; the rest read the clock.
-    pub struct Fake {
-        pub n: u64,
-    }
-
-    impl Fake {
-        fn func(seq: u64) -> &'static str {
-            if seq % 5 == 0 {
-                "fd_write"
-            } else if seq % 7 == 0 {
-                "path_open"
-            } else {
-                "clock_time_get"
-            }
-        }
-    }
-
-    impl TraceSource for Fake {
-        fn summary(&self) -> Summary {
-            Summary {
-                module: "fake.wasm".into(),
-                blake3: "0123456789abcdef0123".into(),
-                args: "[\"x\"]".into(),
-                status: "exited with 0".into(),
-                calls: self.n,
-                duration_ns: self.n * 1000,
-            }
-        }
-        fn len(&self) -> u64 {
-            self.n
-        }
-        fn rows(&mut self, start: u64, count: usize) -> Vec<Row> {
-            (start..(start + count as u64).min(self.n))
-                .map(|seq| Row {
-                    seq,
-                    time_ns: seq * 1000,
-                    func: Self::func(seq).into(),
-                    args: format!("arg={seq}"),
-                    result: if Self::func(seq) == "path_open" {
-                        "44 ENOENT".into()
-                    } else {
-                        "0".into()
-                    },
-                    is_error: Self::func(seq) == "path_open",
-                    class: "fd".into(),
-                })
-                .collect()
-        }
-        fn detail(&mut self, seq: u64) -> Option<Detail> {
-            (seq < self.n).then(|| Detail {
-                seq,
-                func: Self::func(seq).into(),
-                args: vec![("arg".into(), seq.to_string())],
-                result: "0".into(),
-                outs: vec![],
-                time_ns: seq * 1000,
-                dur_ns: 2000,
-                memory: vec![MemBlock {
-                    label: "wrote time".into(),
-                    addr: 0x10,
-                    bytes: b"hello, world!".to_vec(),
-                }],
-            })
-        }
-        fn output_at(&mut self, seq: u64, _max: usize) -> (Vec<u8>, Vec<u8>) {
-            let out: String = (0..=seq)
-                .filter(|s| s % 5 == 0)
-                .map(|s| format!("line {s}\n"))
-                .collect();
-            (out.into_bytes(), Vec::new())
-        }
-        fn search(&mut self, from: u64, forward: bool, text: &str) -> Option<u64> {
-            let hit = |s: &u64| Self::func(*s).contains(text);
-            if forward {
-                (from + 1..self.n).chain(0..=from).find(hit)
-            } else {
-                (0..from).rev().chain((from..self.n).rev()).find(hit)
-            }
-        }
-        fn select(&mut self, class: &str) -> Vec<u64> {
-            match class {
-                "errors" => (0..self.n)
-                    .filter(|s| Self::func(*s) == "path_open")
-                    .collect(),
-                "fd" => (0..self.n)
-                    .filter(|s| Self::func(*s) == "fd_write")
-                    .collect(),
-                _ => vec![],
-            }
-        }
-        fn density(&mut self, buckets: usize) -> Option<Vec<u64>> {
-            Some(vec![1; buckets])
-        }
-        fn stats(&mut self) -> (Vec<StatRow>, Vec<String>) {
-            (
-                vec![StatRow {
-                    name: "fd_write".into(),
-                    calls: 20,
-                    errors: 0,
-                    ns: 5000,
-                }],
-                vec!["fd 1 <stdout>".into()],
-            )
-        }
-    }
+    use crate::fake::Fake;
 
     fn app(n: u64) -> App<Fake> {
         let mut a = App::new(Fake { n });
         a.refresh(10);
         a
+    }
+
+    fn send(a: &mut App<Fake>, messages: impl IntoIterator<Item = Message>) {
+        for m in messages {
+            a.update(m);
+        }
+    }
+
+    fn active(a: &App<Fake>) -> Option<&Filter> {
+        a.filter.as_ref().map(|f| &f.filter)
     }
 
     #[test]
@@ -477,51 +486,102 @@ pub mod tests {
     }
 
     #[test]
-    fn goto_search_and_filters() {
+    fn goto_and_search() {
         let mut a = app(100);
-        for m in [
-            Message::StartGoto,
-            Message::PromptChar('4'),
-            Message::PromptChar('2'),
-            Message::PromptSubmit,
-        ] {
-            a.update(m);
-        }
+        let typed = |s: &str| s.chars().map(Message::PromptChar).collect::<Vec<_>>();
+        send(&mut a, [Message::StartGoto]);
+        send(&mut a, typed("42"));
+        send(&mut a, [Message::PromptSubmit]);
         assert_eq!(a.selected_seq(), Some(42));
-        for m in [
-            Message::StartGoto,
-            Message::PromptChar('x'),
-            Message::PromptSubmit,
-        ] {
-            a.update(m);
-        }
+        send(
+            &mut a,
+            [
+                Message::StartGoto,
+                Message::PromptChar('x'),
+                Message::PromptSubmit,
+            ],
+        );
         assert_eq!(a.status, "\"x\" is not a call number");
-        a.update(Message::StartSearch);
-        for c in "path".chars() {
-            a.update(Message::PromptChar(c));
-        }
-        a.update(Message::PromptSubmit);
+        send(&mut a, [Message::StartSearch]);
+        send(&mut a, typed("path"));
+        send(&mut a, [Message::PromptSubmit]);
         assert_eq!(a.selected_seq(), Some(49));
         assert_eq!(a.status, "#49 matches \"path\"");
         a.update(Message::NextMatch);
         assert_eq!(a.selected_seq(), Some(56));
         a.update(Message::PrevMatch);
         assert_eq!(a.selected_seq(), Some(49));
-        a.update(Message::CycleFilter);
-        assert_eq!(a.filter.as_ref().unwrap().0, "fd");
-        assert_eq!(a.count(), 20);
-        assert_eq!(a.selected_seq(), Some(50), "the next fd call after #49");
-        for _ in 0..8 {
-            a.update(Message::CycleFilter);
-        }
-        assert_eq!(a.filter.as_ref().unwrap().0, "errors");
-        a.update(Message::CycleFilter);
-        assert!(a.filter.is_none());
-        assert_eq!(a.count(), 100);
     }
 
     #[test]
-    fn quit_closes_an_overlay_first() {
+    fn the_filter_menu_offers_the_sources_classes_then_errors() {
+        let mut a = app(100);
+        let entries: Vec<Option<String>> = a
+            .menu_entries()
+            .iter()
+            .map(|e| e.map(|f| f.to_string()))
+            .collect();
+        let names = ["fd", "path", "teleport", "errors"].map(|n| Some(n.to_string()));
+        assert_eq!(entries[0], None);
+        assert_eq!(entries[1..], names);
+
+        a.update(Message::StartGoto);
+        send(&mut a, "49".chars().map(Message::PromptChar));
+        send(&mut a, [Message::PromptSubmit, Message::OpenFilters]);
+        assert_eq!(a.mode(), Mode::FilterMenu);
+        send(&mut a, [Message::MenuDown, Message::MenuChoose]);
+        assert_eq!(active(&a), Some(&Filter::Class("fd".into())));
+        assert_eq!(a.status, "filter fd: 20 calls (f: change)");
+        assert_eq!(a.count(), 20);
+        assert_eq!(a.selected_seq(), Some(50), "the next fd call after #49");
+
+        a.update(Message::OpenFilters);
+        assert_eq!(
+            a.overlay,
+            Overlay::Filters { cursor: 1 },
+            "on the filter in force"
+        );
+        send(&mut a, [Message::MenuDown; 9]);
+        a.update(Message::MenuChoose);
+        assert_eq!(
+            active(&a),
+            Some(&Filter::Errors),
+            "the cursor stops at the last"
+        );
+        assert_eq!(a.selected_seq(), Some(56));
+
+        send(
+            &mut a,
+            [Message::OpenFilters, Message::MenuUp, Message::MenuClose],
+        );
+        assert_eq!(active(&a), Some(&Filter::Errors), "closing changes nothing");
+        a.update(Message::OpenFilters);
+        send(&mut a, [Message::MenuUp; 9]);
+        a.update(Message::MenuChoose);
+        assert_eq!(a.filter, None);
+        assert_eq!(a.count(), 100);
+        assert_eq!(a.selected_seq(), Some(56));
+    }
+
+    #[test]
+    fn a_search_match_the_filter_hides_clears_the_filter() {
+        let mut a = app(100);
+        send(
+            &mut a,
+            [Message::OpenFilters, Message::MenuDown, Message::MenuChoose],
+        );
+        send(&mut a, [Message::StartSearch, Message::PromptChar('c')]);
+        send(&mut a, [Message::PromptSubmit]);
+        assert_eq!(a.filter, None);
+        assert_eq!(a.selected_seq(), Some(1));
+        assert_eq!(
+            a.status,
+            "#1 matches \"c\" but is not in the fd filter: filter cleared"
+        );
+    }
+
+    #[test]
+    fn quit_closes_an_overlay_first_and_exit_quits_at_once() {
         let mut a = app(10);
         a.update(Message::ToggleStats);
         assert!(matches!(a.overlay, Overlay::Stats(..)));
@@ -529,6 +589,10 @@ pub mod tests {
         assert_eq!(a.overlay, Overlay::None);
         assert!(!a.quit);
         a.update(Message::Quit);
+        assert!(a.quit);
+
+        let mut a = app(10);
+        send(&mut a, [Message::ToggleHelp, Message::Exit]);
         assert!(a.quit);
     }
 }

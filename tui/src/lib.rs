@@ -5,15 +5,23 @@
 //! [`TraceSource`] gives it (wtrace implements one over its trace reader),
 //! which keeps the UI testable with a fake source. The app follows the
 //! model / message / update / view split: [`keys::message_for`] maps input
-//! to a [`app::Message`], [`app::App::update`] changes the model, and
-//! [`view::draw`] renders it without changing anything.
+//! to a [`app::Message`] through the one key table, [`app::App::update`]
+//! changes the model, and [`view::draw`] renders it without changing
+//! anything.
 
 pub mod app;
+#[cfg(test)]
+mod fake;
 pub mod keys;
+pub mod overlay;
 pub mod source;
 pub mod terminal;
+pub mod values;
 pub mod view;
 
 pub use app::App;
-pub use source::{Detail, MemBlock, Row, StatRow, Summary, TraceSource};
+pub use source::{
+    CallResult, Detail, Filter, Item, MemBlock, Row, RunStatus, StatRow, Summary, TraceSource,
+    Value, ValueKind,
+};
 pub use terminal::run;

@@ -1,15 +1,64 @@
-//! What the UI needs from a trace.
+//! What the UI needs from a trace, as data: the UI draws these types and
+//! never parses text back out of them.
+
+use std::fmt;
+
+/// How the recorded run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    /// The guest exited (`proc_exit`, or `_start` returned) with this code.
+    Exited(i32),
+    /// The guest trapped: the trap's cause, on one line.
+    Trapped(String),
+    /// The recording was stopped by this signal.
+    Killed(i32),
+    /// The trace could not be written: why.
+    RecordingStopped(String),
+    /// The trace has no end: why, when the reader knows.
+    Unfinished(Option<String>),
+}
+
+impl Default for RunStatus {
+    fn default() -> RunStatus {
+        RunStatus::Unfinished(None)
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            RunStatus::Exited(code) => write!(f, "exited with {code}"),
+            RunStatus::Trapped(cause) => write!(f, "trapped: {cause}"),
+            RunStatus::Killed(signal) => write!(f, "killed by signal {signal}"),
+            RunStatus::RecordingStopped(why) => write!(f, "recording stopped: {why}"),
+            RunStatus::Unfinished(Some(why)) => write!(f, "unfinished: {why}"),
+            RunStatus::Unfinished(None) => write!(f, "unfinished"),
+        }
+    }
+}
 
 /// The trace as a whole, for the header.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Summary {
     pub module: String,
     pub blake3: String,
-    pub args: String,
-    /// `exited with 0`, `trapped: ...`, `unfinished: ...`.
-    pub status: String,
+    /// The guest's argv, program name first.
+    pub argv: Vec<String>,
+    pub status: RunStatus,
     pub calls: u64,
     pub duration_ns: u64,
+}
+
+/// What a call returned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallResult {
+    /// For one-line lists: `0`, `44 ENOENT`, `? exit 2`, `? trap`.
+    pub short: String,
+    /// In full: `44 ENOENT (No such file or directory)`,
+    /// `? +++ exited with 2 +++`.
+    pub full: String,
+    /// A nonzero errno or a trap. `proc_exit` ending the run is not one.
+    pub is_error: bool,
 }
 
 /// One line of the call list.
@@ -21,11 +70,70 @@ pub struct Row {
     pub func: String,
     /// Decoded arguments, on one line.
     pub args: String,
-    /// `0`, `44 ENOENT (...)`, `? +++ exited with 2 +++`.
-    pub result: String,
-    pub is_error: bool,
-    /// strace-like class: fd, path, clock, random, poll, proc, sock, args.
-    pub class: String,
+    pub result: CallResult,
+}
+
+/// What a scalar value is, so the view can colour it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    /// A count, size, offset, timestamp or code.
+    Number,
+    /// A guest address or an opaque tag.
+    Address,
+    /// A name for a number: an enum value or a set of flags.
+    Name,
+    /// A path or data from guest memory, quoted.
+    Str,
+    /// An errno other than success (inside a structure).
+    Error,
+    /// Not a value: what is left of an entry the buffer cut.
+    Note,
+}
+
+/// A decoded value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// One value, as text (`4096`, `0x1a000`, `CREAT|TRUNC`, `"a\n"`).
+    Scalar {
+        text: String,
+        kind: ValueKind,
+    },
+    /// A file descriptor and the path it was opened from, when known.
+    Fd {
+        fd: u64,
+        path: Option<String>,
+    },
+    List(Vec<Value>),
+    /// A structure: its fields in order.
+    Record(Vec<Item>),
+}
+
+impl Value {
+    pub fn scalar(text: impl Into<String>, kind: ValueKind) -> Value {
+        Value::Scalar {
+            text: text.into(),
+            kind,
+        }
+    }
+}
+
+/// A named value: an argument, an out-parameter or a structure's field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub name: String,
+    /// Shown without its name on one line, as strace shows data and tags.
+    pub bare: bool,
+    pub value: Value,
+}
+
+impl Item {
+    pub fn new(name: impl Into<String>, value: Value) -> Item {
+        Item {
+            name: name.into(),
+            bare: false,
+            value,
+        }
+    }
 }
 
 /// A range of guest memory the host read or wrote.
@@ -42,9 +150,10 @@ pub struct MemBlock {
 pub struct Detail {
     pub seq: u64,
     pub func: String,
-    pub args: Vec<(String, String)>,
-    pub result: String,
-    pub outs: Vec<(String, String)>,
+    pub args: Vec<Item>,
+    pub result: CallResult,
+    /// What the host returned through out-pointers and buffers.
+    pub outs: Vec<Item>,
     pub time_ns: u64,
     pub dur_ns: u64,
     pub memory: Vec<MemBlock>,
@@ -59,10 +168,31 @@ pub struct StatRow {
     pub ns: u64,
 }
 
+/// Which calls the list shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// The calls of one class, a name from [`TraceSource::classes`].
+    Class(String),
+    /// The failed calls (see [`CallResult::is_error`]).
+    Errors,
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Filter::Class(name) => f.write_str(name),
+            Filter::Errors => f.write_str("errors"),
+        }
+    }
+}
+
 /// A trace as the UI reads it. Implementations decode only what is asked
 /// for: the UI asks for the rows on screen and the selected call.
 pub trait TraceSource {
     fn summary(&self) -> Summary;
+    /// The classes calls fall into (`fd`, `path`, …), in the order the
+    /// filter menu lists them.
+    fn classes(&self) -> Vec<String>;
     /// Number of calls.
     fn len(&self) -> u64;
     fn is_empty(&self) -> bool {
@@ -77,9 +207,8 @@ pub trait TraceSource {
     /// The first call after (or before) `from` whose function, decoded
     /// arguments or data contain `text`, wrapping around.
     fn search(&mut self, from: u64, forward: bool, text: &str) -> Option<u64>;
-    /// The calls of `class` (fd, path, clock, random, poll, proc, sock,
-    /// args, or `errors` for failed calls), in order.
-    fn select(&mut self, class: &str) -> Vec<u64>;
+    /// The calls `filter` keeps, in order.
+    fn select(&mut self, filter: &Filter) -> Vec<u64>;
     /// Calls per time bucket over the whole run; may be computed a step at a
     /// time: returns `None` until done, and `step` does more of the work.
     fn density(&mut self, buckets: usize) -> Option<Vec<u64>>;

@@ -41,7 +41,7 @@ fn event_loop<S: TraceSource>(
         };
         if event::poll(wait)? {
             let ev = event::read()?;
-            if let Some(msg) = message_for(&ev, app.prompt.as_ref()) {
+            if let Some(msg) = message_for(&ev, app.mode()) {
                 app.update(msg);
             }
         }

@@ -1,14 +1,13 @@
 //! Drawing the model. Nothing here changes state.
 
 use crate::app::{App, Overlay, Pane, Prompt};
-use crate::keys::HELP;
-use crate::source::{MemBlock, TraceSource};
+use crate::overlay;
+use crate::source::{Detail, MemBlock, RunStatus, TraceSource};
+use crate::values;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{
-    Block, Borders, Cell, Clear, Paragraph, Row as TableRow, Table, TableState, Wrap,
-};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table, TableState, Wrap};
 use ratatui::Frame;
 
 struct Areas {
@@ -51,7 +50,7 @@ fn time(ns: u64) -> String {
     format!("{:.6}", ns as f64 / 1e9)
 }
 
-fn pane_block(title: String, focused: bool) -> Block<'static> {
+pub fn pane_block(title: String, focused: bool) -> Block<'static> {
     let style = if focused {
         Style::new().fg(Color::Cyan)
     } else {
@@ -73,8 +72,51 @@ pub fn draw<S: TraceSource>(app: &App<S>, frame: &mut Frame) {
     draw_status(app, frame, a.status);
     match &app.overlay {
         Overlay::None => {}
-        Overlay::Help => draw_help(frame),
-        Overlay::Stats(rows, extra) => draw_stats(frame, rows, extra),
+        Overlay::Help { scroll } => overlay::draw_help(frame, *scroll),
+        Overlay::Stats(rows, extra) => overlay::draw_stats(frame, rows, extra),
+        Overlay::Filters { cursor } => overlay::draw_filter_menu(app, frame, *cursor),
+    }
+}
+
+/// The argv as a shell would take it back: words with spaces, quotes or
+/// other special characters quoted.
+pub fn argv_text(argv: &[String]) -> String {
+    let plain = |w: &str| {
+        !w.is_empty()
+            && w.chars().all(|c| {
+                matches!(c, 'a'..='z' | 'A'..='Z' | '0'..='9'
+                    | '-' | '_' | '.' | '/' | '=' | ':' | ',' | '+' | '@' | '%')
+            })
+    };
+    let words: Vec<String> = argv
+        .iter()
+        .map(|w| {
+            if plain(w) {
+                w.clone()
+            } else {
+                format!("{w:?}")
+            }
+        })
+        .collect();
+    words.join(" ")
+}
+
+/// How the run ended: a trap in red, a run that did not end in yellow.
+fn status_style(status: &RunStatus) -> Style {
+    match status {
+        RunStatus::Exited(_) => Style::new(),
+        RunStatus::Trapped(_) => Style::new().fg(Color::Red),
+        RunStatus::Killed(_) | RunStatus::RecordingStopped(_) | RunStatus::Unfinished(_) => {
+            Style::new().fg(Color::Yellow)
+        }
+    }
+}
+
+fn error_style(is_error: bool) -> Style {
+    if is_error {
+        Style::new().fg(Color::Red)
+    } else {
+        Style::new()
     }
 }
 
@@ -85,33 +127,30 @@ fn draw_header<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
         Line::from(vec![
             Span::styled(format!("{} ", s.module), bold),
             Span::raw(format!("blake3 {}  ", &s.blake3[..s.blake3.len().min(16)])),
-            Span::raw(format!("args {}", s.args)),
+            Span::raw(format!("argv: {}", argv_text(&s.argv))),
         ]),
-        Line::from(format!(
-            "{} calls in {:.3} s, {}",
-            s.calls,
-            s.duration_ns as f64 / 1e9,
-            s.status
-        )),
+        Line::from(vec![
+            Span::raw(format!(
+                "{} calls in {:.3} s, ",
+                s.calls,
+                s.duration_ns as f64 / 1e9
+            )),
+            Span::styled(s.status.to_string(), status_style(&s.status)),
+        ]),
     ];
     frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn draw_list<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
     let rows = app.visible.iter().map(|r| {
-        let style = if r.is_error {
-            Style::new().fg(Color::Red)
-        } else {
-            Style::new()
-        };
         TableRow::new(vec![
             Cell::from(format!("#{}", r.seq)),
             Cell::from(time(r.time_ns)),
             Cell::from(r.func.clone()),
             Cell::from(r.args.clone()),
-            Cell::from(r.result.clone()),
+            Cell::from(r.result.short.clone()),
         ])
-        .style(style)
+        .style(error_style(r.result.is_error))
     });
     let widths = [
         Constraint::Length(9),
@@ -121,9 +160,10 @@ fn draw_list<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
         Constraint::Length(18),
     ];
     let title = match &app.filter {
-        Some((class, seqs)) => format!(
-            " calls: {class} filter, {} of {} ",
-            seqs.len(),
+        Some(f) => format!(
+            " calls: {} filter, {} of {} ",
+            f.filter,
+            f.seqs.len(),
             app.source.len()
         ),
         None => format!(" calls ({}) ", app.source.len()),
@@ -160,7 +200,7 @@ pub fn hex_lines(block: &MemBlock, max_lines: usize) -> Vec<String> {
         let text: String = chunk
             .iter()
             .map(|&b| {
-                if (0x20..0x7f).contains(&b) {
+                if b.is_ascii_graphic() || b == b' ' {
                     b as char
                 } else {
                     '.'
@@ -176,45 +216,45 @@ pub fn hex_lines(block: &MemBlock, max_lines: usize) -> Vec<String> {
     out
 }
 
-fn draw_detail<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
-    let mut lines: Vec<Line> = Vec::new();
-    if let Some(d) = &app.detail {
+/// The selected call: a title line, an argument per line, the result (red
+/// when the call failed), the outputs, then the memory it touched.
+fn detail_lines(d: &Detail, width: usize) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(
+        format!(
+            "#{} {}  at {} s, {} µs",
+            d.seq,
+            d.func,
+            time(d.time_ns),
+            d.dur_ns / 1000
+        ),
+        Style::new().add_modifier(Modifier::BOLD),
+    )];
+    lines.extend(values::item_lines(&d.args, 2, width));
+    lines.push(Line::styled(
+        format!("result: {}", d.result.full),
+        error_style(d.result.is_error),
+    ));
+    lines.extend(values::item_lines(&d.outs, 2, width));
+    for m in &d.memory {
         lines.push(Line::styled(
-            format!(
-                "#{} {}  at {} s, {} µs",
-                d.seq,
-                d.func,
-                time(d.time_ns),
-                d.dur_ns / 1000
-            ),
-            Style::new().add_modifier(Modifier::BOLD),
+            format!("{} at {:#x}, {} bytes", m.label, m.addr, m.bytes.len()),
+            Style::new().fg(Color::Yellow),
         ));
-        for (k, v) in &d.args {
-            lines.push(Line::from(format!("  {k} = {v}")));
-        }
-        let style = if d.result.starts_with('0') {
-            Style::new()
-        } else {
-            Style::new().fg(Color::Red)
-        };
-        lines.push(Line::styled(format!("result: {}", d.result), style));
-        for (k, v) in &d.outs {
-            lines.push(Line::from(if k.is_empty() {
-                format!("  {v}")
-            } else {
-                format!("  {k} = {v}")
-            }));
-        }
-        for m in &d.memory {
-            lines.push(Line::styled(
-                format!("{} at {:#x}, {} bytes", m.label, m.addr, m.bytes.len()),
-                Style::new().fg(Color::Yellow),
-            ));
-            lines.extend(hex_lines(m, 128).into_iter().map(Line::from));
-        }
+        lines.extend(hex_lines(m, 128).into_iter().map(Line::from));
     }
+    lines
+}
+
+fn draw_detail<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
+    let width = area.width.saturating_sub(2) as usize;
+    let lines = app
+        .detail
+        .as_ref()
+        .map_or_else(Vec::new, |d| detail_lines(d, width));
     let p = Paragraph::new(Text::from(lines))
         .block(pane_block(" detail ".into(), app.focus == Pane::Detail))
+        // Long data wraps rather than running off the pane.
+        .wrap(Wrap { trim: false })
         .scroll((app.detail_scroll, 0));
     frame.render_widget(p, area);
 }
@@ -296,78 +336,37 @@ fn draw_status<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
     );
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
-
-fn draw_help(frame: &mut Frame) {
-    let lines: Vec<Line> = HELP
-        .iter()
-        .map(|(k, v)| Line::from(format!("{k:<16} {v}")))
-        .collect();
-    let area = centered(frame.area(), 90, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" keys (q or ? closes) ")),
-        area,
-    );
-}
-
-fn draw_stats(frame: &mut Frame, rows: &[crate::source::StatRow], extra: &[String]) {
-    let total: u64 = rows.iter().map(|r| r.ns).sum::<u64>().max(1);
-    let mut lines = vec![Line::styled(
-        format!(
-            "{:>7} {:>12} {:>10} {:>8}  function",
-            "% time", "seconds", "calls", "errors"
-        ),
-        Style::new().add_modifier(Modifier::BOLD),
-    )];
-    for r in rows {
-        lines.push(Line::from(format!(
-            "{:>7.2} {:>12.6} {:>10} {:>8}  {}",
-            r.ns as f64 * 100.0 / total as f64,
-            r.ns as f64 / 1e9,
-            r.calls,
-            r.errors,
-            r.name
-        )));
-    }
-    lines.push(Line::from(""));
-    lines.extend(extra.iter().map(|l| Line::from(l.clone())));
-    let area = centered(frame.area(), 100, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" statistics (s or q closes) ")),
-        area,
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::tests::Fake;
     use crate::app::Message;
+    use crate::fake::Fake;
     use ratatui::backend::TestBackend;
+    use ratatui::buffer::Buffer;
     use ratatui::Terminal;
 
-    /// The screen as text, a line per row.
-    fn screen(app: &mut App<Fake>) -> Vec<String> {
-        let backend = TestBackend::new(140, 40);
-        let mut t = Terminal::new(backend).unwrap();
-        app.refresh(list_page(Rect::new(0, 0, 140, 40)));
+    /// The screen drawn on a terminal `width` by `height`.
+    fn render_on(app: &mut App<Fake>, width: u16, height: u16) -> Buffer {
+        let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
+        app.refresh(list_page(Rect::new(0, 0, width, height)));
         t.draw(|f| draw(app, f)).unwrap();
-        let buf = t.backend().buffer();
+        t.backend().buffer().clone()
+    }
+
+    fn render(app: &mut App<Fake>) -> Buffer {
+        render_on(app, 140, 40)
+    }
+
+    /// The screen as text, a line per row.
+    fn lines(buf: &Buffer) -> Vec<String> {
         buf.content()
             .chunks(buf.area.width as usize)
             .map(|row| row.iter().map(|c| c.symbol()).collect())
             .collect()
+    }
+
+    fn screen(app: &mut App<Fake>) -> Vec<String> {
+        lines(&render(app))
     }
 
     fn find<'a>(lines: &'a [String], text: &str) -> &'a str {
@@ -377,26 +376,95 @@ mod tests {
             .unwrap_or_else(|| panic!("{text:?} not on screen:\n{}", lines.join("\n")))
     }
 
+    /// Whether the screen shows `block`: its lines one under the other,
+    /// starting at one column, each followed by blanks up to a box's
+    /// border or the screen's edge.
+    fn shows(lines: &[String], block: &[&str]) -> bool {
+        let grid: Vec<Vec<char>> = lines.iter().map(|l| l.chars().collect()).collect();
+        let at = |y: usize, x: usize, text: &str| {
+            let Some(row) = grid.get(y) else {
+                return false;
+            };
+            let want: Vec<char> = text.chars().collect();
+            let end = x + want.len();
+            let rest = row.get(end..).unwrap_or_default();
+            let blanks = rest.iter().take_while(|c| **c != '│').all(|c| *c == ' ');
+            row.get(x..end) == Some(&want[..]) && blanks
+        };
+        (0..grid.len()).any(|y| {
+            (0..grid[y].len()).any(|x| block.iter().enumerate().all(|(i, t)| at(y + i, x, t)))
+        })
+    }
+
+    fn assert_shows(lines: &[String], block: &[&str]) {
+        assert!(
+            shows(lines, block),
+            "{block:#?} not on screen:\n{}",
+            lines.join("\n")
+        );
+    }
+
+    /// The foreground colours of the row showing call `seq` in the list.
+    fn row_colours(buf: &Buffer, seq: u64) -> Vec<Color> {
+        let text = lines(buf);
+        let y = text
+            .iter()
+            .position(|l| l.starts_with(&format!("│#{seq} ")))
+            .unwrap_or_else(|| panic!("no row #{seq}:\n{}", text.join("\n")));
+        let list = areas(buf.area).list;
+        (list.x + 1..list.right() - 1)
+            .map(|x| buf[(x, y as u16)].fg)
+            .collect()
+    }
+
+    /// The foreground colour of `text` where the screen first shows it.
+    fn colour_of(buf: &Buffer, text: &str) -> Color {
+        let s = lines(buf);
+        let y = s.iter().position(|l| l.contains(text)).unwrap();
+        let x = s[y].chars().count() - s[y][s[y].find(text).unwrap()..].chars().count();
+        buf[(x as u16, y as u16)].fg
+    }
+
+    fn go_to(app: &mut App<Fake>, seq: u64) {
+        app.update(Message::StartGoto);
+        for c in seq.to_string().chars() {
+            app.update(Message::PromptChar(c));
+        }
+        app.update(Message::PromptSubmit);
+    }
+
     #[test]
-    fn the_screen_shows_header_rows_detail_output_and_status() {
+    fn the_header_shows_the_argv_and_how_the_run_ended() {
+        let s = screen(&mut App::new(Fake { n: 100 }));
+        assert_eq!(
+            s[0].trim_end(),
+            "fake.wasm blake3 0123456789abcdef  argv: fake.wasm x \"two words\""
+        );
+        assert_eq!(s[1].trim_end(), "100 calls in 0.000 s, exited with 2");
+    }
+
+    #[test]
+    fn the_screen_shows_rows_detail_output_and_status() {
         let mut app = App::new(Fake { n: 100 });
         let s = screen(&mut app);
-        assert!(
-            s[0].starts_with("fake.wasm blake3 0123456789abcdef  args [\"x\"]"),
-            "{}",
-            s[0]
-        );
-        assert!(
-            s[1].starts_with("100 calls in 0.000 s, exited with 0"),
-            "{}",
-            s[1]
-        );
         assert!(find(&s, " calls (100) ").starts_with("┌"));
         assert!(find(&s, "#0 ").contains("fd_write"));
         assert!(find(&s, "#7 ").contains("path_open") && find(&s, "#7 ").contains("44 ENOENT"));
-        find(&s, "#0 fd_write  at 0.000000 s, 2 µs");
-        assert!(find(&s, "0x00000010  68 65 6c 6c 6f 2c 20 77").contains("|hello, w|"));
-        assert!(find(&s, "0x00000018  6f 72 6c 64 21").contains("|orld!|"));
+        assert_shows(
+            &s,
+            &[
+                "#0 fd_write  at 0.000000 s, 2 µs",
+                "  fd = 1",
+                "  iovs = [",
+                "    {buf=0x10, len=13, \"hello, world!\"}",
+                "    {buf=0x20, len=23, \"a second, longer buffer\"}",
+                "  ]",
+                "result: 0",
+                "read iovs at 0x10, 13 bytes",
+                "0x00000010  68 65 6c 6c 6f 2c 20 77  |hello, w|",
+                "0x00000018  6f 72 6c 64 21           |orld!|",
+            ],
+        );
         assert!(find(&s, "line 0").starts_with("│line 0"));
         assert!(
             s.last().unwrap().ends_with("call 0 of 100  ? help  q quit"),
@@ -406,12 +474,154 @@ mod tests {
     }
 
     #[test]
-    fn jumping_to_the_end_and_the_help_overlay() {
+    fn a_failed_call_is_red_and_its_detail_shows_each_argument() {
+        let mut app = App::new(Fake { n: 10 });
+        go_to(&mut app, 7);
+        let buf = render(&mut app);
+        let s = lines(&buf);
+        assert!(row_colours(&buf, 7).iter().all(|c| *c == Color::Red));
+        assert_shows(
+            &s,
+            &[
+                "#7 path_open  at 0.000007 s, 2 µs",
+                "  fd = 3</data>",
+                "  path = \"missing\"",
+                "  oflags = CREAT|TRUNC",
+                "result: 44 ENOENT (No such file or directory)",
+            ],
+        );
+        assert_eq!(colour_of(&buf, "result: 44"), Color::Red);
+        assert_eq!(colour_of(&buf, "</data>"), Color::Cyan, "the fd's path");
+        assert_eq!(colour_of(&buf, "\"missing\""), Color::Green);
+    }
+
+    #[test]
+    fn a_proc_exit_that_ends_the_run_is_not_red() {
+        let mut app = App::new(Fake { n: 10 });
+        let buf = render(&mut app);
+        assert_shows(
+            &lines(&buf),
+            &["#9        0.000009   proc_exit              arg=9            ? exit 2"],
+        );
+        assert!(row_colours(&buf, 9).iter().all(|c| *c == Color::Reset));
+        go_to(&mut app, 9);
+        let buf = render(&mut app);
+        let s = lines(&buf);
+        assert_shows(
+            &s,
+            &[
+                "#9 proc_exit  at 0.000009 s, 2 µs",
+                "  rval = 2",
+                "result: ? +++ exited with 2 +++",
+            ],
+        );
+        assert_eq!(colour_of(&buf, "result: ?"), Color::Reset);
+    }
+
+    #[test]
+    fn the_help_lists_every_key_from_the_key_map() {
+        let mut app = App::new(Fake { n: 100 });
+        app.update(Message::ToggleHelp);
+        let s = lines(&render_on(&mut app, 140, 60));
+        assert!(find(&s, " keys (Up/Down scroll, q or ? closes) ").contains('┌'));
+        assert_shows(
+            &s,
+            &[
+                "in the call list",
+                "  Up, k            previous call, or scroll the focused pane up",
+                "  Down, j          next call, or scroll the focused pane down",
+                "  PgUp             a page up",
+                "  PgDn, Space      a page down",
+                "  Home, g          first call",
+                "  End, G           last call",
+            ],
+        );
+        assert_shows(
+            &s,
+            &[
+                "  q, Esc           close a view, or quit",
+                "  Ctrl-C           quit",
+                "",
+                "in the filter menu",
+            ],
+        );
+        assert_shows(
+            &s,
+            &[
+                "typing after : or /",
+                "  Enter            go to the call, or search",
+                "  Backspace        delete the last character",
+                "  Esc              cancel",
+                "  Ctrl-C           quit",
+                "  any character    typed into the prompt",
+                "",
+                "in this help",
+            ],
+        );
+    }
+
+    #[test]
+    fn the_help_scrolls_on_a_short_terminal() {
+        let mut app = App::new(Fake { n: 100 });
+        app.update(Message::ToggleHelp);
+        let s = lines(&render_on(&mut app, 100, 24));
+        assert_shows(&s, &["in the call list"]);
+        assert!(!shows(&s, &["in this help"]));
+        for _ in 0..10 {
+            app.update(Message::ScrollHelp(10));
+        }
+        let s = lines(&render_on(&mut app, 100, 24));
+        assert!(!shows(&s, &["in the call list"]));
+        assert_shows(
+            &s,
+            &[
+                "  q, Esc, ?        close the help",
+                "  Ctrl-C           quit",
+            ],
+        );
+        let y = s.iter().position(|l| l.contains("close the help")).unwrap();
+        assert!(
+            s[y + 2].contains("└──"),
+            "the help's last line, then its box's bottom:\n{}",
+            s.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_filter_menu_lists_the_classes_the_source_gives() {
+        let mut app = App::new(Fake { n: 100 });
+        app.update(Message::OpenFilters);
+        app.update(Message::MenuDown);
+        let s = screen(&mut app);
+        assert!(find(&s, " filter: Enter picks, Esc closes ").contains('┌'));
+        assert_shows(
+            &s,
+            &[
+                "  all calls",
+                "> fd",
+                "  path",
+                "  teleport",
+                "  errors (failed calls)",
+            ],
+        );
+        app.update(Message::MenuDown);
+        app.update(Message::MenuDown);
+        app.update(Message::MenuChoose);
+        let s = screen(&mut app);
+        assert!(find(&s, " calls: teleport filter, 0 of 100 ").starts_with('┌'));
+        assert!(s
+            .last()
+            .unwrap()
+            .starts_with("filter teleport: 0 calls (f: change)"));
+    }
+
+    #[test]
+    fn jumping_to_the_end_and_typing_a_search() {
         let mut app = App::new(Fake { n: 100 });
         screen(&mut app);
         app.update(Message::Last);
         let s = screen(&mut app);
-        assert!(find(&s, "#99 ").contains("clock_time_get"));
+        assert!(find(&s, "#99 ").contains("proc_exit"));
         assert!(
             s.iter().any(|l| l.contains("line 95")),
             "output as it stood at #99"
@@ -420,10 +630,6 @@ mod tests {
             .last()
             .unwrap()
             .ends_with("call 99 of 100  ? help  q quit"));
-        app.update(Message::ToggleHelp);
-        let s = screen(&mut app);
-        assert!(find(&s, " keys (q or ? closes) ").contains('┌'));
-        assert!(find(&s, ": N Enter").contains("go to call N"));
         app.update(Message::StartSearch);
         app.update(Message::PromptChar('f'));
         let s = screen(&mut app);

@@ -1,0 +1,193 @@
+//! Decoded values as lines of the detail pane. Each argument gets a line;
+//! a value that fits the pane stays on its name's line, written as `dump`
+//! writes it; a longer list or structure opens onto a line per element,
+//! indented under its name.
+
+use crate::source::{Item, Value, ValueKind};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+
+/// Spaces per level of nesting.
+const INDENT: usize = 2;
+
+/// The lines of `items`, `indent` spaces in, for a pane `width` wide.
+pub fn item_lines(items: &[Item], indent: usize, width: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    for item in items {
+        push_value(
+            &mut out,
+            format!("{} = ", item.name),
+            &item.value,
+            indent,
+            width,
+        );
+    }
+    out
+}
+
+/// `label value` on one line when it fits (or cannot be split), else the
+/// label and an opening bracket, the elements a level in, the closing one.
+fn push_value(
+    out: &mut Vec<Line<'static>>,
+    label: String,
+    value: &Value,
+    indent: usize,
+    width: usize,
+) {
+    let mut spans = vec![Span::raw(" ".repeat(indent)), Span::raw(label)];
+    let inline = inline_spans(value);
+    let fits = spans_width(&spans) + spans_width(&inline) <= width;
+    let (open, close) = match value {
+        Value::List(_) => ("[", "]"),
+        Value::Record(_) => ("{", "}"),
+        Value::Scalar { .. } | Value::Fd { .. } => ("", ""),
+    };
+    if fits || open.is_empty() {
+        spans.extend(inline);
+        out.push(Line::from(spans));
+        return;
+    }
+    spans.push(Span::raw(open));
+    out.push(Line::from(spans));
+    let inner = indent + INDENT;
+    match value {
+        Value::List(values) => {
+            for v in values {
+                push_value(out, String::new(), v, inner, width);
+            }
+        }
+        Value::Record(items) => out.extend(item_lines(items, inner, width)),
+        Value::Scalar { .. } | Value::Fd { .. } => {}
+    }
+    out.push(Line::raw(format!("{}{close}", " ".repeat(indent))));
+}
+
+fn spans_width(spans: &[Span]) -> usize {
+    spans.iter().map(Span::width).sum()
+}
+
+/// The value on one line, as `dump` writes it: `[a, b]`, `{name=v, data}`,
+/// `4</data/x>`.
+pub fn inline_spans(value: &Value) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    push_inline(&mut out, value);
+    out
+}
+
+fn push_inline(out: &mut Vec<Span<'static>>, value: &Value) {
+    match value {
+        Value::Scalar { text, kind } => out.push(Span::styled(text.clone(), style(*kind))),
+        Value::Fd { fd, path } => {
+            out.push(Span::raw(fd.to_string()));
+            if let Some(p) = path {
+                out.push(Span::styled(format!("<{p}>"), Style::new().fg(Color::Cyan)));
+            }
+        }
+        Value::List(values) => {
+            out.push(Span::raw("["));
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    out.push(Span::raw(", "));
+                }
+                push_inline(out, v);
+            }
+            out.push(Span::raw("]"));
+        }
+        Value::Record(items) => {
+            out.push(Span::raw("{"));
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(Span::raw(", "));
+                }
+                if !item.bare {
+                    out.push(Span::raw(format!("{}=", item.name)));
+                }
+                push_inline(out, &item.value);
+            }
+            out.push(Span::raw("}"));
+        }
+    }
+}
+
+fn style(kind: ValueKind) -> Style {
+    match kind {
+        ValueKind::Number => Style::new(),
+        ValueKind::Address => Style::new().fg(Color::DarkGray),
+        ValueKind::Name => Style::new().fg(Color::Magenta),
+        ValueKind::Str => Style::new().fg(Color::Green),
+        ValueKind::Error => Style::new().fg(Color::Red),
+        ValueKind::Note => Style::new().fg(Color::Yellow),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(lines: &[Line]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    fn stat() -> Value {
+        let n = |v: &str| Value::scalar(v, ValueKind::Number);
+        Value::Record(vec![
+            Item::new("filetype", Value::scalar("REGULAR_FILE", ValueKind::Name)),
+            Item::new("size", n("18")),
+            Item::new("mtim", n("1700000000000000000")),
+        ])
+    }
+
+    #[test]
+    fn a_value_that_fits_stays_on_its_line() {
+        let items = [
+            Item::new(
+                "fd",
+                Value::Fd {
+                    fd: 4,
+                    path: Some("/data/x".into()),
+                },
+            ),
+            Item::new("stat", stat()),
+        ];
+        assert_eq!(
+            text(&item_lines(&items, 2, 80)),
+            [
+                "  fd = 4</data/x>",
+                "  stat = {filetype=REGULAR_FILE, size=18, mtim=1700000000000000000}",
+            ]
+        );
+        let fd = inline_spans(&items[0].value);
+        assert_eq!(fd[1].style.fg, Some(Color::Cyan), "the path stands out");
+    }
+
+    #[test]
+    fn a_long_list_or_structure_gets_a_line_per_element() {
+        let items = [Item::new("stats", Value::List(vec![stat(), stat()]))];
+        assert_eq!(
+            text(&item_lines(&items, 2, 64)),
+            [
+                "  stats = [",
+                "    {filetype=REGULAR_FILE, size=18, mtim=1700000000000000000}",
+                "    {filetype=REGULAR_FILE, size=18, mtim=1700000000000000000}",
+                "  ]",
+            ]
+        );
+        assert_eq!(
+            text(&item_lines(&items, 2, 40)),
+            [
+                "  stats = [",
+                "    {",
+                "      filetype = REGULAR_FILE",
+                "      size = 18",
+                "      mtim = 1700000000000000000",
+                "    }",
+                "    {",
+                "      filetype = REGULAR_FILE",
+                "      size = 18",
+                "      mtim = 1700000000000000000",
+                "    }",
+                "  ]",
+            ]
+        );
+    }
+}
