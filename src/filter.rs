@@ -15,9 +15,8 @@ pub struct Filter {
 
 impl Filter {
     /// Parses the value of `-e`, with or without the `trace=` prefix.
-    /// Names are preview1 function names or classes (`%fd`, `%path`,
-    /// `%clock`, `%random`, `%poll`, `%proc`, `%args`, `%sock`); a leading
-    /// `!` excludes.
+    /// Names are preview1 function names or classes (`%fd`, `%path`, …:
+    /// [`Class`], from the table); a leading `!` excludes.
     pub fn parse(exprs: &[String], failed_only: bool) -> Result<Filter> {
         let n = syscalls::SYSCALLS.len();
         let mut include: Option<Vec<bool>> = None;

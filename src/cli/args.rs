@@ -51,7 +51,7 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Print the calls of a trace, one strace-style line each
     #[command(
-        after_help = "Examples:\n  wtrace dump hello.wtrace\n  wtrace dump -e trace=%path,fd_read --failed hello.wtrace\n  wtrace dump -s 200 -T hello.wtrace\n  wtrace dump --json hello.wtrace | jq .func\n\nClasses for -e trace=: %args %clock %fd %path %poll %proc %random %sock"
+        after_help = "Examples:\n  wtrace dump hello.wtrace\n  wtrace dump -e trace=%path,fd_read --failed hello.wtrace\n  wtrace dump -s 200 -T hello.wtrace\n  wtrace dump --json hello.wtrace | jq .func\n\n".to_owned() + &classes_help()
     )]
     Dump(DumpArgs),
     /// Step through a trace in a terminal UI
@@ -342,4 +342,13 @@ fn colon_hint(dir: &str) -> String {
         }
         _ => String::new(),
     }
+}
+
+/// `Classes for -e trace=: %args %clock …`, from the table's classes.
+fn classes_help() -> String {
+    let classes: Vec<String> = crate::syscalls::Class::ALL
+        .iter()
+        .map(|c| format!("%{}", c.name()))
+        .collect();
+    format!("Classes for -e trace=: {}", classes.join(" "))
 }
