@@ -363,7 +363,9 @@ fn sched_yield_returns_success() {
 
 #[test]
 fn poll_oneoff_with_a_relative_clock_and_stdin() {
-    // Subscription 0 at 0x100: clock, userdata 0x11, MONOTONIC, 1 ms relative.
+    // Subscription 0 at 0x100: clock, userdata 0x11, MONOTONIC, 1 s relative:
+    // long enough that stdin's readiness (wasmtime-wasi learns it on a
+    // thread of its own) comes first even on a loaded machine.
     // Subscription 1 at 0x130: fd_read on stdin (closed: /dev/null), userdata 0x22.
     let rec = record(
         &[],
@@ -372,7 +374,7 @@ fn poll_oneoff_with_a_relative_clock_and_stdin() {
     (i64.store (i32.const 0x100) (i64.const 0x11))
     (i32.store8 (i32.const 0x108) (i32.const 0))
     (i32.store (i32.const 0x110) (i32.const 1))
-    (i64.store (i32.const 0x118) (i64.const 1000000))
+    (i64.store (i32.const 0x118) (i64.const 1000000000))
     (i64.store (i32.const 0x120) (i64.const 1000))
     (i64.store (i32.const 0x130) (i64.const 0x22))
     (i32.store8 (i32.const 0x138) (i32.const 1))
@@ -393,8 +395,8 @@ fn poll_oneoff_with_a_relative_clock_and_stdin() {
     );
     assert_eq!(effects(c)[1], (3, 0x2f0, nevents.to_le_bytes().to_vec()));
     let line = rec.lines_of(Func::poll_oneoff)[0];
-    assert!(line.starts_with(&format!("poll_oneoff(subscriptions=[{{userdata=0x11, CLOCK, id=MONOTONIC, timeout=1000000, precision=1000, flags=0}}, {{userdata=0x22, FD_READ, fd=0}}]) = 0 (nevents={nevents}, events=[")), "{line}");
-    // stdin (/dev/null) is readable at once; the 1 ms clock may have fired too.
+    assert!(line.starts_with(&format!("poll_oneoff(subscriptions=[{{userdata=0x11, CLOCK, id=MONOTONIC, timeout=1000000000, precision=1000, flags=0}}, {{userdata=0x22, FD_READ, fd=0}}]) = 0 (nevents={nevents}, events=[")), "{line}");
+    // stdin (/dev/null) is readable at once; the clock may have fired too.
     let userdata: Vec<u64> = events.bytes.chunks(32).map(le64).collect();
     assert!(userdata.contains(&0x22) && nevents <= 2, "{userdata:x?}");
     assert!(
