@@ -22,8 +22,8 @@ pub struct DumpOptions {
 
 pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -> Result<()> {
     let header = reader.header.clone();
-    let mut printer = Decoder::new(opts.strsize);
-    printer.verbose = opts.verbose;
+    let mut decoder = Decoder::new(opts.strsize);
+    decoder.verbose = opts.verbose;
     let mut line = String::with_capacity(256);
     // The exit code the last line shown ends with (`proc_exit(...) = ?
     // +++ exited with N +++`): strace prints that line once.
@@ -33,10 +33,10 @@ pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -
         let shown = opts.filter.matches(&call);
         if !shown {
             // The fd table still has to follow every call.
-            printer.follow(&header, &call);
+            decoder.follow(&header, &call);
             continue;
         }
-        let decoded = printer.decode(&header, &call);
+        let decoded = decoder.decode(&header, &call);
         shown_exit = match call.outcome {
             Outcome::Exit(code) => Some(code),
             _ => None,

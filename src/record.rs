@@ -43,7 +43,7 @@ pub struct RecordOptions<'a> {
 /// `record --print`: a line on stderr for each call the filter shows (the
 /// trace keeps every call).
 pub struct PrintCalls {
-    pub printer: Decoder,
+    pub decoder: Decoder,
     pub filter: Filter,
 }
 
@@ -57,7 +57,7 @@ pub struct Recorder {
     t0: u64,
     /// `now_ns` when the last chunk was handed over.
     last_flush_ns: u64,
-    printer: Option<PrintCalls>,
+    decoder: Option<PrintCalls>,
     header: Header,
 }
 
@@ -65,7 +65,7 @@ impl Recorder {
     fn new(
         writer: TraceWriter,
         clock: quanta::Clock,
-        printer: Option<PrintCalls>,
+        decoder: Option<PrintCalls>,
         header: Header,
     ) -> Recorder {
         Recorder {
@@ -74,7 +74,7 @@ impl Recorder {
             t0: clock.raw(),
             clock,
             last_flush_ns: 0,
-            printer,
+            decoder,
             header,
         }
     }
@@ -93,13 +93,13 @@ impl Recorder {
         dur_ns: u64,
     ) -> Result<()> {
         self.batch.push(func, args, outcome, start_ns, dur_ns);
-        if let Some(p) = &mut self.printer {
+        if let Some(p) = &mut self.decoder {
             let call = self.batch.call(self.batch.len() - 1);
             if p.filter.matches(&call) {
-                eprintln!("#{} {}", call.seq, p.printer.line(&self.header, &call));
+                eprintln!("#{} {}", call.seq, p.decoder.line(&self.header, &call));
             } else {
                 // fd paths in later lines need every call's effect.
-                p.printer.follow(&self.header, &call);
+                p.decoder.follow(&self.header, &call);
             }
         }
         let call_end_ns = start_ns + dur_ns;

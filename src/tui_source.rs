@@ -60,8 +60,8 @@ impl TraceView {
         self.checkpoints.len() >= self.reader.chunks().len()
     }
 
-    /// A printer that knows the fds as they stood before call `seq`.
-    fn printer_before(&mut self, seq: u64) -> Decoder {
+    /// A decoder that knows the fds as they stood before call `seq`.
+    fn decoder_before(&mut self, seq: u64) -> Decoder {
         let header = self.reader.header.clone();
         let Some(k) = self.reader.chunk_of(seq) else {
             return Decoder::new(STRSIZE);
@@ -124,7 +124,7 @@ impl TraceSource for TraceView {
         if start >= end {
             return Vec::new();
         }
-        let mut p = self.printer_before(start);
+        let mut p = self.decoder_before(start);
         (start..end)
             .filter_map(|seq| self.reader.call(seq).ok())
             .map(|c| {
@@ -142,7 +142,7 @@ impl TraceSource for TraceView {
 
     fn detail(&mut self, seq: u64) -> Option<Detail> {
         let header = self.reader.header.clone();
-        let mut p = self.printer_before(seq);
+        let mut p = self.decoder_before(seq);
         let c = self.reader.call(seq).ok()?;
         let d = p.decode(&header, &c);
         let sys = c.func.syscall();

@@ -86,7 +86,7 @@ fn record(a: RecordArgs) -> Result<i32> {
     let host = a.host.resolve()?;
     let print = if a.print {
         Some(PrintCalls {
-            printer: Decoder::new(a.strsize),
+            decoder: Decoder::new(a.strsize),
             filter: Filter::parse(&a.expr, a.failed)?,
         })
     } else {

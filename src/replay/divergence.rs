@@ -82,7 +82,7 @@ pub(super) fn divergence(
     made: Option<Call>,
 ) -> Divergence {
     let header = &state.header;
-    let mut printer = Decoder::default();
+    let mut decoder = Decoder::default();
     let mut before = VecDeque::new();
     let mut recorded = None;
     let upto = (seq + 1).min(state.total);
@@ -93,7 +93,7 @@ pub(super) fn divergence(
         let Some(Ok(call)) = reader.as_mut().map(|r| r.call(i)) else {
             break;
         };
-        let line = format!("#{i} {}", printer.line(header, &call));
+        let line = format!("#{i} {}", decoder.line(header, &call));
         if i == seq {
             recorded = Some(line);
         } else {
@@ -104,7 +104,7 @@ pub(super) fn divergence(
         }
     }
     let replayed = made.map(|c| {
-        let mut line = printer.decode(header, &c);
+        let mut line = decoder.decode(header, &c);
         line.result = "?".into();
         line.outs.clear();
         format!("#{seq} {}", line.line())

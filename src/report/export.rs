@@ -18,12 +18,12 @@ pub enum Format {
 
 pub fn export(r: &mut TraceReader, format: Format, out: &mut dyn Write) -> Result<()> {
     let header = r.header.clone();
-    let mut printer = Decoder::new(64);
+    let mut decoder = Decoder::new(64);
     match format {
         Format::Jsonl => {
             for call in r.calls() {
                 let call = call?;
-                let decoded = printer.decode(&header, &call);
+                let decoded = decoder.decode(&header, &call);
                 serde_json::to_writer(&mut *out, &decode::call_json(&call, &decoded))?;
                 out.write_all(b"\n")?;
             }
@@ -43,7 +43,7 @@ pub fn export(r: &mut TraceReader, format: Format, out: &mut dyn Write) -> Resul
             let end = r.end.clone();
             for call in r.calls() {
                 let call = call?;
-                let d = printer.decode(&header, &call);
+                let d = decoder.decode(&header, &call);
                 // The same fields as `dump --json`, under the event's args.
                 let args = json!({
                     "seq": call.seq,

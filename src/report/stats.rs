@@ -68,7 +68,7 @@ pub fn stats(r: &mut TraceReader) -> Result<String> {
 /// One pass over the trace.
 pub fn collect(r: &mut TraceReader) -> Result<Stats> {
     let header = r.header.clone();
-    let mut printer = Decoder::default();
+    let mut decoder = Decoder::default();
     let mut funcs: BTreeMap<String, PerFunc> = BTreeMap::new();
     let mut fds: BTreeMap<(u32, String), PerFd> = BTreeMap::new();
     for call in r.calls() {
@@ -91,14 +91,14 @@ pub fn collect(r: &mut TraceReader) -> Result<Stats> {
                 0 => "<stdin>".to_string(),
                 1 => "<stdout>".to_string(),
                 2 => "<stderr>".to_string(),
-                _ => printer.fd_path(fd).unwrap_or("?").to_string(),
+                _ => decoder.fd_path(fd).unwrap_or("?").to_string(),
             };
             let e = fds.entry((fd, path)).or_default();
             e.read += read;
             e.written += written;
             e.calls += 1;
         }
-        printer.follow(&header, &call);
+        decoder.follow(&header, &call);
     }
     Ok(Stats { funcs, fds })
 }
