@@ -57,7 +57,7 @@ pub struct Recorder {
     t0: u64,
     /// `now_ns` when the last chunk was handed over.
     last_flush_ns: u64,
-    decoder: Option<PrintCalls>,
+    print: Option<PrintCalls>,
     header: Header,
 }
 
@@ -65,7 +65,7 @@ impl Recorder {
     fn new(
         writer: TraceWriter,
         clock: quanta::Clock,
-        decoder: Option<PrintCalls>,
+        print: Option<PrintCalls>,
         header: Header,
     ) -> Recorder {
         Recorder {
@@ -74,7 +74,7 @@ impl Recorder {
             t0: clock.raw(),
             clock,
             last_flush_ns: 0,
-            decoder,
+            print,
             header,
         }
     }
@@ -93,7 +93,7 @@ impl Recorder {
         dur_ns: u64,
     ) -> Result<()> {
         self.batch.push(func, args, outcome, start_ns, dur_ns);
-        if let Some(p) = &mut self.decoder {
+        if let Some(p) = &mut self.print {
             let call = self.batch.call(self.batch.len() - 1);
             if p.filter.matches(&call) {
                 eprintln!("#{} {}", call.seq, p.decoder.line(&self.header, &call));

@@ -163,22 +163,12 @@ impl Field {
             }
             Field::List(items) => {
                 out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    item.write_text(out);
-                }
+                write_joined(out, items, Field::write_text);
                 out.push(']');
             }
             Field::Record(fields) => {
                 out.push('{');
-                for (i, f) in fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    f.write_text(out);
-                }
+                write_joined(out, fields, Named::write_text);
                 out.push('}');
             }
             Field::Note(s) => out.push_str(s),
@@ -247,6 +237,16 @@ pub fn object(fields: &[Named]) -> Json {
         }
     }
     Json::Object(m)
+}
+
+/// Each item's text, separated by `, `.
+pub fn write_joined<T>(out: &mut String, items: &[T], write: impl Fn(&T, &mut String)) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write(item, out);
+    }
 }
 
 /// `A|B|0x40`, or `0` when no bit is set.

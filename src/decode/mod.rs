@@ -81,12 +81,7 @@ impl DecodedCall {
 }
 
 fn write_list(out: &mut String, fields: &[Named]) {
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        f.write_text(out);
-    }
+    field::write_joined(out, fields, Named::write_text);
 }
 
 /// One call as a JSON object, the one shape of `dump --json` and
