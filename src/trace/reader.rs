@@ -321,6 +321,8 @@ impl TraceReader {
     fn scan(&mut self, offset: u64, prev: [u8; 32]) -> Result<()> {
         let mut walk = FrameWalk { offset, prev };
         let version = self.header.format_version;
+        // Decoded only to check the calls' numbers: one reused batch.
+        let (mut decoder, mut batch) = (ChunkDecoder::default(), CallBatch::default());
         loop {
             let frame = match walk.next(self)? {
                 Step::Frame(f) => f,
@@ -345,26 +347,28 @@ impl TraceReader {
             };
             let offset = frame.offset;
             match frame.kind {
-                FrameKind::Calls => match codec::decode_calls(&frame.payload, version) {
-                    Ok(calls) if calls.first().map(|c| c.seq) == Some(self.call_count()) => {
-                        self.chunks.push(ChunkInfo {
-                            first_seq: calls[0].seq,
-                            calls: calls.len() as u32,
-                            offset,
-                        });
+                FrameKind::Calls => {
+                    match decoder.decode_into(&frame.payload, version, &mut batch) {
+                        Ok(()) if !batch.is_empty() && batch.first_seq() == self.call_count() => {
+                            self.chunks.push(ChunkInfo {
+                                first_seq: batch.first_seq(),
+                                calls: batch.len() as u32,
+                                offset,
+                            });
+                        }
+                        Ok(_) => {
+                            self.unfinished = Some(format!(
+                                "the trace is damaged at byte {offset}: calls out of order"
+                            ));
+                            return Ok(());
+                        }
+                        Err(e) => {
+                            self.unfinished =
+                                Some(format!("the trace is damaged at byte {offset}: {e:#}"));
+                            return Ok(());
+                        }
                     }
-                    Ok(_) => {
-                        self.unfinished = Some(format!(
-                            "the trace is damaged at byte {offset}: calls out of order"
-                        ));
-                        return Ok(());
-                    }
-                    Err(e) => {
-                        self.unfinished =
-                            Some(format!("the trace is damaged at byte {offset}: {e:#}"));
-                        return Ok(());
-                    }
-                },
+                }
                 FrameKind::End => self.end = codec::decode_end(&frame.payload).ok(),
                 FrameKind::Index => return Ok(()),
                 _ => {

@@ -2,7 +2,7 @@
 //! decoded, the index compared with what the frames hold.
 
 use super::{codec, Frame, FrameKind, FrameWalk, Step, TraceReader, VerifyReport};
-use super::{read_up_to, MAGIC_LEN};
+use super::{read_up_to, CallBatch, ChunkDecoder, MAGIC_LEN};
 use anyhow::Result;
 use std::io::{Seek, SeekFrom};
 use std::path::Path;
@@ -76,6 +76,10 @@ struct VerifyWalk {
     chunks: Vec<(u64, u32, u64)>,
     index: Option<(u64, codec::Index)>,
     end_offset: Option<u64>,
+    /// Chunks are decoded only to check their calls' numbers: one reused
+    /// batch.
+    decoder: ChunkDecoder,
+    batch: CallBatch,
 }
 
 impl VerifyWalk {
@@ -90,22 +94,30 @@ impl VerifyWalk {
         let offset = frame.offset;
         self.report.frames += 1;
         match frame.kind {
-            FrameKind::Calls => match codec::decode_calls(&frame.payload, version) {
-                Ok(calls) => {
-                    let first = calls.first().map_or(0, |c| c.seq);
-                    if first != self.report.calls {
-                        let msg = format!(
-                            "chunk at byte {offset} starts at call #{first}, expected #{}",
-                            self.report.calls
-                        );
-                        self.damage(msg);
+            FrameKind::Calls => {
+                match self
+                    .decoder
+                    .decode_into(&frame.payload, version, &mut self.batch)
+                {
+                    Ok(()) => {
+                        let (first, count) = match self.batch.len() {
+                            0 => (0, 0),
+                            n => (self.batch.first_seq(), n),
+                        };
+                        if first != self.report.calls {
+                            let msg = format!(
+                                "chunk at byte {offset} starts at call #{first}, expected #{}",
+                                self.report.calls
+                            );
+                            self.damage(msg);
+                        }
+                        self.chunks.push((first, count as u32, offset));
+                        self.report.chunks += 1;
+                        self.report.calls += count as u64;
                     }
-                    self.chunks.push((first, calls.len() as u32, offset));
-                    self.report.chunks += 1;
-                    self.report.calls += calls.len() as u64;
+                    Err(e) => self.damage(format!("chunk at byte {offset}: {e:#}")),
                 }
-                Err(e) => self.damage(format!("chunk at byte {offset}: {e:#}")),
-            },
+            }
             FrameKind::End => {
                 self.end_offset = Some(offset);
                 if let Err(e) = codec::decode_end(&frame.payload) {
