@@ -19,6 +19,7 @@ pub mod filter;
 pub mod goshim;
 #[cfg(feature = "runtime")]
 pub mod host;
+pub mod inject;
 pub mod matcher;
 pub mod names;
 #[cfg(feature = "runtime")]
