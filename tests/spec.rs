@@ -702,7 +702,8 @@ fn a_reader_written_from_the_spec_reads_every_committed_trace_as_wtrace_does() {
     assert_eq!(table.len(), SYSCALLS.len(), "rows in the spec's table");
     let mut versions = std::collections::BTreeSet::new();
     // What the samples cover, all of it needed by the spec's claims.
-    let (mut chunks, mut traps, mut foreign, mut env, mut empty) = (0, 0, [0, 0], 0, 0);
+    let (mut chunks, mut traps, mut foreign, mut env, mut empty) = (0, 0, [0, 0, 0], 0, 0);
+    let mut injected = 0;
     for path in committed_traces() {
         let what = path.display().to_string();
         let file = std::fs::read(&path).unwrap();
@@ -718,13 +719,15 @@ fn a_reader_written_from_the_spec_reads_every_committed_trace_as_wtrace_does() {
         let foreign_calls = t.calls().filter(|c| c.func >= 0x8000).count();
         foreign[t.version as usize - 1] += foreign_calls;
         env += t.header.env.len();
+        injected += t.calls().filter(|c| c.injection != 0).count();
         empty += t
             .calls()
             .flat_map(|c| c.reads.iter().chain(&c.writes))
             .filter(|m| m.bytes.is_empty())
             .count();
     }
-    assert_eq!(versions.into_iter().collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(versions.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
+    assert!(injected >= 3, "injected calls (version 3)");
     assert!(chunks >= 3, "a trace with several chunks");
     assert!(traps >= 2, "traces that end in a trap");
     // In version 1 too: its ids 46 + k are read as 0x8000 + k.
