@@ -54,6 +54,8 @@ pub struct RecordOptions<'a> {
 pub struct PrintCalls {
     pub decoder: Decoder,
     pub filter: Filter,
+    /// ` (INJECTED)`: made from the header's faults when recording starts.
+    pub marks: crate::inject::Marks,
 }
 
 /// Collects calls into a batch and hands full batches to the trace writer.
@@ -118,7 +120,7 @@ impl Recorder {
                     "#{} {}{}",
                     call.seq,
                     p.decoder.line(&self.header, &call),
-                    crate::inject::mark(&self.header.faults, injection)
+                    p.marks.of(injection)
                 );
             } else {
                 // fd paths in later lines need every call's effect.
@@ -467,7 +469,11 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     let clock = clock
         .join()
         .map_err(|_| anyhow::anyhow!("the clock calibration failed"))?;
-    let recorder = Recorder::new(writer, clock, opts.print, header, injector);
+    let print = opts.print.map(|p| PrintCalls {
+        marks: crate::inject::Marks::new(&header.faults),
+        ..p
+    });
+    let recorder = Recorder::new(writer, clock, print, header, injector);
     let signal = Arc::new(AtomicUsize::new(0));
     catch_signals(&signal)?;
     let state = RecordState {

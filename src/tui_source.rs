@@ -296,7 +296,7 @@ impl TraceSource for TraceView {
 
 fn call_result(outcome: &Outcome, injection: Injection, faults: &Faults) -> CallResult {
     let mut full = result_text(outcome);
-    full.push_str(crate::inject::mark(faults, injection));
+    full.push_str(crate::inject::Marks::new(faults).of(injection));
     CallResult {
         // `44 ENOENT`: the errno's text is in the detail pane.
         short: short_result(outcome),

@@ -89,6 +89,7 @@ fn record(a: RecordArgs) -> Result<i32> {
         Some(PrintCalls {
             decoder: Decoder::new(a.strsize),
             filter: Filter::parse(&a.expr, a.failed)?,
+            marks: Default::default(),
         })
     } else {
         None

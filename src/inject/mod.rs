@@ -360,21 +360,39 @@ impl Plan {
     }
 }
 
-/// For `dump`: ` (INJECTED)`, or ` (DELAYED)` for a spec that only delays,
-/// as strace marks them.
-pub fn mark(faults: &Faults, injection: Injection) -> &'static str {
-    if !injection.is_injected() {
-        return "";
+/// What `dump` appends to an injected call: ` (INJECTED)`, or
+/// ` (DELAYED)` for a spec that only delays, as strace marks them. Made
+/// once per trace from its header.
+#[derive(Clone, Debug, Default)]
+pub struct Marks {
+    /// Per `--inject` spec: it only delays.
+    delay_only: Vec<bool>,
+}
+
+impl Marks {
+    pub fn new(faults: &Faults) -> Marks {
+        let delay_only = faults
+            .injections
+            .iter()
+            .map(|text| InjectSpec::parse(text).is_ok_and(|s| s.action == Action::None))
+            .collect();
+        Marks { delay_only }
     }
-    let delay_only = injection
-        .spec_index()
-        .and_then(|k| faults.injections.get(k))
-        .and_then(|text| InjectSpec::parse(text).ok())
-        .is_some_and(|s| s.action == Action::None);
-    if delay_only {
-        " (DELAYED)"
-    } else {
-        " (INJECTED)"
+
+    pub fn of(&self, injection: Injection) -> &'static str {
+        if !injection.is_injected() {
+            return "";
+        }
+        let delay_only = injection
+            .spec_index()
+            .and_then(|k| self.delay_only.get(k))
+            .copied()
+            .unwrap_or(false);
+        if delay_only {
+            " (DELAYED)"
+        } else {
+            " (INJECTED)"
+        }
     }
 }
 
