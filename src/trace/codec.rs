@@ -234,11 +234,23 @@ impl ChunkEncoder {
         })
     }
 
-    /// The payload of a calls frame.
+    /// The payload of a calls frame (tests; the writer reuses a buffer).
+    #[cfg(test)]
     pub fn encode(&mut self, batch: &CallBatch) -> Result<Vec<u8>> {
+        let mut payload = Vec::new();
+        self.encode_into(batch, &mut payload)?;
+        Ok(payload)
+    }
+
+    /// The payload of a calls frame, into `payload`: a writer that reuses
+    /// one buffer saves the kernel zeroing fresh pages for each chunk.
+    pub fn encode_into(&mut self, batch: &CallBatch, payload: &mut Vec<u8>) -> Result<()> {
         self.raw.clear();
         write_chunk(batch, &mut self.raw);
-        Ok(self.zstd.compress(&self.raw)?)
+        payload.clear();
+        payload.reserve(zstd::zstd_safe::compress_bound(self.raw.len()));
+        self.zstd.compress_to_buffer(&self.raw, payload)?;
+        Ok(())
     }
 }
 
