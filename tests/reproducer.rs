@@ -1,0 +1,335 @@
+//! `wtrace export --wasm`: the reproducer module replays the recorded run
+//! by itself under `wtrace run` and under Node's `node:wasi`, from an empty
+//! directory with stdin closed, and touches no host file; leaving the
+//! recorded path stops it with a message and a trap.
+
+mod common;
+
+use common::{output, tempdir, wtrace};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use wtrace::trace::{Call, End, RunEnd, TraceReader, TraceWriter};
+
+/// Node >= 20 (node:wasi preview1). The tests fail when it is missing,
+/// unless WTRACE_SKIP_NODE=1 says to skip Node on purpose.
+fn node() -> Option<PathBuf> {
+    let node = PathBuf::from(std::env::var_os("WTRACE_NODE").unwrap_or("node".into()));
+    let version = Command::new(&node).arg("--version").output();
+    let major = version.ok().filter(|o| o.status.success()).and_then(|o| {
+        let v = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        v.trim_start_matches('v')
+            .split('.')
+            .next()?
+            .parse::<u32>()
+            .ok()
+    });
+    match major {
+        Some(m) if m >= 20 => Some(node),
+        _ if std::env::var("WTRACE_SKIP_NODE").as_deref() == Ok("1") => None,
+        _ => panic!(
+            "Node >= 20 is needed to run reproducers under node:wasi (or set WTRACE_SKIP_NODE=1)"
+        ),
+    }
+}
+
+fn example_wat(name: &str) -> PathBuf {
+    common::root().join("examples/wat").join(name)
+}
+
+fn data_dir() -> String {
+    format!("{}::/data", common::root().join("examples/data").display())
+}
+
+/// `wtrace record -q -o TRACE [flags] MODULE ARGS` with `stdin` fed in.
+fn record(trace: &Path, flags: &[&str], module: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut cmd = wtrace();
+    cmd.args(["record", "-q", "-o"]).arg(trace).args(flags);
+    cmd.arg(module).args(args);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `wtrace export --wasm -o OUT TRACE`, which must succeed.
+fn export(trace: &Path, out: &Path) {
+    let o = output(
+        wtrace()
+            .args(["export", "--wasm", "-o"])
+            .arg(out)
+            .arg(trace),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+}
+
+/// The reproducer under `wtrace run` and under node:wasi, each in an
+/// empty directory of its own with stdin closed.
+fn run_both(repro: &Path, d: &Path) -> Vec<(&'static str, Output)> {
+    let mut runs = Vec::new();
+    let empty = d.join("empty-wtrace");
+    std::fs::create_dir_all(&empty).unwrap();
+    runs.push((
+        "wtrace run",
+        output(wtrace().current_dir(&empty).arg("run").arg(repro)),
+    ));
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
+    if let Some(node) = node() {
+        let empty = d.join("empty-node");
+        std::fs::create_dir_all(&empty).unwrap();
+        let runner = common::root().join("scripts/node-wasi-run.mjs");
+        let mut cmd = Command::new(node);
+        cmd.current_dir(&empty)
+            .arg("--no-warnings")
+            .arg(runner)
+            .arg(repro);
+        runs.push(("node", output(cmd.stdin(Stdio::null()))));
+        assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
+    }
+    runs
+}
+
+fn show(o: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The reproducer's function imports, as `module::name`.
+fn imports(wasm: &Path) -> Vec<String> {
+    let bytes = std::fs::read(wasm).unwrap();
+    let mut names = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+        if let wasmparser::Payload::ImportSection(s) = payload.unwrap() {
+            for i in s.into_imports() {
+                let i = i.unwrap();
+                names.push(format!("{}::{}", i.module, i.name));
+            }
+        }
+    }
+    wasmparser::Validator::new().validate_all(&bytes).unwrap();
+    names
+}
+
+#[test]
+fn a_go_program_reproduces_byte_for_byte_under_wtrace_and_node() {
+    let Some(wasm) = common::go_example("mixed") else {
+        return;
+    };
+    let d = tempdir();
+    let trace = d.path().join("mixed.wtrace");
+    let stdin = b"alpha\nbeta\ngamma\n";
+    let rec = record(&trace, &["--dir", &data_dir()], &wasm, &["/data"], stdin);
+    assert_eq!(rec.status.code(), Some(3), "{}", show(&rec));
+    let text = String::from_utf8_lossy(&rec.stdout);
+    assert!(text.contains("stdin: 3 lines, last \"gamma\""), "{text}");
+    assert!(text.contains("Hello from a preopened directory!"), "{text}");
+    assert!(
+        text.contains("sums: [299995 599994 899997 1199997]"),
+        "{text}"
+    );
+
+    let repro = d.path().join("mixed-repro.wasm");
+    export(&trace, &repro);
+    assert_eq!(
+        imports(&repro),
+        [
+            "wasi_snapshot_preview1::fd_write",
+            "wasi_snapshot_preview1::proc_exit"
+        ]
+    );
+    for (host, run) in run_both(&repro, d.path()) {
+        assert_eq!(run.stdout, rec.stdout, "{host}: stdout\n{}", show(&run));
+        assert_eq!(run.stderr, rec.stderr, "{host}: stderr\n{}", show(&run));
+        assert_eq!(run.status.code(), Some(3), "{host}: exit code");
+    }
+}
+
+#[test]
+fn a_reproducer_of_a_file_reader_reads_no_host_file() {
+    let d = tempdir();
+    let trace = d.path().join("readfile.wtrace");
+    let rec = record(
+        &trace,
+        &["--dir", &data_dir()],
+        &example_wat("readfile.wat"),
+        &[],
+        b"",
+    );
+    assert_eq!(rec.status.code(), Some(61), "{}", show(&rec));
+    let repro = d.path().join("readfile-repro.wasm");
+    export(&trace, &repro);
+
+    // Record the reproducer itself, even with the directory preopened:
+    // only writes to stdout and proc_exit reach the host.
+    let second = d.path().join("second.wtrace");
+    let again = record(&second, &["--dir", &data_dir()], &repro, &[], b"");
+    assert_eq!(again.stdout, rec.stdout, "{}", show(&again));
+    assert_eq!(again.status.code(), Some(61));
+    let calls: Vec<Call> = TraceReader::open(&second)
+        .unwrap()
+        .calls()
+        .map(Result::unwrap)
+        .collect();
+    let names: Vec<String> = calls
+        .iter()
+        .map(|c| {
+            let name = c.func.syscall().unwrap().name;
+            match name {
+                "fd_write" => format!("fd_write({})", c.args[0]),
+                _ => name.to_string(),
+            }
+        })
+        .collect();
+    assert_eq!(names, ["fd_write(1)", "proc_exit"]);
+}
+
+/// Copies `trace` with only the calls `keep` says to keep (renumbered),
+/// ending as `end` says.
+fn edited_trace(trace: &Path, out: &Path, keep: impl Fn(u64) -> bool, end: RunEnd) {
+    let mut r = TraceReader::open(trace).unwrap();
+    let mut header = r.header.clone();
+    header.module = r.module.clone();
+    let calls: Vec<Call> = r
+        .calls()
+        .map(Result::unwrap)
+        .filter(|c| keep(c.seq))
+        .enumerate()
+        .map(|(i, c)| Call { seq: i as u64, ..c })
+        .collect();
+    let n = calls.len() as u64;
+    let mut w = TraceWriter::create(out, &header).unwrap();
+    w.write_calls(calls).unwrap();
+    w.finish(End {
+        run_end: end,
+        calls: n,
+        duration_ns: 1,
+    })
+    .unwrap();
+}
+
+/// readfile.wat's calls: clock_time_get, random_get, path_open, fd_read,
+/// fd_write, fd_close, path_open, proc_exit.
+fn readfile_trace(d: &Path) -> PathBuf {
+    let trace = d.join("readfile.wtrace");
+    let rec = record(
+        &trace,
+        &["--dir", &data_dir()],
+        &example_wat("readfile.wat"),
+        &[],
+        b"",
+    );
+    assert_eq!(rec.status.code(), Some(61), "{}", show(&rec));
+    trace
+}
+
+fn assert_stops(repro: &Path, d: &Path, message: &str) {
+    for (host, run) in run_both(repro, d) {
+        assert_eq!(run.status.code(), Some(134), "{host}: {}", show(&run));
+        assert_eq!(run.stdout, b"", "{host}: {}", show(&run));
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(err.starts_with(message), "{host}: {}", show(&run));
+        assert!(err.contains("unreachable"), "{host}: a trap\n{err}");
+    }
+}
+
+#[test]
+fn a_call_the_recording_does_not_have_stops_with_a_message_and_a_trap() {
+    let d = tempdir();
+    let trace = readfile_trace(d.path());
+    let edited = d.path().join("no-random.wtrace");
+    edited_trace(&trace, &edited, |seq| seq != 1, RunEnd::Exit(61));
+    let repro = d.path().join("no-random.wasm");
+    export(&edited, &repro);
+    assert_stops(
+        &repro,
+        d.path(),
+        "wtrace reproducer: call #1: the program called random_get where the recording has path_open; it left the recorded path\n",
+    );
+}
+
+#[test]
+fn running_past_the_end_of_the_recording_stops_with_a_message_and_a_trap() {
+    let d = tempdir();
+    let trace = readfile_trace(d.path());
+    let edited = d.path().join("short.wtrace");
+    edited_trace(&trace, &edited, |seq| seq < 4, RunEnd::Exit(61));
+    let repro = d.path().join("short.wasm");
+    export(&edited, &repro);
+    assert_stops(
+        &repro,
+        d.path(),
+        "wtrace reproducer: call #4: the program called fd_write after the last recorded call (the recording has 4 calls)\n",
+    );
+}
+
+/// Records `module`, exports and runs the reproducer: same stdout, stderr
+/// up to the trap report, and exit code as the recording under both hosts.
+fn reproduces(module: &Path, flags: &[&str], code: i32, d: &Path) -> Vec<(&'static str, Output)> {
+    let trace = d.join("t.wtrace");
+    let rec = record(&trace, flags, module, &[], b"");
+    assert_eq!(rec.status.code(), Some(code), "{}", show(&rec));
+    let repro = d.join("t-repro.wasm");
+    export(&trace, &repro);
+    let runs = run_both(&repro, d);
+    for (host, run) in &runs {
+        assert_eq!(run.stdout, rec.stdout, "{host}: {}", show(run));
+        assert_eq!(run.status.code(), Some(code), "{host}: {}", show(run));
+        if code != 134 {
+            assert_eq!(run.stderr, rec.stderr, "{host}: {}", show(run));
+        }
+    }
+    runs
+}
+
+#[test]
+fn exit_codes_and_traps_reproduce() {
+    let d = tempdir();
+    reproduces(&example_wat("trap.wat"), &[], 134, d.path());
+    let d = tempdir();
+    let runs = reproduces(
+        &example_wat("foreign.wat"),
+        &["--trap-unknown-imports"],
+        134,
+        d.path(),
+    );
+    for (host, run) in runs {
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            err.starts_with("wtrace reproducer: call #1: env::host_log trapped in the recording\n"),
+            "{host}: {err}"
+        );
+    }
+    if let Some(panic) = common::go_example("panic") {
+        let d = tempdir();
+        reproduces(&panic, &[], 2, d.path());
+    }
+}
+
+#[test]
+fn a_trace_without_its_module_gets_a_clear_error() {
+    let d = tempdir();
+    let trace = d.path().join("t.wtrace");
+    let rec = record(&trace, &["--no-embed"], &example_wat("trap.wat"), &[], b"");
+    assert_eq!(rec.status.code(), Some(134));
+    let out = d.path().join("r.wasm");
+    let o = output(
+        wtrace()
+            .args(["export", "--wasm", "-o"])
+            .arg(&out)
+            .arg(&trace),
+    );
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "wtrace: error: the trace does not embed its module (recorded with --no-embed): a reproducer needs it; record again without --no-embed\n"
+    );
+    assert!(!out.exists());
+}
