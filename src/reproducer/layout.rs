@@ -4,9 +4,11 @@
 //! and raw bytes. `docs/reproducer.md` has the layout; in short, per call:
 //!
 //! ```text
-//! func     uleb  the function's id (FuncId: preview1 id, or 0x8000 + k)
-//! result   uleb  the errno, or TRAP when the call trapped in the recording
-//! effects  uleb  (number of memory effects << 1) | 1 if it is a real stdout/stderr write
+//! head     uleb  (func << 3) | e: func is the function's id (FuncId: a
+//!                preview1 id, or 0x8000 + k); e < 7 says the errno is 0
+//!                and `effects` is e, e = 7 that both follow:
+//! [result  uleb  the errno, or TRAP when the call trapped in the recording]
+//! [effects uleb  (number of memory effects << 1) | 1 if it is a real stdout/stderr write]
 //! per effect:
 //!   addr   uleb  zigzag(addr - previous effect's addr), wrapping in 32 bits
 //!   tag    uleb  (len << 1): len raw bytes follow
@@ -25,6 +27,8 @@ use crate::trace::{Call, Outcome};
 
 /// The `result` of a call that trapped in the recording.
 pub const TRAP: u32 = 0x1_0000;
+/// The `e` of a head that says `result` and `effects` follow.
+pub const HEAD_LONG: u64 = 7;
 /// Clocks whose readings are delta-coded (preview1's four clock ids).
 pub const CLOCK_SLOTS: u32 = 4;
 
@@ -40,15 +44,22 @@ pub struct Encoder {
 impl Encoder {
     pub fn call(&mut self, call: &Call) {
         self.calls += 1;
-        uleb(&mut self.bytes, u64::from(call.func.0));
         let result = match &call.outcome {
             Outcome::Errno(e) => u32::from(*e),
             Outcome::Exit(_) => 0,
             Outcome::Trap(_) => TRAP,
         };
-        uleb(&mut self.bytes, u64::from(result));
         let real = u64::from(is_real_write(call));
-        uleb(&mut self.bytes, (call.writes.len() as u64) << 1 | real);
+        let effects = (call.writes.len() as u64) << 1 | real;
+        let func = u64::from(call.func.0) << 3;
+        // Most calls succeed with an effect or two: one byte says it all.
+        if result == 0 && effects < HEAD_LONG {
+            uleb(&mut self.bytes, func | effects);
+        } else {
+            uleb(&mut self.bytes, func | HEAD_LONG);
+            uleb(&mut self.bytes, u64::from(result));
+            uleb(&mut self.bytes, effects);
+        }
         let slot = clock_slot(call);
         for w in &call.writes {
             let delta = w.addr.wrapping_sub(self.last_addr) as i32;
@@ -161,9 +172,12 @@ pub(crate) mod decode {
             if self.pos == self.bytes.len() {
                 return None;
             }
-            let func = self.uleb() as u16;
-            let result = self.uleb() as u32;
-            let n = self.uleb();
+            let head = self.uleb();
+            let func = (head >> 3) as u16;
+            let (result, n) = match head & 7 {
+                HEAD_LONG => (self.uleb() as u32, self.uleb()),
+                e => (0, e),
+            };
             let mut effects = Vec::new();
             for _ in 0..n >> 1 {
                 let addr = self.last_addr.wrapping_add(self.sleb() as u32);
@@ -263,11 +277,11 @@ mod tests {
             assert_eq!(got, want);
         }
         assert_eq!(d.next(), None);
-        // The second reading of the same clock at the same address: func 5,
-        // errno 0, one effect, addr delta 0, clock slot 1, delta 1234.
+        // The second reading of the same clock at the same address: func 5
+        // with errno 0 and one effect, addr delta 0, clock slot 1, delta 1234.
         let mut first = Encoder::default();
         first.call(&calls[0]);
         let second = &e.bytes[first.bytes.len()..];
-        assert_eq!(&second[..7], &[5, 0, 2, 0, 3, 0xa4, 0x13]);
+        assert_eq!(&second[..5], &[5 << 3 | 2, 0, 3, 0xa4, 0x13]);
     }
 }

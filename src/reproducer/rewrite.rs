@@ -28,6 +28,8 @@ pub struct Rewriter<'a> {
     pub calls: &'a [u8],
     /// Sections the additions went into, so that a missing one is added.
     done: Vec<SectionId>,
+    /// Whether the added functions were named (in the module's name section).
+    named: bool,
 }
 
 /// A section's place in a module (the order differs from the ids').
@@ -60,6 +62,7 @@ impl<'a> Rewriter<'a> {
             gen,
             calls,
             done: Vec::new(),
+            named: false,
         }
     }
 
@@ -120,6 +123,25 @@ impl<'a> Rewriter<'a> {
         self.done.push(SectionId::Data);
         data.passive(self.calls.iter().copied());
         data.passive(self.gen.texts.bytes.iter().copied());
+    }
+
+    /// The module's function names renumbered, and the added functions'
+    /// (a replacement keeps its import's name when the module had one).
+    fn function_names(&mut self, mut list: Vec<(u32, String)>) -> NameMap {
+        self.named = true;
+        let first = NEW_IMPORTS + self.info.defined_funcs;
+        for (k, name) in self.gen.func_names.iter().enumerate() {
+            let i = first + k as u32;
+            if !list.iter().any(|(j, _)| *j == i) {
+                list.push((i, name.clone()));
+            }
+        }
+        list.sort_by_key(|(i, _)| *i);
+        let mut out = NameMap::new();
+        for (i, name) in &list {
+            out.append(*i, name);
+        }
+        out
     }
 
     /// Emits added section `id` on its own (the module has none).
@@ -259,6 +281,12 @@ impl Reencode for Rewriter<'_> {
         after: Option<SectionId>,
         before: Option<SectionId>,
     ) -> Result<(), Error> {
+        if before.is_none() && !self.named {
+            // The module has no function names: name the added functions.
+            let mut names = wasm_encoder::NameSection::new();
+            names.functions(&self.function_names(Vec::new()));
+            module.section(&names);
+        }
         let (lo, hi) = (after.map_or(0, position), before.map_or(u8::MAX, position));
         for id in ADDED {
             let p = position(id);
@@ -293,14 +321,9 @@ impl Reencode for Rewriter<'_> {
                 let mut list = Vec::new();
                 for naming in map {
                     let naming = naming?;
-                    list.push((self.function_index(naming.index)?, naming.name));
+                    list.push((self.function_index(naming.index)?, naming.name.to_string()));
                 }
-                list.sort_by_key(|(i, _)| *i);
-                let mut out = NameMap::new();
-                for (i, name) in list {
-                    out.append(i, name);
-                }
-                names.functions(&out);
+                names.functions(&self.function_names(list));
                 Ok(())
             }
             wasmparser::Name::Local(_) | wasmparser::Name::Label(_) => Ok(()),

@@ -82,6 +82,8 @@ pub struct Layout<'a> {
 pub struct Generated {
     pub imports: [u32; 2],
     pub funcs: Vec<(u32, Function)>,
+    /// The name of each added function, for the name section.
+    pub func_names: Vec<String>,
     pub types: Types,
     pub globals: Vec<(ValType, i64)>,
     pub texts: Texts,
@@ -111,6 +113,22 @@ const HELPERS: [Helper; 9] = [
     Helper::Number,
     Helper::Print,
 ];
+
+impl Helper {
+    fn name(self) -> &'static str {
+        match self {
+            Helper::Leb => "wtrace_reproducer::read_leb128",
+            Helper::Next => "wtrace_reproducer::next_call",
+            Helper::Apply => "wtrace_reproducer::apply_effects",
+            Helper::WriteStdio => "wtrace_reproducer::write_stdio",
+            Helper::Diverge => "wtrace_reproducer::left_the_recorded_path",
+            Helper::Trapped => "wtrace_reproducer::trapped_in_the_recording",
+            Helper::Name => "wtrace_reproducer::append_name",
+            Helper::Number => "wtrace_reproducer::append_number",
+            Helper::Print => "wtrace_reproducer::print",
+        }
+    }
+}
 
 /// Globals, in the order they follow the module's own.
 #[derive(Clone, Copy)]
@@ -164,19 +182,21 @@ impl<'a> Gen<'a> {
             g.names.push((*code, t));
         }
         let imports = [g.types.get(&[I32; 4], &[I32]), g.types.get(&[I32], &[])];
-        let mut funcs = Vec::new();
+        let (mut funcs, mut func_names) = (Vec::new(), Vec::new());
         for f in &l.info.func_imports {
             funcs.push((f.type_index, g.replacement(f)));
+            func_names.push(format!("wtrace_reproducer::{}", f.full_name));
         }
         for h in HELPERS {
-            let (ty, body) = g.helper(h);
-            funcs.push((ty, body));
+            funcs.push(g.helper(h));
+            func_names.push(h.name().to_string());
         }
         let mut globals = vec![(I32, 0); 5];
         globals.extend((0..CLOCK_SLOTS).map(|_| (I64, 0)));
         Generated {
             imports,
             funcs,
+            func_names,
             types: g.types,
             globals,
             texts: g.texts,

@@ -2,7 +2,7 @@
 //! call's effects, the real stdout/stderr write, and the messages.
 
 use super::{mem, Gen, Global, Helper, DIGITS_END, IOVEC, REAL_FD_WRITE};
-use crate::reproducer::layout::CLOCK_SLOTS;
+use crate::reproducer::layout::{CLOCK_SLOTS, HEAD_LONG};
 use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
 
 use ValType::{I32, I64};
@@ -53,11 +53,12 @@ impl Gen<'_> {
     /// (code) -> (): steps to the next recorded call and checks that it is
     /// a call of `code`; sets Result and Effects. Diverges otherwise.
     pub(super) fn next(&self) -> Function {
-        let (code, recorded) = (0, 1);
+        let (code, recorded, short, head) = (0, 1, 2, 3);
         let cursor = self.global(Global::Cursor);
         let leb = self.func(Helper::Leb);
         let diverge = self.func(Helper::Diverge);
-        let mut f = Function::new([(1, I32)]);
+        let (result, effects) = (self.global(Global::Result), self.global(Global::Effects));
+        let mut f = Function::new([(2, I32), (1, I64)]);
         let mut s = f.instructions();
         s.global_get(cursor)
             .i32_const(self.l.calls_len as i32)
@@ -68,21 +69,27 @@ impl Gen<'_> {
             .call(diverge)
             .end();
         s.call(leb)
-            .i32_wrap_i64()
-            .local_tee(recorded)
-            .local_get(code)
-            .i32_ne();
+            .local_tee(head)
+            .i64_const(3)
+            .i64_shr_u()
+            .i32_wrap_i64();
+        s.local_tee(recorded).local_get(code).i32_ne();
         s.if_(BlockType::Empty)
             .local_get(code)
             .local_get(recorded)
             .call(diverge)
             .end();
-        s.call(leb)
+        // A short head holds `effects`, with errno 0; a long one is followed by both.
+        s.local_get(head)
+            .i64_const(7)
+            .i64_and()
             .i32_wrap_i64()
-            .global_set(self.global(Global::Result));
-        s.call(leb)
-            .i32_wrap_i64()
-            .global_set(self.global(Global::Effects));
+            .local_tee(short);
+        s.i32_const(HEAD_LONG as i32).i32_eq().if_(BlockType::Empty);
+        s.call(leb).i32_wrap_i64().global_set(result);
+        s.call(leb).i32_wrap_i64().global_set(effects);
+        s.else_().i32_const(0).global_set(result);
+        s.local_get(short).global_set(effects).end();
         let served = self.global(Global::Served);
         s.global_get(served)
             .i32_const(1)
