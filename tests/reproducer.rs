@@ -7,30 +7,8 @@ mod common;
 
 use common::{output, tempdir, wtrace};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use wtrace::trace::{Call, End, RunEnd, TraceReader, TraceWriter};
-
-/// Node >= 20 (node:wasi preview1). The tests fail when it is missing,
-/// unless WTRACE_SKIP_NODE=1 says to skip Node on purpose.
-fn node() -> Option<PathBuf> {
-    let node = PathBuf::from(std::env::var_os("WTRACE_NODE").unwrap_or("node".into()));
-    let version = Command::new(&node).arg("--version").output();
-    let major = version.ok().filter(|o| o.status.success()).and_then(|o| {
-        let v = String::from_utf8_lossy(&o.stdout).trim().to_string();
-        v.trim_start_matches('v')
-            .split('.')
-            .next()?
-            .parse::<u32>()
-            .ok()
-    });
-    match major {
-        Some(m) if m >= 20 => Some(node),
-        _ if std::env::var("WTRACE_SKIP_NODE").as_deref() == Ok("1") => None,
-        _ => panic!(
-            "Node >= 20 is needed to run reproducers under node:wasi (or set WTRACE_SKIP_NODE=1)"
-        ),
-    }
-}
 
 fn example_wat(name: &str) -> PathBuf {
     common::root().join("examples/wat").join(name)
@@ -78,16 +56,10 @@ fn run_both(repro: &Path, d: &Path) -> Vec<(&'static str, Output)> {
         output(wtrace().current_dir(&empty).arg("run").arg(repro)),
     ));
     assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
-    if let Some(node) = node() {
-        let empty = d.join("empty-node");
-        std::fs::create_dir_all(&empty).unwrap();
-        let runner = common::root().join("scripts/node-wasi-run.mjs");
-        let mut cmd = Command::new(node);
-        cmd.current_dir(&empty)
-            .arg("--no-warnings")
-            .arg(runner)
-            .arg(repro);
-        runs.push(("node", output(cmd.stdin(Stdio::null()))));
+    let empty = d.join("empty-node");
+    std::fs::create_dir_all(&empty).unwrap();
+    if let Some(run) = common::node_wasi_run(repro, &empty) {
+        runs.push(("node", run));
         assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
     }
     runs
