@@ -163,19 +163,17 @@ fn a_reproducer_of_a_file_reader_reads_no_host_file() {
     assert_eq!(names, ["fd_write(1)", "proc_exit"]);
 }
 
-/// Copies `trace` with only the calls `keep` says to keep (renumbered),
+/// Copies `trace` with its calls edited by `edit` (then renumbered),
 /// ending as `end` says.
-fn edited_trace(trace: &Path, out: &Path, keep: impl Fn(u64) -> bool, end: RunEnd) {
+fn edited_trace(trace: &Path, out: &Path, edit: impl FnOnce(&mut Vec<Call>), end: RunEnd) {
     let mut r = TraceReader::open(trace).unwrap();
     let mut header = r.header.clone();
     header.module = r.module.clone();
-    let calls: Vec<Call> = r
-        .calls()
-        .map(Result::unwrap)
-        .filter(|c| keep(c.seq))
-        .enumerate()
-        .map(|(i, c)| Call { seq: i as u64, ..c })
-        .collect();
+    let mut calls: Vec<Call> = r.calls().map(Result::unwrap).collect();
+    edit(&mut calls);
+    for (i, c) in calls.iter_mut().enumerate() {
+        c.seq = i as u64;
+    }
     let n = calls.len() as u64;
     let mut w = TraceWriter::create(out, &header).unwrap();
     w.write_calls(calls).unwrap();
@@ -202,10 +200,10 @@ fn readfile_trace(d: &Path) -> PathBuf {
     trace
 }
 
-fn assert_stops(repro: &Path, d: &Path, message: &str) {
+fn assert_stops(repro: &Path, d: &Path, stdout: &[u8], message: &str) {
     for (host, run) in run_both(repro, d) {
         assert_eq!(run.status.code(), Some(134), "{host}: {}", show(&run));
-        assert_eq!(run.stdout, b"", "{host}: {}", show(&run));
+        assert_eq!(run.stdout, stdout, "{host}: {}", show(&run));
         let err = String::from_utf8_lossy(&run.stderr);
         assert!(err.starts_with(message), "{host}: {}", show(&run));
         assert!(err.contains("unreachable"), "{host}: a trap\n{err}");
@@ -217,12 +215,13 @@ fn a_call_the_recording_does_not_have_stops_with_a_message_and_a_trap() {
     let d = tempdir();
     let trace = readfile_trace(d.path());
     let edited = d.path().join("no-random.wtrace");
-    edited_trace(&trace, &edited, |seq| seq != 1, RunEnd::Exit(61));
+    edited_trace(&trace, &edited, |c| drop(c.remove(1)), RunEnd::Exit(61));
     let repro = d.path().join("no-random.wasm");
     export(&edited, &repro);
     assert_stops(
         &repro,
         d.path(),
+        b"",
         "wtrace reproducer: call #1: the program called random_get where the recording has path_open; it left the recorded path\n",
     );
 }
@@ -232,12 +231,13 @@ fn running_past_the_end_of_the_recording_stops_with_a_message_and_a_trap() {
     let d = tempdir();
     let trace = readfile_trace(d.path());
     let edited = d.path().join("short.wtrace");
-    edited_trace(&trace, &edited, |seq| seq < 4, RunEnd::Exit(61));
+    edited_trace(&trace, &edited, |c| c.truncate(4), RunEnd::Exit(61));
     let repro = d.path().join("short.wasm");
     export(&edited, &repro);
     assert_stops(
         &repro,
         d.path(),
+        b"",
         "wtrace reproducer: call #4: the program called fd_write after the last recorded call (the recording has 4 calls)\n",
     );
 }
@@ -379,4 +379,51 @@ fn stdout_gets_exactly_the_bytes_the_recorded_host_took_and_reads_land_in_their_
         assert_eq!(run.stderr, rec.stderr, "{host}: {}", show(&run));
         assert_eq!(run.status.code(), Some(nread), "{host}");
     }
+}
+
+#[test]
+fn returning_from_start_before_the_recording_ends_stops_with_a_message_and_a_trap() {
+    let d = tempdir();
+    let wat = d.path().join("hi.wat");
+    std::fs::write(
+        &wat,
+        r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "hi\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const 3))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+"#,
+    )
+    .unwrap();
+    let trace = d.path().join("hi.wtrace");
+    let rec = record(&trace, &[], &wat, &[], b"");
+    assert_eq!(
+        (rec.status.code(), &rec.stdout[..]),
+        (Some(0), &b"hi\n"[..])
+    );
+    // As recorded, returning from _start ends the run.
+    let repro = d.path().join("hi.wasm");
+    export(&trace, &repro);
+    for (host, run) in run_both(&repro, d.path()) {
+        assert_eq!(
+            (run.status.code(), &run.stdout[..]),
+            (Some(0), &b"hi\n"[..]),
+            "{host}"
+        );
+        assert_eq!(run.stderr, b"", "{host}");
+    }
+    // A recording with one more write than the program makes.
+    let edited = d.path().join("two.wtrace");
+    edited_trace(&trace, &edited, |c| c.push(c[0].clone()), RunEnd::Exit(0));
+    let repro = d.path().join("two.wasm");
+    export(&edited, &repro);
+    assert_stops(
+        &repro,
+        d.path(),
+        b"hi\n",
+        "wtrace reproducer: call #1: the program returned from _start where the recording has fd_write; it left the recorded path\n",
+    );
 }

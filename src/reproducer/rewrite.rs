@@ -200,6 +200,19 @@ impl Reencode for Rewriter<'_> {
         })
     }
 
+    fn parse_export(
+        &mut self,
+        exports: &mut wasm_encoder::ExportSection,
+        export: wasmparser::Export<'_>,
+    ) -> Result<(), Error> {
+        if export.name == "_start" && self.info.start.is_some() {
+            let wrapper = super::runtime::Gen::start_wrapper_index(self.info);
+            exports.export("_start", wasm_encoder::ExportKind::Func, wrapper);
+            return Ok(());
+        }
+        reencode::utils::parse_export(self, exports, export)
+    }
+
     fn parse_type_section(
         &mut self,
         types: &mut TypeSection,

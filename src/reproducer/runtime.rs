@@ -101,8 +101,9 @@ enum Helper {
     Name,
     Number,
     Print,
+    Ended,
 }
-const HELPERS: [Helper; 9] = [
+const HELPERS: [Helper; 10] = [
     Helper::Leb,
     Helper::Next,
     Helper::Apply,
@@ -112,6 +113,7 @@ const HELPERS: [Helper; 9] = [
     Helper::Name,
     Helper::Number,
     Helper::Print,
+    Helper::Ended,
 ];
 
 impl Helper {
@@ -126,6 +128,7 @@ impl Helper {
             Helper::Name => "wtrace_reproducer::append_name",
             Helper::Number => "wtrace_reproducer::append_number",
             Helper::Print => "wtrace_reproducer::print",
+            Helper::Ended => "wtrace_reproducer::ended_early",
         }
     }
 }
@@ -191,6 +194,10 @@ impl<'a> Gen<'a> {
             funcs.push(g.helper(h));
             func_names.push(h.name().to_string());
         }
+        if let Some(start) = l.info.start {
+            funcs.push(g.start_wrapper(start));
+            func_names.push("wtrace_reproducer::_start".to_string());
+        }
         let mut globals = vec![(I32, 0); 5];
         globals.extend((0..CLOCK_SLOTS).map(|_| (I64, 0)));
         Generated {
@@ -201,6 +208,22 @@ impl<'a> Gen<'a> {
             globals,
             texts: g.texts,
         }
+    }
+
+    /// The function exported as `_start` instead of the module's own
+    /// (`rewrite` points the export here): it runs the program, then checks
+    /// that the recording was used up.
+    pub fn start_wrapper_index(info: &ModuleInfo) -> u32 {
+        NEW_IMPORTS + info.defined_funcs + info.func_imports.len() as u32 + HELPERS.len() as u32
+    }
+
+    fn start_wrapper(&mut self, start: u32) -> (u32, Function) {
+        let info = self.l.info;
+        let mut f = Function::new([]);
+        let mut s = f.instructions();
+        s.call(start - info.func_imports.len() as u32 + NEW_IMPORTS);
+        s.call(self.func(Helper::Ended)).end();
+        (self.types.get(&[], &[]), f)
     }
 
     fn func(&self, h: Helper) -> u32 {
@@ -263,6 +286,7 @@ impl<'a> Gen<'a> {
             Helper::Name => (self.types.get(&[I32, I32], &[I32]), self.name()),
             Helper::Number => (self.types.get(&[I32, I64], &[I32]), self.number()),
             Helper::Print => (self.types.get(&[I32], &[]), self.print()),
+            Helper::Ended => (self.types.get(&[], &[]), self.ended()),
         }
     }
 }

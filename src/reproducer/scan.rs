@@ -30,12 +30,15 @@ pub struct ModuleInfo {
     pub defined_funcs: u32,
     pub globals: u32,
     pub data_segments: u32,
+    /// The defined function exported as `_start` with type [] -> [], if any.
+    pub start: Option<u32>,
 }
 
 pub fn scan(bytes: &[u8], header: &Header) -> Result<ModuleInfo> {
     let mut info = ModuleInfo::default();
     let mut func_types: Vec<Option<FuncType>> = Vec::new();
     let mut memories = Vec::new();
+    let mut defined_types = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         match payload.context("the recorded module cannot be parsed")? {
             Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {
@@ -65,7 +68,12 @@ pub fn scan(bytes: &[u8], header: &Header) -> Result<ModuleInfo> {
                     }
                 }
             }
-            Payload::FunctionSection(s) => info.defined_funcs = s.count(),
+            Payload::FunctionSection(s) => {
+                info.defined_funcs = s.count();
+                for t in s {
+                    defined_types.push(t?);
+                }
+            }
             Payload::GlobalSection(s) => info.globals += s.count(),
             Payload::MemorySection(s) => {
                 for m in s {
@@ -73,6 +81,14 @@ pub fn scan(bytes: &[u8], header: &Header) -> Result<ModuleInfo> {
                 }
             }
             Payload::DataSection(s) => info.data_segments = s.count(),
+            Payload::ExportSection(s) => {
+                for export in s {
+                    let export = export?;
+                    if export.name == "_start" && export.kind == wasmparser::ExternalKind::Func {
+                        info.start = Some(export.index);
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -85,6 +101,15 @@ pub fn scan(bytes: &[u8], header: &Header) -> Result<ModuleInfo> {
     for f in &info.func_imports {
         check_type(f, &func_types)?;
     }
+    // `_start` gets a wrapper that checks the recording was used up; only
+    // a defined function of the usual type can be wrapped.
+    info.start = info.start.filter(|&i| {
+        i >= info.func_imports.len() as u32
+            && is_nullary(
+                &func_types,
+                defined_types.get((i - info.func_imports.len() as u32) as usize),
+            )
+    });
     Ok(info)
 }
 
@@ -139,4 +164,12 @@ fn check_type(f: &FuncImport, types: &[Option<FuncType>]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Whether type `t` is a function type with no parameters and no results.
+fn is_nullary(types: &[Option<FuncType>], t: Option<&u32>) -> bool {
+    let ty = t
+        .and_then(|&t| types.get(t as usize))
+        .and_then(Option::as_ref);
+    ty.is_some_and(|f| f.params().is_empty() && f.results().is_empty())
 }

@@ -285,6 +285,38 @@ impl Gen<'_> {
         f
     }
 
+    /// () -> (): after `_start` returned: says so and traps if the
+    /// recording has calls left.
+    pub(super) fn ended(&mut self) -> Function {
+        let (pos, head) = (0, 1);
+        let cursor = self.global(Global::Cursor);
+        let mut f = Function::new([(1, I32), (1, I64)]);
+        let mut s = f.instructions();
+        s.global_get(cursor)
+            .i32_const(self.l.calls_len as i32)
+            .i32_ge_u();
+        s.if_(BlockType::Empty).return_().end();
+        s.call(self.func(Helper::Leb)).local_set(head);
+        self.message_start(&mut s, pos);
+        let t = self
+            .texts
+            .add(": the program returned from _start where the recording has ");
+        self.text(&mut s, pos, t);
+        s.local_get(pos)
+            .local_get(head)
+            .i64_const(3)
+            .i64_shr_u()
+            .i32_wrap_i64();
+        s.call(self.func(Helper::Name)).local_set(pos);
+        let t = self.texts.add("; it left the recorded path\n");
+        self.text(&mut s, pos, t);
+        s.local_get(pos)
+            .call(self.func(Helper::Print))
+            .unreachable()
+            .end();
+        f
+    }
+
     /// (code) -> !: the recorded call trapped; so does this one.
     pub(super) fn trapped(&mut self) -> Function {
         let (code, pos) = (0, 1);
