@@ -427,3 +427,33 @@ fn returning_from_start_before_the_recording_ends_stops_with_a_message_and_a_tra
         "wtrace reproducer: call #1: the program returned from _start where the recording has fd_write; it left the recorded path\n",
     );
 }
+
+#[test]
+fn an_empty_memory_reproduces_and_no_memory_is_a_clear_error() {
+    let d = tempdir();
+    let exit = r#"(import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (func (export "_start") (call $exit (i32.const 7)))"#;
+    let empty = d.path().join("empty.wat");
+    std::fs::write(
+        &empty,
+        format!("(module {exit}\n  (memory (export \"memory\") 0))"),
+    )
+    .unwrap();
+    reproduces(&empty, &[], 7, d.path());
+
+    let none = d.path().join("none.wat");
+    std::fs::write(&none, format!("(module {exit})")).unwrap();
+    let trace = d.path().join("none.wtrace");
+    record(&trace, &[], &none, &[], b"");
+    let o = output(
+        wtrace()
+            .args(["export", "--wasm", "-o"])
+            .arg(d.path().join("n.wasm"))
+            .arg(&trace),
+    );
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "wtrace: error: the recorded module has no memory: a reproducer stores the recorded effects in memory 0\n"
+    );
+}

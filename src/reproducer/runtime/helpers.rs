@@ -60,6 +60,11 @@ impl Gen<'_> {
         let (result, effects) = (self.global(Global::Result), self.global(Global::Effects));
         let mut f = Function::new([(2, I32), (1, I64)]);
         let mut s = f.instructions();
+        // The stream is read through address 0: a memory with no page yet
+        // gets one (only a program that makes calls before it has any
+        // memory can tell).
+        s.memory_size(0).i32_eqz().if_(BlockType::Empty);
+        s.i32_const(1).memory_grow(0).drop().end();
         s.global_get(cursor)
             .i32_const(self.l.calls_len as i32)
             .i32_ge_u();
