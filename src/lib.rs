@@ -28,6 +28,8 @@ pub mod record;
 pub mod replay;
 pub mod report;
 #[cfg(feature = "runtime")]
+pub mod reproducer;
+#[cfg(feature = "runtime")]
 pub mod run;
 pub mod syscalls;
 pub mod timefmt;

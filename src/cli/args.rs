@@ -95,9 +95,9 @@ pub enum Command {
         after_help = "Examples:\n  wtrace diff passing.wtrace failing.wtrace\n  wtrace diff -e trace=%path,%fd a.wtrace b.wtrace\n  wtrace diff --all a.wtrace b.wtrace      # clock and poll calls too"
     )]
     Diff(DiffArgs),
-    /// Write a trace as Chrome trace-event JSON (Perfetto, chrome://tracing) or JSON lines
+    /// Write a trace as Chrome trace-event JSON (Perfetto, chrome://tracing), JSON lines, or a standalone reproducer module (--wasm)
     #[command(
-        after_help = "Examples:\n  wtrace export --format chrome -o run.json run.wtrace   # open in ui.perfetto.dev\n  wtrace export --format jsonl run.wtrace | jq .func"
+        after_help = "Examples:\n  wtrace export --format chrome -o run.json run.wtrace   # open in ui.perfetto.dev\n  wtrace export --format jsonl run.wtrace | jq .func\n  wtrace export --wasm -o repro.wasm run.wtrace          # replays with any preview1 host:\n  wasmtime run repro.wasm                                # or wtrace run, or node:wasi"
     )]
     Export(ExportArgs),
     /// Print a directory to put first on PATH so that `go test`/`go run` record under wtrace
@@ -312,8 +312,13 @@ pub struct DiffArgs {
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
-    #[arg(long, value_enum)]
-    pub format: crate::report::export::Format,
+    #[arg(long, value_enum, required_unless_present = "wasm")]
+    pub format: Option<crate::report::export::Format>,
+    /// Write one core wasm module that replays the recorded run by itself
+    /// (the recorded calls inside it; only stdout/stderr writes and
+    /// proc_exit reach the host): docs/reproducer.md
+    #[arg(long, conflicts_with = "format")]
+    pub wasm: bool,
     /// Output file (default: standard output)
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -249,6 +249,9 @@ fn diff(a: DiffArgs) -> Result<i32> {
 
 fn export(a: ExportArgs) -> Result<i32> {
     let mut reader = TraceReader::open(&a.trace)?;
+    let Some(format) = a.format else {
+        return export_wasm(&mut reader, a.output.as_deref());
+    };
     let mut out: Box<dyn Write> = match &a.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -256,9 +259,33 @@ fn export(a: ExportArgs) -> Result<i32> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let written = crate::report::export::export(&mut reader, a.format, &mut out)
+    let written = crate::report::export::export(&mut reader, format, &mut out)
         .and_then(|()| Ok(out.flush()?));
     finish_output(written)
+}
+
+/// `export --wasm`: the reproducer module, to a file or a non-terminal stdout.
+fn export_wasm(reader: &mut TraceReader, output: Option<&Path>) -> Result<i32> {
+    if output.is_none() && std::io::stdout().is_terminal() {
+        bail!("export --wasm writes a binary module: give -o FILE or redirect standard output");
+    }
+    let (bytes, sizes) = crate::reproducer::build(reader)?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, &bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!(
+                "wtrace: reproducer written to {} ({} bytes: module {}, {} calls in {} bytes)",
+                path.display(),
+                sizes.reproducer,
+                sizes.module,
+                sizes.calls,
+                sizes.call_data
+            );
+            Ok(0)
+        }
+        None => write_stdout(&bytes),
+    }
 }
 
 /// wtrace(1), or wtrace-COMMAND(1) for one subcommand.
