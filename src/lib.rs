@@ -17,6 +17,7 @@ pub mod dump;
 pub mod filter;
 #[cfg(feature = "runtime")]
 pub mod goshim;
+pub mod hexdump;
 #[cfg(feature = "runtime")]
 pub mod host;
 pub mod names;
@@ -27,6 +28,8 @@ pub mod replay;
 pub mod report;
 #[cfg(feature = "runtime")]
 pub mod run;
+#[cfg(feature = "runtime")]
+pub mod stack;
 pub mod syscalls;
 pub mod timefmt;
 pub mod trace;

@@ -1,6 +1,7 @@
 //! The command line as clap sees it: subcommands, their options and help.
 
 use crate::decode::DEFAULT_STRSIZE;
+use crate::hexdump::Region;
 use crate::host::{HostOptions, DEFAULT_MAX_WASM_STACK};
 use crate::trace::Preopen;
 use anyhow::{bail, Context, Result};
@@ -237,9 +238,26 @@ pub struct ReplayArgs {
     /// Print each call to stderr, strace-style, as it is replayed
     #[arg(long)]
     pub print: bool,
-    /// Stop after call N
+    /// With --print: each call is followed by the guest's call stack, innermost
+    /// first, one ` > ` line per frame (as strace -k)
+    #[arg(short = 'k', long = "stack-trace", requires = "print")]
+    pub stacks: bool,
+    /// Stop once call N has returned; no guest code runs after it
     #[arg(long, value_name = "N")]
     pub until: Option<u64>,
+    /// With --until: print guest memory ADDR:LEN (decimal or 0x hex) as it stands when
+    /// call N returns, as xxd does; repeatable. The exported globals are printed too
+    #[arg(long = "memory", value_name = "ADDR:LEN", requires = "until")]
+    pub memory: Vec<Region>,
+    /// With --until: print the memory behind every pointer argument of call N
+    /// (strings, iovec lists and their buffers, out-pointers) and the exported globals
+    #[arg(long, requires = "until")]
+    pub memory_args: bool,
+    /// Report every change of the bytes ADDR:LEN, with old and new bytes: by the host
+    /// in a call (the call is named) or by the guest between calls (the next call and
+    /// its stack are named); repeatable
+    #[arg(long = "watch", value_name = "ADDR:LEN")]
+    pub watches: Vec<Region>,
     pub trace: PathBuf,
 }
 
@@ -266,6 +284,13 @@ pub struct DumpArgs {
     /// Print flag sets in full
     #[arg(short = 'v')]
     pub verbose: bool,
+    /// Follow each call by the guest's call stack, one ` > ` line per frame (as strace -k);
+    /// computed by replaying the module embedded in the trace
+    #[arg(short = 'k', long = "stack-trace", conflicts_with = "json")]
+    pub stacks: bool,
+    /// With -k: replay this module (for a trace recorded with --no-embed)
+    #[arg(long, value_name = "MODULE", requires = "stacks")]
+    pub module: Option<PathBuf>,
     pub trace: PathBuf,
 }
 

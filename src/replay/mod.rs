@@ -10,16 +10,24 @@
 //! - `prefetch`: decodes the chunks ahead of the guest on a thread of its own;
 //! - `serve`: the host functions that serve calls from the trace;
 //! - `relocate`: memory effects applied where the guest's pointers point now;
-//! - `divergence`: the report when the guest parts from the recording.
+//! - `divergence`: the report when the guest parts from the recording;
+//! - `watch`, `inspect`: `--watch`, and the state after `--until N`.
+//!
+//! Call stacks (`-k`), breakpoints, watches and memory at a call are all
+//! computed here, by running the module again: recording pays nothing.
 
 mod divergence;
+mod inspect;
 mod prefetch;
 mod relocate;
 mod serve;
+mod watch;
 
 pub use divergence::Divergence;
 
 use crate::decode::Decoder;
+use crate::filter::Filter;
+use crate::hexdump::Region;
 use crate::host;
 use crate::trace::{CallBatch, Header, RunEnd, TraceReader};
 use anyhow::{bail, Context, Result};
@@ -40,8 +48,20 @@ pub struct ReplayOptions {
     pub quiet: bool,
     /// Print strace-style lines to stderr as the replay goes.
     pub print: Option<Decoder>,
-    /// Stop after call N.
+    /// Which calls `print` shows (`dump -k -e ...`); all when none.
+    pub filter: Option<Filter>,
+    /// `-k`: each printed call is followed by the guest's call stack.
+    pub stacks: bool,
+    /// Print to stdout (`dump -k`) instead of stderr.
+    pub to_stdout: bool,
+    /// Stop once call N has returned.
     pub until: Option<u64>,
+    /// With `until`: memory to show as it stands then.
+    pub memory: Vec<Region>,
+    /// With `until`: the memory behind every pointer argument of call N.
+    pub memory_args: bool,
+    /// Report every change of these bytes, by the guest or the host.
+    pub watches: Vec<Region>,
 }
 
 /// How a replay ended.
@@ -89,17 +109,34 @@ fn module_bytes(
     }
 }
 
-pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
+pub fn replay(trace_path: &Path, mut opts: ReplayOptions) -> Result<ReplayEnd> {
     let mut reader = TraceReader::open(trace_path)?;
     let header = reader.header.clone();
     let bytes = module_bytes(&header, reader.module.take(), &opts)?;
     host::check_module_bytes(&bytes, &header.module_name)?;
-    let engine = host::engine(header.max_wasm_stack as usize)?;
+    let stacks_shown = opts.stacks || !opts.watches.is_empty();
+    let engine = host::engine(header.max_wasm_stack as usize, stacks_shown)?;
     let module = host::load_module(&engine, &bytes, &header.module_name, true)?;
     let (served, foreign) = host::check_imports(&module, !header.foreign_imports.is_empty())?;
     let total = reader.call_count();
     let end = reader.end.clone();
+    let print = opts.print.is_some();
+    let out: Box<dyn Write> = if opts.to_stdout {
+        Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        ))
+    } else {
+        Box::new(std::io::stderr())
+    };
     let state = ReplayState {
+        out,
+        decoder: opts.print.take().unwrap_or_default(),
+        print,
+        follow: print || !opts.watches.is_empty(),
+        watches: watch::Watches::new(opts.watches.clone()),
+        module_label: module_label(&header.module_name),
+        until_call: None,
         trace_path: trace_path.to_path_buf(),
         header,
         end,
@@ -122,11 +159,62 @@ pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
             Ok(e) | Err(e) => e,
         }
     })?;
-    let start = host::start_func(&linker, &mut store, &module)?;
+    let (instance, start) = host::instance_and_start(&linker, &mut store, &module)?;
+    if !store.data().watches.is_empty() {
+        watch_from_the_start(&mut store, instance);
+    }
     let result = start.call(&mut store, ());
+    let reached_until = store.data().until_call.is_some();
+    if result.is_ok()
+        || result
+            .as_ref()
+            .is_err_and(|e| e.is::<wasmtime_wasi::I32Exit>())
+    {
+        watch_after_the_last_call(&mut store);
+    }
+    let shows_state = !store.data().opts.memory.is_empty() || store.data().opts.memory_args;
+    if reached_until && shows_state {
+        let text = inspect::state_after(&mut store, instance)?;
+        let _ = store.data_mut().out.write_all(text.as_bytes());
+    }
+    let _ = store.data_mut().out.flush();
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     conclude(store.into_data(), result)
+}
+
+/// `--watch`: the bytes as instantiation left them (data segments).
+fn watch_from_the_start(store: &mut Store<ReplayState>, instance: wasmtime::Instance) {
+    if let Some(memory) = instance.get_memory(&mut *store, "memory") {
+        let (data, state) = memory.data_and_store_mut(&mut *store);
+        state.watches.look(data);
+    }
+}
+
+/// `--watch`: what the guest wrote after its last call, before it ended.
+fn watch_after_the_last_call(store: &mut Store<ReplayState>) {
+    let Some(memory) = store.data().memory else {
+        return;
+    };
+    let (data, state) = memory.data_and_store_mut(&mut *store);
+    let last = state.next.saturating_sub(1);
+    for c in state.watches.changes(data) {
+        let _ = write!(
+            state.out,
+            "wtrace: watch {}: written by the guest after #{last}, its last call\n{}",
+            c.region,
+            c.text()
+        );
+    }
+}
+
+/// The module's file name, as stack lines show it.
+fn module_label(module_name: &str) -> String {
+    Path::new(module_name)
+        .file_name()
+        .map_or(module_name.to_string(), |n| {
+            n.to_string_lossy().into_owned()
+        })
 }
 
 /// How the replay ended, from how the guest's `_start` returned and how
