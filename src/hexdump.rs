@@ -100,7 +100,7 @@ mod tests {
         assert_eq!(
             hexdump(0x1000, b"Hello, memory!\n\0xyz"),
             "00001000: 4865 6c6c 6f2c 206d 656d 6f72 7921 0a00  Hello, memory!..\n\
-             00001010: 7879 7a                                 xyz\n"
+             00001010: 7879 7a                                  xyz\n"
         );
     }
 

@@ -115,7 +115,7 @@ pub fn frames(bt: &wasmtime::WasmBacktrace) -> Vec<Frame> {
             };
             out.push(Frame {
                 func,
-                file: sym.file().map(str::to_string),
+                file: sym.file().map(source_path),
                 line: sym.line(),
                 column: sym.column(),
                 ..frame.clone()
@@ -125,8 +125,28 @@ pub fn frames(bt: &wasmtime::WasmBacktrace) -> Vec<Frame> {
     out
 }
 
+/// A DWARF file name: addr2line joins a relative name to the compilation
+/// directory, which for a URL-like directory (wasi-sdk's `wasisdk://v30.0/...`)
+/// gives `wasisdk://.../wasisdk://v30.0/src/x.c`: the last URL is the name.
+fn source_path(file: &str) -> String {
+    let Some(at) = file.rfind("://") else {
+        return file.to_string();
+    };
+    let scheme_start = file[..at].rfind('/').map_or(0, |i| i + 1);
+    file[scheme_start..].to_string()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_url_joined_to_a_url_directory_keeps_the_last_url() {
+        assert_eq!(
+            super::source_path("wasisdk://v30.0/build/x/wasisdk://v30.0/src/crt1.c"),
+            "wasisdk://v30.0/src/crt1.c"
+        );
+        assert_eq!(super::source_path("/src/main.rs"), "/src/main.rs");
+    }
+
     use super::*;
 
     #[test]

@@ -135,3 +135,45 @@ pub fn assert_same_output(what: &str, a: &Output, b: &Output) {
         "{what}: exit code differs"
     );
 }
+
+static RUST_BUILD: Mutex<()> = Mutex::new(());
+
+/// Builds `examples/rust/<name>.rs` for wasm32-wasip1 with debug info
+/// (DWARF) and no optimisation, as crate `name`, once per test run; the
+/// source path in the DWARF is `<repository root>/examples/rust/<name>.rs`.
+pub fn rust_example(name: &str) -> PathBuf {
+    let _guard = RUST_BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let out_dir = target_dir().join("rust-examples");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let wasm = out_dir.join(format!("{name}.wasm"));
+    let src = root().join("examples/rust").join(format!("{name}.rs"));
+    let src_time = std::fs::metadata(&src).unwrap().modified().unwrap();
+    if wasm.exists() && std::fs::metadata(&wasm).unwrap().modified().unwrap() >= src_time {
+        return wasm;
+    }
+    let tmp = wasm.with_extension(format!("tmp{}", std::process::id()));
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let out = Command::new(rustc)
+        .current_dir(root())
+        .args([
+            "--target",
+            "wasm32-wasip1",
+            "-g",
+            "-C",
+            "opt-level=0",
+            "--crate-name",
+            name,
+        ])
+        .arg(format!("examples/rust/{name}.rs"))
+        .arg("-o")
+        .arg(&tmp)
+        .output()
+        .expect("run rustc");
+    assert!(
+        out.status.success(),
+        "rustc --target wasm32-wasip1 {name}.rs failed (is the target installed? rustup target add wasm32-wasip1):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::rename(&tmp, &wasm).unwrap();
+    wasm
+}
