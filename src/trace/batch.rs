@@ -58,7 +58,7 @@ pub struct CallView<'a> {
 }
 
 /// Memory ranges of one call, borrowed.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct MemsView<'a> {
     mems: &'a [BatchMem],
     bytes: &'a [u8],
@@ -71,6 +71,13 @@ impl<'a> MemsView<'a> {
         self.mems
             .iter()
             .map(move |m| (m.param, m.addr, &bytes[m.start..m.start + m.len]))
+    }
+
+    /// The bytes of each range of parameter `param`, in order.
+    pub fn of_param(&self, param: usize) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.iter()
+            .filter(move |(p, _, _)| *p as usize == param)
+            .map(|(_, _, bytes)| bytes)
     }
 
     fn to_mems(self) -> Vec<Mem> {
@@ -175,6 +182,15 @@ impl CallBatch {
             .iter()
             .find(|m| m.param as usize == param)
             .map(|m| &self.bytes[m.start..m.start + m.len])
+    }
+
+    /// What the open call has read so far.
+    pub fn open_reads(&self) -> MemsView<'_> {
+        let open = self.mems.len() - self.open_reads - self.open_writes;
+        MemsView {
+            mems: &self.mems[open..open + self.open_reads],
+            bytes: &self.bytes,
+        }
     }
 
     /// Closes the open call: its reads and writes are those added since the
