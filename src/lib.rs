@@ -48,6 +48,9 @@ pub mod exit_code {
     pub const ERROR: i32 = 125;
     /// `wtrace replay`: the guest did not do what the recording says.
     pub const DIVERGED: i32 = 126;
+    /// `wtrace replay --break`: stopped at a breakpoint (128 + SIGTRAP,
+    /// as a debugger's trap).
+    pub const BREAKPOINT: i32 = 133;
     /// The guest trapped (as `wasmtime run`: 128 + SIGABRT).
     pub const TRAP: i32 = 134;
 }

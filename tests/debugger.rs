@@ -357,3 +357,129 @@ fn bad_regions_are_named_in_one_line() {
     assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).contains("--until"), "{}", stderr(&o));
 }
+
+/// The guest's output of memory.wat's calls: (fd, bytes) per call number.
+const MEMORY_WAT_OUTPUT: [(u64, &str, &str); 4] = [
+    (0, "one\n", ""),
+    (2, "two\n", ""),
+    (3, "", "three\n"),
+    (4, "one\n", ""),
+];
+
+#[test]
+fn each_breakpoint_form_stops_before_its_call_and_no_guest_output_follows() {
+    let d = tempdir();
+    let trace = memory_trace(d.path());
+    let cases: [(&str, u64); 10] = [
+        ("fd_write", 0),
+        ("%random", 1),
+        ("fd_write fd=2", 3),
+        ("#2", 2),
+        ("fd_write when=3", 3),
+        ("len>5", 3),
+        ("errno!=0", 5),
+        ("errno=EBADF", 5),
+        ("path_open path~config", 5),
+        ("%fd fd=1 when=2..3", 2),
+    ];
+    for (expr, at) in cases {
+        let o = output(wtrace().args(["replay", "--break", expr]).arg(&trace));
+        assert_eq!(o.status.code(), Some(133), "{expr}: {}", stderr(&o));
+        let before = MEMORY_WAT_OUTPUT.iter().filter(|(n, _, _)| *n < at);
+        let want_out: String = before.clone().map(|(_, out, _)| *out).collect();
+        let want_err: String = before.map(|(_, _, err)| *err).collect();
+        assert_eq!(
+            stdout(&o),
+            want_out,
+            "{expr}: guest output after the breakpoint"
+        );
+        let err = stderr(&o);
+        let (guest_err, report) = err
+            .split_once("wtrace: breakpoint ")
+            .unwrap_or_else(|| panic!("{expr}: no report in {err}"));
+        assert_eq!(guest_err, want_err, "{expr}");
+        let mut lines = report.lines();
+        assert_eq!(
+            lines.next(),
+            Some(format!("{expr:?} at call #{at}:").as_str())
+        );
+        assert!(
+            lines.next().unwrap().starts_with(&format!("#{at} ")),
+            "{expr}: {report}"
+        );
+        let stack: Vec<&str> = lines
+            .by_ref()
+            .take_while(|l| l.starts_with(" > "))
+            .collect();
+        assert_eq!(
+            stack.last().map(|l| l.starts_with(" > memory.wat(main+")),
+            Some(true),
+            "{expr}: {report}"
+        );
+        assert!(report.ends_with(&format!(
+            "wtrace: replay stopped before call #{at} at breakpoint {expr:?} ({at} calls replayed)\n"
+        )), "{expr}: {report}");
+    }
+}
+
+#[test]
+fn a_breakpoint_prints_the_call_and_its_stack() {
+    let d = tempdir();
+    let trace = memory_trace(d.path());
+    let o = output(
+        wtrace()
+            .args(["replay", "-q", "--break", "fd_write fd=2"])
+            .arg(&trace),
+    );
+    assert_eq!(
+        stderr(&o),
+        "wtrace: breakpoint \"fd_write fd=2\" at call #3:\n\
+         #3 fd_write(fd=2, iovs=[{buf=0x110, len=6, \"three\\n\"}]) = 0 (nwritten=6)\n \
+         > memory.wat(say+0x17) [0xfe]\n \
+         > memory.wat(main+0x26) [0x15e]\n\
+         wtrace: replay stopped before call #3 at breakpoint \"fd_write fd=2\" (3 calls replayed)\n"
+    );
+    // Go: the stack names the functions that made the call.
+    let Some(wasm) = go_example("files") else {
+        return;
+    };
+    std::fs::create_dir(d.path().join("scratch")).unwrap();
+    let trace = record(
+        d.path(),
+        "files",
+        &["--dir", "scratch::/work"],
+        &wasm,
+        &["/work"],
+    );
+    let o = output(
+        wtrace()
+            .args(["replay", "-q", "--break", "path_open path~notes when=3"])
+            .arg(&trace),
+    );
+    assert_eq!(o.status.code(), Some(133), "{}", stderr(&o));
+    let err = stderr(&o);
+    let call = err.lines().nth(1).unwrap();
+    assert!(
+        call.contains("path_open(") && call.contains(r#"path="notes.txt""#),
+        "{err}"
+    );
+    assert_eq!(
+        names(&frames_after(&err, call))[6..8],
+        ["os.ReadFile", "main.main"]
+    );
+}
+
+#[test]
+fn a_bad_break_expression_is_named() {
+    let d = tempdir();
+    let trace = memory_trace(d.path());
+    let o = output(wtrace().args(["replay", "--break", "path_opn"]).arg(&trace));
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        stderr(&o).starts_with(
+            "error: invalid value 'path_opn' for '--break <EXPR>': unknown function \"path_opn\""
+        ),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -3,6 +3,7 @@
 use crate::decode::DEFAULT_STRSIZE;
 use crate::hexdump::Region;
 use crate::host::{HostOptions, DEFAULT_MAX_WASM_STACK};
+use crate::matcher::Trigger;
 use crate::trace::Preopen;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -15,7 +16,26 @@ Exit codes:
   125       wtrace failed (bad arguments, not a module, not a trace, unknown imports...)
   126       replay diverged from the recording
   130, 143  recording stopped by SIGINT, SIGTERM (trace finished)
+  133       replay stopped at a --break breakpoint (128 + SIGTRAP)
   134       the guest trapped (as wasmtime: 128 + SIGABRT)";
+
+/// The debugger options of `replay`, as the README says.
+const DEBUGGER: &str = "\
+Debugging (all computed by replaying the module the trace embeds):
+  wtrace replay --print -k bug.wtrace                 # each call and the guest's stack (strace -k)
+  wtrace replay --break 'path_open path~config' bug.wtrace
+  wtrace replay --break 'fd_write fd=2 when=3' --break 'errno!=0' bug.wtrace
+  wtrace replay --until 1200 --memory 0x1000:64 --memory-args bug.wtrace
+  wtrace replay -q --watch 0x1000:8 bug.wtrace        # who wrote these bytes, and when
+--break terms (all must hold): a function or class (path_open, %fd, fd_read,fd_write, !fd_close),
+  a condition PARAM OP VALUE with OP = != ~ (contains / has flags) !~ < <= > >= (fd=2,
+  path~config, oflags~CREAT, nread>0), len (bytes a buffer, string or iovec list spans: len>4096),
+  errno (errno!=0, errno=ENOENT), #N (call N), when=N (the Nth match; 2..4, 5+, 1+10 as strace).
+  The replay stops before the call runs: its line shows the result the recording has.
+Stack lines: ' > MODULE(FUNCTION+0xOFFSET) [0xMODULE_OFFSET] at FILE:LINE:COLUMN' (the location
+  where the module has DWARF debug info), innermost frame first.
+--watch reports: 'written by the host in #N CALL' or 'written by the guest before #N CALL' and
+  the stack of that call (the code that ran since the call before), with old and new bytes.";
 
 /// Where `record` writes, as the README says.
 const RECORD_OUTPUT: &str = "\
@@ -48,7 +68,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  wtrace record hello.wasm                 # writes hello.wtrace (hello-1.wtrace if taken)\n  wtrace record -o bug.wtrace --dir data prog.wasm input.txt\n  wtrace record --print prog.wasm          # strace-style lines on stderr\n  wtrace record --print -e trace=%path --failed prog.wasm\n\n".to_owned() + RECORD_OUTPUT + "\n\n" + EXIT_CODES)]
     Record(RecordArgs),
     /// Replay a trace: every WASI call is served from the recording
-    #[command(after_help = "Examples:\n  wtrace replay hello.wtrace\n  wtrace replay --print --until 100 hello.wtrace\n  wtrace replay --module rebuilt.wasm --force bug.wtrace\n\n".to_owned() + EXIT_CODES)]
+    #[command(after_help = "Examples:\n  wtrace replay hello.wtrace\n  wtrace replay --print --until 100 hello.wtrace\n  wtrace replay --module rebuilt.wasm --force bug.wtrace\n\n".to_owned() + DEBUGGER + "\n\n" + EXIT_CODES)]
     Replay(ReplayArgs),
     /// Print the calls of a trace, one strace-style line each
     #[command(
@@ -258,7 +278,16 @@ pub struct ReplayArgs {
     /// its stack are named); repeatable
     #[arg(long = "watch", value_name = "ADDR:LEN")]
     pub watches: Vec<Region>,
+    /// Stop before the first call EXPR matches: print it and the guest's stack, run no
+    /// guest code past it, exit 133. EXPR: space-separated terms that must all hold
+    /// (see below); repeatable (the first to fire stops)
+    #[arg(long = "break", value_name = "EXPR", value_parser = parse_trigger)]
+    pub breaks: Vec<Trigger>,
     pub trace: PathBuf,
+}
+
+fn parse_trigger(expr: &str) -> Result<Trigger, String> {
+    Trigger::parse(expr).map_err(|e| format!("{e:#}"))
 }
 
 #[derive(Args, Debug)]

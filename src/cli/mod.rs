@@ -145,6 +145,7 @@ fn replay(a: ReplayArgs) -> Result<i32> {
         memory: a.memory,
         memory_args: a.memory_args,
         watches: a.watches,
+        breaks: a.breaks,
         ..ReplayOptions::default()
     };
     report_replay(replay::replay(&a.trace, opts)?)

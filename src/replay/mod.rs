@@ -16,6 +16,7 @@
 //! Call stacks (`-k`), breakpoints, watches and memory at a call are all
 //! computed here, by running the module again: recording pays nothing.
 
+mod breakpoint;
 mod divergence;
 mod inspect;
 mod prefetch;
@@ -29,6 +30,7 @@ use crate::decode::Decoder;
 use crate::filter::Filter;
 use crate::hexdump::Region;
 use crate::host;
+use crate::matcher::Trigger;
 use crate::trace::{CallBatch, Header, RunEnd, TraceReader};
 use anyhow::{bail, Context, Result};
 use divergence::{StopHere, Unreadable};
@@ -62,6 +64,8 @@ pub struct ReplayOptions {
     pub memory_args: bool,
     /// Report every change of these bytes, by the guest or the host.
     pub watches: Vec<Region>,
+    /// `--break EXPR`: stop before the first call one of them fires at.
+    pub breaks: Vec<Trigger>,
 }
 
 /// How a replay ended.
@@ -114,7 +118,7 @@ pub fn replay(trace_path: &Path, mut opts: ReplayOptions) -> Result<ReplayEnd> {
     let header = reader.header.clone();
     let bytes = module_bytes(&header, reader.module.take(), &opts)?;
     host::check_module_bytes(&bytes, &header.module_name)?;
-    let stacks_shown = opts.stacks || !opts.watches.is_empty();
+    let stacks_shown = opts.stacks || !opts.watches.is_empty() || !opts.breaks.is_empty();
     let engine = host::engine(header.max_wasm_stack as usize, stacks_shown)?;
     let module = host::load_module(&engine, &bytes, &header.module_name, true)?;
     let (served, foreign) = host::check_imports(&module, !header.foreign_imports.is_empty())?;
@@ -133,7 +137,7 @@ pub fn replay(trace_path: &Path, mut opts: ReplayOptions) -> Result<ReplayEnd> {
         out,
         decoder: opts.print.take().unwrap_or_default(),
         print,
-        follow: print || !opts.watches.is_empty(),
+        follow: print || !opts.watches.is_empty() || !opts.breaks.is_empty(),
         watches: watch::Watches::new(opts.watches.clone()),
         module_label: module_label(&header.module_name),
         until_call: None,
@@ -171,6 +175,12 @@ pub fn replay(trace_path: &Path, mut opts: ReplayOptions) -> Result<ReplayEnd> {
             .is_err_and(|e| e.is::<wasmtime_wasi::I32Exit>())
     {
         watch_after_the_last_call(&mut store);
+    }
+    if let Some(text) = result.as_ref().err().and_then(|e| {
+        let b = e.downcast_ref::<breakpoint::Breakpoint>()?;
+        Some(breakpoint::report(store.data(), b, e))
+    }) {
+        let _ = store.data_mut().out.write_all(text.as_bytes());
     }
     let shows_state = !store.data().opts.memory.is_empty() || store.data().opts.memory_args;
     if reached_until && shows_state {
@@ -229,6 +239,13 @@ fn conclude(mut state: ReplayState, result: wasmtime::Result<()>) -> Result<Repl
                 "the replay stopped at call #{}: the trace cannot be read on: {why} (`wtrace verify` tells where the damage is)",
                 state.next
             );
+        }
+        if let Some(b) = e.downcast_ref::<breakpoint::Breakpoint>() {
+            return Ok(ReplayEnd::Stopped {
+                calls: b.seq,
+                reason: format!("stopped before call #{} at breakpoint {:?}", b.seq, b.expr),
+                code: crate::exit_code::BREAKPOINT,
+            });
         }
         if let Some(stop) = e.downcast_ref::<StopHere>() {
             return Ok(ReplayEnd::Stopped {

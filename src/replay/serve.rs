@@ -144,7 +144,7 @@ impl ReplayState {
     }
 
     /// The recorded call `i` of the chunk, decoded, without following it.
-    fn call_line(&mut self, i: usize) -> String {
+    pub(super) fn call_line(&mut self, i: usize) -> String {
         let call = self.chunk.call(i);
         let line = self.decoder.decode_unfollowed(&self.header, &call).line();
         format!("#{} {line}", call.seq)
@@ -260,6 +260,7 @@ pub(super) fn define_replayer(
         };
         let i = next_recorded(state, || made(data))?;
         state.watch_guest(i, data, stack.as_ref());
+        state.break_at(i, stack.as_ref())?;
         let recorded = state.chunk.view(i);
         let same = recorded.func == sys.func
             && recorded.args == args
