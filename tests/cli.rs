@@ -528,7 +528,7 @@ fn help_shows_examples_and_the_readmes_exit_codes() {
         );
         codes.push(code);
     }
-    assert_eq!(codes, ["0-125", "125", "126", "130, 143", "134"]);
+    assert_eq!(codes, ["0-125", "125", "126", "130, 143", "133", "134"]);
     assert!(help.contains("  130, 143  recording stopped by SIGINT, SIGTERM (trace finished)\n"));
     assert!(readme.contains("| 130, 143 | recording stopped by SIGINT, SIGTERM (trace finished) |"));
 }

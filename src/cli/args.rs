@@ -72,7 +72,7 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Print the calls of a trace, one strace-style line each
     #[command(
-        after_help = "Examples:\n  wtrace dump hello.wtrace\n  wtrace dump -e trace=%path,fd_read --failed hello.wtrace\n  wtrace dump -s 200 -T hello.wtrace\n  wtrace dump --json hello.wtrace | jq .func\n\n".to_owned() + &classes_help()
+        after_help = "Examples:\n  wtrace dump hello.wtrace\n  wtrace dump -e trace=%path,fd_read --failed hello.wtrace\n  wtrace dump -s 200 -T hello.wtrace\n  wtrace dump --json hello.wtrace | jq .func\n  wtrace dump -k -e trace=%path prog.wtrace      # each call and the guest's stack (strace -k),\n                                                 # computed by replaying the embedded module\n\n".to_owned() + &classes_help()
     )]
     Dump(DumpArgs),
     /// Step through a trace in a terminal UI

@@ -14,6 +14,10 @@ pub trait CallHost: 'static {
     /// Where the guest's memory is kept once looked up.
     fn memory_slot(&mut self) -> &mut Option<Memory>;
 
+    /// Whether [`CallHost::wants_stack`] can ever say yes: a mode that never
+    /// shows stacks (record) pays nothing for them, not even the question.
+    const MAY_WANT_STACK: bool = false;
+
     /// Whether the handler of this call needs the guest's call stack,
     /// decided from the guest's memory before the call. Capturing it costs
     /// a walk of the stack, so modes ask only when they show it.
@@ -56,9 +60,7 @@ pub fn define<T: CallHost>(
         let cached = *caller.data_mut().memory_slot();
         let memory = guest_memory(&mut caller, cached)?;
         *caller.data_mut().memory_slot() = Some(memory);
-        let stack = caller
-            .data()
-            .wants_stack(memory.data(&caller))
+        let stack = (T::MAY_WANT_STACK && caller.data().wants_stack(memory.data(&caller)))
             .then(|| WasmBacktrace::force_capture(&caller));
         let (data, state) = memory.data_and_store_mut(&mut caller);
         let errno = handle(GuestCall {

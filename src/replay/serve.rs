@@ -230,6 +230,8 @@ impl host::calls::CallHost for ReplayState {
         &mut self.memory
     }
 
+    const MAY_WANT_STACK: bool = true;
+
     /// `-k` prints every stack; a watch needs one when the guest has
     /// written the watched bytes.
     fn wants_stack(&self, memory: &[u8]) -> bool {
