@@ -353,6 +353,16 @@ fn bad_regions_are_named_in_one_line() {
         stderr(&o),
         "wtrace: error: --memory 0xffff0:32 is outside the guest's memory (65536 bytes)\n"
     );
+    let o = output(
+        wtrace()
+            .args(["replay", "--until", "6", "--memory", "0:4"])
+            .arg(&trace),
+    );
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        stderr(&o),
+        "wtrace: error: --until 6: the trace has calls #0 to #5\n"
+    );
     let o = output(wtrace().args(["replay", "--memory", "0:4"]).arg(&trace));
     assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).contains("--until"), "{}", stderr(&o));

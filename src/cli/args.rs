@@ -315,7 +315,7 @@ pub struct DumpArgs {
     pub verbose: bool,
     /// Follow each call by the guest's call stack, one ` > ` line per frame (as strace -k);
     /// computed by replaying the module embedded in the trace
-    #[arg(short = 'k', long = "stack-trace", conflicts_with = "json")]
+    #[arg(short = 'k', long = "stack-trace", conflicts_with_all = ["json", "durations", "relative"])]
     pub stacks: bool,
     /// With -k: replay this module (for a trace recorded with --no-embed)
     #[arg(long, value_name = "MODULE", requires = "stacks")]

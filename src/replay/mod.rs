@@ -123,6 +123,14 @@ pub fn replay(trace_path: &Path, mut opts: ReplayOptions) -> Result<ReplayEnd> {
     let module = host::load_module(&engine, &bytes, &header.module_name, true)?;
     let (served, foreign) = host::check_imports(&module, !header.foreign_imports.is_empty())?;
     let total = reader.call_count();
+    if let Some(n) = opts.until.filter(|&n| n >= total) {
+        if !opts.memory.is_empty() || opts.memory_args {
+            bail!(
+                "--until {n}: the trace has calls #0 to #{}",
+                total.saturating_sub(1)
+            );
+        }
+    }
     let end = reader.end.clone();
     let print = opts.print.is_some();
     let out: Box<dyn Write> = if opts.to_stdout {
