@@ -493,3 +493,26 @@ fn a_bad_break_expression_is_named() {
         stderr(&o)
     );
 }
+
+#[test]
+fn foreign_imports_have_stacks_and_breakpoints_too() {
+    let trace = root().join("traces/foreign.wtrace");
+    let o = output(wtrace().args(["dump", "-k"]).arg(&trace));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let frames = frames_after(&text, "#1 env::host_log(");
+    assert_eq!(frames, [("<wasm function 3>".to_string(), None)]);
+    assert!(
+        text.ends_with(" +++\n") && text.lines().filter(|l| l.starts_with(" > ")).count() == 2,
+        "{text}"
+    );
+    let o = output(wtrace().args(["replay", "--break", "#1"]).arg(&trace));
+    assert_eq!(o.status.code(), Some(133));
+    assert_eq!(stdout(&o), "calling env::host_log\n");
+    assert!(
+        stderr(&o)
+            .starts_with("wtrace: breakpoint \"#1\" at call #1:\n#1 env::host_log(arg0=0x12c,"),
+        "{}",
+        stderr(&o)
+    );
+}

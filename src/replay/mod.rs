@@ -167,7 +167,9 @@ pub fn replay(trace_path: &Path, mut opts: ReplayOptions) -> Result<ReplayEnd> {
     }
     host::define_trapping_imports(&mut linker, &foreign, |caller, imp, params| {
         let args: Vec<u64> = params.iter().map(host::imports::raw_arg).collect();
-        match serve::serve_foreign(caller.data_mut(), imp.id, &args) {
+        let stack = (caller.data().opts.stacks && caller.data().print)
+            .then(|| wasmtime::WasmBacktrace::force_capture(&*caller));
+        match serve::serve_foreign(caller.data_mut(), imp.id, &args, stack.as_ref()) {
             Ok(e) | Err(e) => e,
         }
     })?;

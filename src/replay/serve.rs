@@ -205,6 +205,7 @@ pub(super) fn serve_foreign(
     state: &mut ReplayState,
     id: FuncId,
     args: &[u64],
+    stack: Option<&WasmBacktrace>,
 ) -> Result<wasmtime::Error, wasmtime::Error> {
     let made = Call {
         seq: state.next,
@@ -213,6 +214,7 @@ pub(super) fn serve_foreign(
         ..Call::default()
     };
     let i = next_recorded(state, || made.clone())?;
+    state.break_at(i, stack)?;
     let recorded = state.chunk.call(i);
     if let Some(d) = compare::inputs(&recorded, &made) {
         let what = d.describe(&state.header, recorded.func, Wording::RecordedVsNow);
@@ -221,7 +223,7 @@ pub(super) fn serve_foreign(
     let err = outcome_result(&recorded.outcome)
         .err()
         .unwrap_or_else(|| wasmtime::Error::msg("unknown import returned"));
-    after_call(state, i, None);
+    after_call(state, i, stack);
     Ok(err)
 }
 
