@@ -133,16 +133,8 @@ pub fn replay(trace_path: &Path, mut opts: ReplayOptions) -> Result<ReplayEnd> {
     }
     let end = reader.end.clone();
     let print = opts.print.is_some();
-    let out: Box<dyn Write> = if opts.to_stdout {
-        Box::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            std::io::stdout(),
-        ))
-    } else {
-        Box::new(std::io::stderr())
-    };
     let state = ReplayState {
-        out,
+        out: report_output(opts.to_stdout),
         decoder: opts.print.take().unwrap_or_default(),
         print,
         follow: print || !opts.watches.is_empty() || !opts.breaks.is_empty(),
@@ -161,11 +153,45 @@ pub fn replay(trace_path: &Path, mut opts: ReplayOptions) -> Result<ReplayEnd> {
         opts,
     };
     let mut store = Store::new(&engine, state);
-    let mut linker: Linker<ReplayState> = Linker::new(&engine);
+    let linker = replay_linker(&engine, served, &foreign)?;
+    let (instance, start) = host::instance_and_start(&linker, &mut store, &module)?;
+    if !store.data().watches.is_empty() {
+        watch_from_the_start(&mut store, instance);
+    }
+    let result = start.call(&mut store, ());
+    let reported = report_after_the_run(&mut store, instance, &result);
+    let _ = store.data_mut().out.flush();
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    reported?;
+    conclude(store.into_data(), result)
+}
+
+/// Where `--print` and the reports go: stderr, or stdout (buffered) for
+/// `dump -k`.
+fn report_output(to_stdout: bool) -> Box<dyn Write> {
+    if to_stdout {
+        Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        ))
+    } else {
+        Box::new(std::io::stderr())
+    }
+}
+
+/// The host functions of a replay: the preview1 calls it serves and the
+/// foreign imports the recording defined as traps.
+fn replay_linker(
+    engine: &wasmtime::Engine,
+    served: Vec<&'static crate::syscalls::Syscall>,
+    foreign: &[host::ForeignImport],
+) -> Result<Linker<ReplayState>> {
+    let mut linker: Linker<ReplayState> = Linker::new(engine);
     for sys in served {
         serve::define_replayer(&mut linker, sys)?;
     }
-    host::define_trapping_imports(&mut linker, &foreign, |caller, imp, params| {
+    host::define_trapping_imports(&mut linker, foreign, |caller, imp, params| {
         let args: Vec<u64> = params.iter().map(host::imports::raw_arg).collect();
         let stack = (caller.data().opts.stacks && caller.data().print)
             .then(|| wasmtime::WasmBacktrace::force_capture(&*caller));
@@ -173,18 +199,22 @@ pub fn replay(trace_path: &Path, mut opts: ReplayOptions) -> Result<ReplayEnd> {
             Ok(e) | Err(e) => e,
         }
     })?;
-    let (instance, start) = host::instance_and_start(&linker, &mut store, &module)?;
-    if !store.data().watches.is_empty() {
-        watch_from_the_start(&mut store, instance);
-    }
-    let result = start.call(&mut store, ());
-    let reached_until = store.data().until_call.is_some();
-    if result.is_ok()
-        || result
-            .as_ref()
-            .is_err_and(|e| e.is::<wasmtime_wasi::I32Exit>())
-    {
-        watch_after_the_last_call(&mut store);
+    Ok(linker)
+}
+
+/// Once the guest stopped: the watches' last changes, the breakpoint that
+/// stopped it, the state `--until N --memory` asks for.
+fn report_after_the_run(
+    store: &mut Store<ReplayState>,
+    instance: wasmtime::Instance,
+    result: &wasmtime::Result<()>,
+) -> Result<()> {
+    let guest_ended = match result {
+        Ok(()) => true,
+        Err(e) => e.is::<wasmtime_wasi::I32Exit>(),
+    };
+    if guest_ended {
+        watch_after_the_last_call(store);
     }
     if let Some(text) = result.as_ref().err().and_then(|e| {
         let b = e.downcast_ref::<breakpoint::Breakpoint>()?;
@@ -192,15 +222,13 @@ pub fn replay(trace_path: &Path, mut opts: ReplayOptions) -> Result<ReplayEnd> {
     }) {
         let _ = store.data_mut().out.write_all(text.as_bytes());
     }
-    let shows_state = !store.data().opts.memory.is_empty() || store.data().opts.memory_args;
-    if reached_until && shows_state {
-        let text = inspect::state_after(&mut store, instance)?;
+    let opts = &store.data().opts;
+    let shows_state = !opts.memory.is_empty() || opts.memory_args;
+    if store.data().until_call.is_some() && shows_state {
+        let text = inspect::state_after(store, instance)?;
         let _ = store.data_mut().out.write_all(text.as_bytes());
     }
-    let _ = store.data_mut().out.flush();
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
-    conclude(store.into_data(), result)
+    Ok(())
 }
 
 /// `--watch`: the bytes as instantiation left them (data segments).
