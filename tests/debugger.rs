@@ -516,3 +516,44 @@ fn foreign_imports_have_stacks_and_breakpoints_too() {
         stderr(&o)
     );
 }
+
+#[test]
+fn state_at_gives_the_stack_memory_and_globals_of_a_call() {
+    // One test per process (nextest): the cache variable is this test's.
+    std::env::set_var(
+        "WTRACE_CACHE_DIR",
+        common::target_dir().join("wtrace-test-cache"),
+    );
+    let d = tempdir();
+    let trace = memory_trace(d.path());
+    let at1 = wtrace::replay::state_at(&trace, None, 1).unwrap();
+    assert_eq!(at1.seq, 1);
+    let funcs: Vec<&str> = at1.frames.iter().map(|f| f.func.as_str()).collect();
+    assert_eq!(funcs, ["main"]);
+    assert_eq!(
+        at1.memory[0x200..0x208],
+        [0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11]
+    );
+    assert_eq!(at1.memory[0x300..0x304], recorded_random(&trace)[..]);
+    assert_eq!(
+        at1.memory[0x204..0x208],
+        [0x44, 0x33, 0x22, 0x11],
+        "$mark has not run yet"
+    );
+    assert_eq!(
+        at1.globals,
+        [
+            ("stage".to_string(), "1 (0x1, i32)".to_string()),
+            (
+                "magic".to_string(),
+                "1234605616436508552 (0x1122334455667788, i64)".to_string()
+            ),
+        ]
+    );
+    let at2 = wtrace::replay::state_at(&trace, None, 2).unwrap();
+    let funcs: Vec<&str> = at2.frames.iter().map(|f| f.func.as_str()).collect();
+    assert_eq!(funcs, ["say", "main"]);
+    assert_eq!(at2.memory[0x204..0x208], [0xef, 0xbe, 0xad, 0xde]);
+    let err = wtrace::replay::state_at(&trace, None, 9).unwrap_err();
+    assert_eq!(err.to_string(), "the replay ended before call #9");
+}

@@ -5,10 +5,41 @@
 use super::serve::ReplayState;
 use crate::capture::{self, Range, StringSizes};
 use crate::hexdump::{hexdump, Region};
+use crate::stack::Frame;
 use crate::trace::{Call, Outcome};
 use anyhow::Result;
 use std::fmt::Write as _;
 use wasmtime::{Instance, Store, Val};
+
+/// The guest's state when a call returned, for readers that show it
+/// themselves (the TUI): [`super::state_at`].
+#[derive(Clone, Debug, Default)]
+pub struct CallState {
+    /// The call's number.
+    pub seq: u64,
+    /// The guest's stack at the call, innermost first.
+    pub frames: Vec<Frame>,
+    /// The whole linear memory as it stood when the call returned.
+    pub memory: Vec<u8>,
+    /// The exported globals: name and value as text (`1 (0x1, i32)`).
+    pub globals: Vec<(String, String)>,
+}
+
+/// Keeps the state after the `--until` call, for [`super::state_at`].
+pub(super) fn keep_state(store: &mut Store<ReplayState>, instance: Instance) {
+    let globals = exported_globals(store, instance);
+    let state = store.data();
+    let (Some(call), Some(memory)) = (&state.until_call, state.memory) else {
+        return;
+    };
+    let kept = CallState {
+        seq: call.seq,
+        frames: state.until_stack.clone().unwrap_or_default(),
+        memory: memory.data(&*store).to_vec(),
+        globals,
+    };
+    store.data_mut().kept = Some(kept);
+}
 
 /// The report on the state after call N, as text.
 pub(super) fn state_after(store: &mut Store<ReplayState>, instance: Instance) -> Result<String> {
@@ -73,7 +104,10 @@ fn pointer_args(state: &ReplayState, call: &Call, memory: &[u8]) -> String {
     out
 }
 
-fn exported_globals(store: &mut Store<ReplayState>, instance: Instance) -> Vec<(String, String)> {
+pub(super) fn exported_globals(
+    store: &mut Store<ReplayState>,
+    instance: Instance,
+) -> Vec<(String, String)> {
     let globals: Vec<(String, wasmtime::Global)> = instance
         .exports(&mut *store)
         .filter_map(|e| {

@@ -25,6 +25,7 @@ mod serve;
 mod watch;
 
 pub use divergence::Divergence;
+pub use inspect::CallState;
 
 use crate::decode::Decoder;
 use crate::filter::Filter;
@@ -66,6 +67,9 @@ pub struct ReplayOptions {
     pub watches: Vec<Region>,
     /// `--break EXPR`: stop before the first call one of them fires at.
     pub breaks: Vec<Trigger>,
+    /// With `until`: keep call N's stack, the memory and the exported
+    /// globals ([`state_at`]).
+    pub keep_state: bool,
 }
 
 /// How a replay ended.
@@ -113,12 +117,37 @@ fn module_bytes(
     }
 }
 
-pub fn replay(trace_path: &Path, mut opts: ReplayOptions) -> Result<ReplayEnd> {
+pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
+    Ok(run(trace_path, opts)?.0)
+}
+
+/// The guest's stack at call `n` and its memory and exported globals when
+/// the call returned, computed by replaying the trace up to it (`module`
+/// as `replay --module`, for a trace without its module).
+pub fn state_at(trace_path: &Path, module: Option<PathBuf>, n: u64) -> Result<CallState> {
+    let opts = ReplayOptions {
+        module,
+        quiet: true,
+        until: Some(n),
+        keep_state: true,
+        ..ReplayOptions::default()
+    };
+    match run(trace_path, opts)? {
+        (_, Some(state)) => Ok(state),
+        (ReplayEnd::Diverged(d), None) => bail!("{d}"),
+        (_, None) => bail!("the replay ended before call #{n}"),
+    }
+}
+
+/// Replays the trace; returns how it ended and, with `keep_state`, the
+/// state after the `until` call.
+fn run(trace_path: &Path, mut opts: ReplayOptions) -> Result<(ReplayEnd, Option<CallState>)> {
     let mut reader = TraceReader::open(trace_path)?;
     let header = reader.header.clone();
     let bytes = module_bytes(&header, reader.module.take(), &opts)?;
     host::check_module_bytes(&bytes, &header.module_name)?;
-    let stacks_shown = opts.stacks || !opts.watches.is_empty() || !opts.breaks.is_empty();
+    let stacks_shown =
+        opts.stacks || opts.keep_state || !opts.watches.is_empty() || !opts.breaks.is_empty();
     let engine = host::engine(header.max_wasm_stack as usize, stacks_shown)?;
     let module = host::load_module(&engine, &bytes, &header.module_name, true)?;
     let (served, foreign) = host::check_imports(&module, !header.foreign_imports.is_empty())?;
@@ -141,6 +170,8 @@ pub fn replay(trace_path: &Path, mut opts: ReplayOptions) -> Result<ReplayEnd> {
         watches: watch::Watches::new(opts.watches.clone()),
         module_label: module_label(&header.module_name),
         until_call: None,
+        until_stack: None,
+        kept: None,
         trace_path: trace_path.to_path_buf(),
         header,
         end,
@@ -164,7 +195,9 @@ pub fn replay(trace_path: &Path, mut opts: ReplayOptions) -> Result<ReplayEnd> {
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     reported?;
-    conclude(store.into_data(), result)
+    let mut state = store.into_data();
+    let kept = state.kept.take();
+    Ok((conclude(state, result)?, kept))
 }
 
 /// Where `--print` and the reports go: stderr, or stdout (buffered) for
@@ -221,6 +254,9 @@ fn report_after_the_run(
         Some(breakpoint::report(store.data(), b, e))
     }) {
         let _ = store.data_mut().out.write_all(text.as_bytes());
+    }
+    if store.data().opts.keep_state {
+        inspect::keep_state(store, instance);
     }
     let opts = &store.data().opts;
     let shows_state = !opts.memory.is_empty() || opts.memory_args;

@@ -48,6 +48,10 @@ pub(super) struct ReplayState {
     pub(super) module_label: String,
     /// The call `--until` stopped after.
     pub(super) until_call: Option<Call>,
+    /// With `keep_state`: the stack of the `--until` call, and the state
+    /// after it.
+    pub(super) until_stack: Option<Vec<stack::Frame>>,
+    pub(super) kept: Option<super::CallState>,
 }
 
 /// Steps to the next recorded call and returns its index in
@@ -181,12 +185,13 @@ impl ReplayState {
     }
 
     /// `--until N`: stops once call N has returned, before the guest runs on.
-    fn stop_at_until(&mut self, i: usize) -> wasmtime::Result<()> {
+    fn stop_at_until(&mut self, i: usize, stack: Option<&WasmBacktrace>) -> wasmtime::Result<()> {
         let seq = self.chunk.first_seq() + i as u64;
         if self.opts.until != Some(seq) {
             return Ok(());
         }
         self.until_call = Some(self.chunk.call(i));
+        self.until_stack = stack.map(stack::frames);
         let reason = format!("stopped after call #{seq} (--until)");
         Err(wasmtime::Error::new(StopHere { reason, code: 0 }))
     }
@@ -234,10 +239,12 @@ impl host::calls::CallHost for ReplayState {
 
     const MAY_WANT_STACK: bool = true;
 
-    /// `-k` prints every stack; a watch needs one when the guest has
-    /// written the watched bytes.
+    /// `-k` prints every stack; `state_at` keeps the stack of its call; a
+    /// watch needs one when the guest has written the watched bytes.
     fn wants_stack(&self, memory: &[u8]) -> bool {
-        (self.opts.stacks && self.print) || self.watches.differ(memory)
+        (self.opts.stacks && self.print)
+            || (self.opts.keep_state && self.opts.until == Some(self.next))
+            || self.watches.differ(memory)
     }
 }
 
@@ -289,7 +296,7 @@ pub(super) fn define_replayer(
             reemit_output(&state.chunk.call(i));
         }
         after_call(state, i, stack.as_ref());
-        state.stop_at_until(i)?;
+        state.stop_at_until(i, stack.as_ref())?;
         ret
     })
 }
