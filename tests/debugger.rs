@@ -557,3 +557,37 @@ fn state_at_gives_the_stack_memory_and_globals_of_a_call() {
     let err = wtrace::replay::state_at(&trace, None, 9).unwrap_err();
     assert_eq!(err.to_string(), "the replay ended before call #9");
 }
+
+/// Recurses 40 deep, then writes "deep\n" from the innermost call.
+const DEEP: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "deep\n")
+  (func $down (param $n i32)
+    (if (i32.eqz (local.get $n))
+      (then
+        (i32.store (i32.const 0) (i32.const 16))
+        (i32.store (i32.const 4) (i32.const 5))
+        (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+      (else (call $down (i32.sub (local.get $n) (i32.const 1))))))
+  (func $main (export "_start") (call $down (i32.const 40))))"#;
+
+#[test]
+fn deep_stacks_are_shown_whole() {
+    let d = tempdir();
+    let wat = d.path().join("deep.wat");
+    std::fs::write(&wat, DEEP).unwrap();
+    let trace = record(d.path(), "deep", &[], &wat, &[]);
+    let o = output(wtrace().args(["dump", "-k"]).arg(&trace));
+    let frames = frames_after(&stdout(&o), "#0 fd_write(");
+    let mut want = vec!["down"; 41];
+    want.push("main");
+    assert_eq!(names(&frames), want);
+    let o = output(
+        wtrace()
+            .args(["replay", "-q", "--break", "fd_write"])
+            .arg(&trace),
+    );
+    let err = stderr(&o);
+    assert_eq!(names(&frames_after(&err, "#0 fd_write(")), want, "{err}");
+}

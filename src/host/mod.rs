@@ -49,6 +49,9 @@ impl Default for HostOptions {
     }
 }
 
+/// Frames kept of a stack shown (`-k`, breakpoints, watches).
+pub const MAX_STACK_FRAMES: usize = 256;
+
 /// The engine configuration, identical for run, record and replay so that a
 /// trace made on one machine replays on another: NaN canonicalization makes
 /// float results bit-identical across CPUs.
@@ -65,7 +68,11 @@ pub fn engine(max_wasm_stack: usize, source_lines: bool) -> Result<Engine> {
         .wasm_exceptions(true)
         .cranelift_nan_canonicalization(true);
     if source_lines {
-        config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
+        // wasmtime keeps 20 frames by default; a stack shown to the user
+        // should be whole, as strace -k's.
+        config
+            .wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable)
+            .wasm_backtrace_max_frames(std::num::NonZeroUsize::new(MAX_STACK_FRAMES));
     }
     Ok(Engine::new(&config)?)
 }
