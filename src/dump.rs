@@ -42,7 +42,11 @@ pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -
             _ => None,
         };
         if opts.json {
-            serde_json::to_writer(&mut *out, &decode::call_json(&call, &decoded))?;
+            let mut json = decode::call_json(&call, &decoded);
+            if call.injection.is_injected() {
+                json["injected"] = serde_json::Value::Bool(true);
+            }
+            serde_json::to_writer(&mut *out, &json)?;
             out.write_all(b"\n")?;
             continue;
         }
@@ -52,6 +56,7 @@ pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -
         }
         line.push_str(&format!("#{} ", call.seq));
         line.push_str(&decoded.line());
+        line.push_str(crate::inject::mark(&header.faults, call.injection));
         if opts.durations {
             line.push_str(&format!(" <{:.6}>", call.dur_ns as f64 / 1e9));
         }

@@ -51,6 +51,7 @@ mod tests {
             dur_ns: 0,
             reads: vec![],
             writes: vec![],
+            ..Call::default()
         }
     }
 

@@ -20,6 +20,7 @@ pub mod goshim;
 pub mod hexdump;
 #[cfg(feature = "runtime")]
 pub mod host;
+pub mod inject;
 pub mod matcher;
 pub mod names;
 #[cfg(feature = "runtime")]

@@ -11,7 +11,7 @@
 use crate::decode::{result_text, short_result, Decoder, Field, Named};
 use crate::report::stats;
 use crate::syscalls::Class;
-use crate::trace::{func_name, Call, Outcome, RunEnd, TraceReader};
+use crate::trace::{func_name, Call, Faults, Injection, Outcome, RunEnd, TraceReader};
 use wtrace_tui::{
     CallResult, Detail, Filter, Item, MemBlock, Row, RunStatus, StatRow, Summary, TraceSource,
     Value, ValueKind,
@@ -134,7 +134,7 @@ impl TraceSource for TraceView {
                     time_ns: c.start_ns,
                     args: d.args_text(),
                     func: d.name,
-                    result: call_result(&c.outcome),
+                    result: call_result(&c.outcome, c.injection, &header.faults),
                 }
             })
             .collect()
@@ -168,7 +168,7 @@ impl TraceSource for TraceView {
             seq,
             func: func_name(&header, c.func),
             args: items(&d.args),
-            result: call_result(&c.outcome),
+            result: call_result(&c.outcome, c.injection, &header.faults),
             outs: items(&d.outs),
             time_ns: c.start_ns,
             dur_ns: c.dur_ns,
@@ -294,12 +294,15 @@ impl TraceSource for TraceView {
     }
 }
 
-fn call_result(outcome: &Outcome) -> CallResult {
+fn call_result(outcome: &Outcome, injection: Injection, faults: &Faults) -> CallResult {
+    let mut full = result_text(outcome);
+    full.push_str(crate::inject::mark(faults, injection));
     CallResult {
         // `44 ENOENT`: the errno's text is in the detail pane.
         short: short_result(outcome),
-        full: result_text(outcome),
+        full,
         is_error: outcome.is_error(),
+        injected: injection.is_injected(),
     }
 }
 

@@ -8,7 +8,8 @@ use crate::decode::Decoder;
 use crate::dump::{self, DumpOptions};
 use crate::exit_code;
 use crate::filter::Filter;
-use crate::record::{self, IfExists, PrintCalls, RecordOptions, TracePath};
+use crate::inject::{parse_chaos, InjectSpec};
+use crate::record::{self, IfExists, PrintCalls, RecordOptions, Repeated, TracePath};
 use crate::replay::{self, ReplayEnd, ReplayOptions};
 use crate::trace::{RunEnd, TraceReader};
 use anyhow::{bail, Context, Result};
@@ -102,6 +103,12 @@ fn record(a: RecordArgs) -> Result<i32> {
         .output
         .clone()
         .unwrap_or_else(|| default_trace_path(&module));
+    let inject = a
+        .inject
+        .iter()
+        .map(|spec| InjectSpec::parse(spec))
+        .collect::<Result<Vec<_>>>()?;
+    let chaos = a.chaos.as_deref().map(parse_chaos).transpose()?;
     let opts = RecordOptions {
         host,
         output: TracePath {
@@ -110,19 +117,55 @@ fn record(a: RecordArgs) -> Result<i32> {
         },
         embed_module: !a.no_embed,
         print,
+        inject,
+        chaos,
     };
-    let recorded = record::record(&module, a.guest.command.clone(), opts)?;
+    let argv = a.guest.command.clone();
+    let recorded = match a.repeat {
+        None => record::record(&module, argv, opts)?,
+        Some(max) => match record::record_until_failure(&module, argv, opts, max)? {
+            Repeated::Passed { attempts } => {
+                eprintln!(
+                    "wtrace: no failure in {attempts} attempt{}; no trace kept",
+                    plural(attempts as u64)
+                );
+                return Ok(0);
+            }
+            Repeated::Failed { attempt, recorded } | Repeated::Stopped { attempt, recorded } => {
+                let seed = a.chaos.as_deref().map(parse_chaos).transpose()?.map(|c| {
+                    format!(
+                        ", chaos seed {}",
+                        c.seed.wrapping_add(u64::from(attempt - 1))
+                    )
+                });
+                eprintln!(
+                    "wtrace: attempt {attempt} of {max} {}{}",
+                    recorded.run_end.describe(),
+                    seed.unwrap_or_default()
+                );
+                recorded
+            }
+        },
+    };
     let code = report_end(&recorded.run_end);
     let finished = !matches!(recorded.run_end, RunEnd::WriteFailed(_));
     if finished && !a.quiet {
         let calls = recorded.stats.calls;
-        let s = if calls == 1 { "" } else { "s" };
         eprintln!(
-            "wtrace: trace written to {} ({calls} call{s})",
-            recorded.path.display()
+            "wtrace: trace written to {} ({calls} call{})",
+            recorded.path.display(),
+            plural(calls)
         );
     }
     Ok(code)
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 fn warn_misplaced_options(subcommand: &str, guest: &Guest) {

@@ -2,7 +2,7 @@
 
 use crate::app::{App, Overlay, Pane, Prompt};
 use crate::overlay;
-use crate::source::{Detail, MemBlock, RunStatus, TraceSource};
+use crate::source::{CallResult, Detail, MemBlock, RunStatus, TraceSource};
 use crate::values;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -112,8 +112,11 @@ fn status_style(status: &RunStatus) -> Style {
     }
 }
 
-fn error_style(is_error: bool) -> Style {
-    if is_error {
+/// Injected results in magenta (they are not the host's), errors in red.
+fn result_style(result: &CallResult) -> Style {
+    if result.injected {
+        Style::new().fg(Color::Magenta)
+    } else if result.is_error {
         Style::new().fg(Color::Red)
     } else {
         Style::new()
@@ -150,7 +153,7 @@ fn draw_list<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
             Cell::from(r.args.clone()),
             Cell::from(r.result.short.clone()),
         ])
-        .style(error_style(r.result.is_error))
+        .style(result_style(&r.result))
     });
     let widths = [
         Constraint::Length(9),
@@ -232,7 +235,7 @@ fn detail_lines(d: &Detail, width: usize) -> Vec<Line<'static>> {
     lines.extend(values::item_lines(&d.args, 2, width));
     lines.push(Line::styled(
         format!("result: {}", d.result.full),
-        error_style(d.result.is_error),
+        result_style(&d.result),
     ));
     lines.extend(values::item_lines(&d.outs, 2, width));
     for m in &d.memory {
