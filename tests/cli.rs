@@ -312,6 +312,16 @@ fn a_killed_recording_keeps_its_complete_chunks() {
         || text.contains("+++ unfinished trace: the recording did not finish: the trace is cut in the middle of a frame"));
     let calls = text.lines().filter(|l| l.starts_with('#')).count();
     assert!(calls >= 1);
+    // dump -k: the same calls, each with its stack, and the same last line.
+    let k = output(wtrace().args(["dump", "-k"]).arg(&t));
+    assert_eq!(k.status.code(), Some(0), "{}", stderr(&k));
+    let k_text = String::from_utf8_lossy(&k.stdout);
+    let k_calls: Vec<&str> = k_text.lines().filter(|l| !l.starts_with(" > ")).collect();
+    assert_eq!(k_calls, text.lines().collect::<Vec<_>>());
+    assert_eq!(
+        k_text.lines().filter(|l| l.starts_with(" > ")).count(),
+        calls
+    );
     let r = output(wtrace().arg("replay").arg(&t));
     assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
     assert!(
