@@ -17,6 +17,7 @@ pub mod dump;
 pub mod filter;
 #[cfg(feature = "runtime")]
 pub mod goshim;
+pub mod hexdump;
 #[cfg(feature = "runtime")]
 pub mod host;
 pub mod inject;
@@ -31,6 +32,8 @@ pub mod report;
 pub mod reproducer;
 #[cfg(feature = "runtime")]
 pub mod run;
+#[cfg(feature = "runtime")]
+pub mod stack;
 pub mod syscalls;
 pub mod timefmt;
 pub mod trace;
@@ -48,6 +51,9 @@ pub mod exit_code {
     pub const ERROR: i32 = 125;
     /// `wtrace replay`: the guest did not do what the recording says.
     pub const DIVERGED: i32 = 126;
+    /// `wtrace replay --break`: stopped at a breakpoint (128 + SIGTRAP,
+    /// as a debugger's trap).
+    pub const BREAKPOINT: i32 = 133;
     /// The guest trapped (as `wasmtime run`: 128 + SIGABRT).
     pub const TRAP: i32 = 134;
 }

@@ -450,7 +450,7 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     // The clock calibrates its counter for a few milliseconds: meanwhile,
     // the module loads.
     let clock = std::thread::spawn(quanta::Clock::new);
-    let engine = host::engine(opts.host.max_wasm_stack)?;
+    let engine = host::engine(opts.host.max_wasm_stack, false)?;
     let name = module_path.display().to_string();
     let module = host::load_module(&engine, &bytes, &name, opts.host.cache)?;
     let (served, foreign) = host::check_imports(&module, opts.host.trap_unknown_imports)?;
@@ -564,6 +564,7 @@ fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -
             memory: data,
             args,
             fuel,
+            ..
         } = call;
         let signal = state.signal.load(Ordering::Relaxed);
         if signal != 0 {

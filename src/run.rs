@@ -10,7 +10,7 @@ use wasmtime_wasi::p1::{self, WasiP1Ctx};
 
 pub fn run(module_path: &Path, argv: Vec<String>, opts: &HostOptions) -> Result<RunEnd> {
     let bytes = host::read_module(module_path)?;
-    let engine = host::engine(opts.max_wasm_stack)?;
+    let engine = host::engine(opts.max_wasm_stack, false)?;
     let module = host::load_module(
         &engine,
         &bytes,

@@ -312,6 +312,16 @@ fn a_killed_recording_keeps_its_complete_chunks() {
         || text.contains("+++ unfinished trace: the recording did not finish: the trace is cut in the middle of a frame"));
     let calls = text.lines().filter(|l| l.starts_with('#')).count();
     assert!(calls >= 1);
+    // dump -k: the same calls, each with its stack, and the same last line.
+    let k = output(wtrace().args(["dump", "-k"]).arg(&t));
+    assert_eq!(k.status.code(), Some(0), "{}", stderr(&k));
+    let k_text = String::from_utf8_lossy(&k.stdout);
+    let k_calls: Vec<&str> = k_text.lines().filter(|l| !l.starts_with(" > ")).collect();
+    assert_eq!(k_calls, text.lines().collect::<Vec<_>>());
+    assert_eq!(
+        k_text.lines().filter(|l| l.starts_with(" > ")).count(),
+        calls
+    );
     let r = output(wtrace().arg("replay").arg(&t));
     assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
     assert!(
@@ -528,7 +538,7 @@ fn help_shows_examples_and_the_readmes_exit_codes() {
         );
         codes.push(code);
     }
-    assert_eq!(codes, ["0-125", "125", "126", "130, 143", "134"]);
+    assert_eq!(codes, ["0-125", "125", "126", "130, 143", "133", "134"]);
     assert!(help.contains("  130, 143  recording stopped by SIGINT, SIGTERM (trace finished)\n"));
     assert!(readme.contains("| 130, 143 | recording stopped by SIGINT, SIGTERM (trace finished) |"));
 }

@@ -1,7 +1,9 @@
 //! The command line as clap sees it: subcommands, their options and help.
 
 use crate::decode::DEFAULT_STRSIZE;
+use crate::hexdump::Region;
 use crate::host::{HostOptions, DEFAULT_MAX_WASM_STACK};
+use crate::matcher::Trigger;
 use crate::trace::Preopen;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -14,7 +16,26 @@ Exit codes:
   125       wtrace failed (bad arguments, not a module, not a trace, unknown imports...)
   126       replay diverged from the recording
   130, 143  recording stopped by SIGINT, SIGTERM (trace finished)
+  133       replay stopped at a --break breakpoint (128 + SIGTRAP)
   134       the guest trapped (as wasmtime: 128 + SIGABRT)";
+
+/// The debugger options of `replay`, as the README says.
+const DEBUGGER: &str = "\
+Debugging (all computed by replaying the module the trace embeds):
+  wtrace replay --print -k bug.wtrace                 # each call and the guest's stack (strace -k)
+  wtrace replay --break 'path_open path~config' bug.wtrace
+  wtrace replay --break 'fd_write fd=2 when=3' --break 'errno!=0' bug.wtrace
+  wtrace replay --until 1200 --memory 0x1000:64 --memory-args bug.wtrace
+  wtrace replay -q --watch 0x1000:8 bug.wtrace        # who wrote these bytes, and when
+--break terms (all must hold): a function or class (path_open, %fd, fd_read,fd_write, !fd_close),
+  a condition PARAM OP VALUE with OP = != ~ (contains / has flags) !~ < <= > >= (fd=2,
+  path~config, oflags~CREAT, nread>0), len (bytes a buffer, string or iovec list spans: len>4096),
+  errno (errno!=0, errno=ENOENT), #N (call N), when=N (the Nth match; 2..4, 5+, 1+10 as strace).
+  The replay stops before the call runs: its line shows the result the recording has.
+Stack lines: ' > MODULE(FUNCTION+0xOFFSET) [0xMODULE_OFFSET] at FILE:LINE:COLUMN' (the location
+  where the module has DWARF debug info), innermost frame first.
+--watch reports: 'written by the host in #N CALL' or 'written by the guest before #N CALL' and
+  the stack of that call (the code that ran since the call before), with old and new bytes.";
 
 /// `record --inject` and `--chaos`, as the README says.
 const INJECT_HELP: &str = "\
@@ -65,11 +86,11 @@ pub enum Command {
     #[command(after_help = "Examples:\n  wtrace record hello.wasm                 # writes hello.wtrace (hello-1.wtrace if taken)\n  wtrace record -o bug.wtrace --dir data prog.wasm input.txt\n  wtrace record --print prog.wasm          # strace-style lines on stderr\n  wtrace record --print -e trace=%path --failed prog.wasm\n  wtrace record --inject 'path_open:path~config:error=ENOENT' prog.wasm\n  wtrace record --inject fd_write:fd=1:short=10:when=2+ prog.wasm\n  wtrace record --chaos 42 --repeat 20 prog.wasm   # keep the first failing run\n\n".to_owned() + RECORD_OUTPUT + "\n\n" + INJECT_HELP + "\n\n" + EXIT_CODES)]
     Record(RecordArgs),
     /// Replay a trace: every WASI call is served from the recording
-    #[command(after_help = "Examples:\n  wtrace replay hello.wtrace\n  wtrace replay --print --until 100 hello.wtrace\n  wtrace replay --module rebuilt.wasm --force bug.wtrace\n\n".to_owned() + EXIT_CODES)]
+    #[command(after_help = "Examples:\n  wtrace replay hello.wtrace\n  wtrace replay --print --until 100 hello.wtrace\n  wtrace replay --module rebuilt.wasm --force bug.wtrace\n\n".to_owned() + DEBUGGER + "\n\n" + EXIT_CODES)]
     Replay(ReplayArgs),
     /// Print the calls of a trace, one strace-style line each
     #[command(
-        after_help = "Examples:\n  wtrace dump hello.wtrace\n  wtrace dump -e trace=%path,fd_read --failed hello.wtrace\n  wtrace dump -s 200 -T hello.wtrace\n  wtrace dump --json hello.wtrace | jq .func\n\n".to_owned() + &classes_help()
+        after_help = "Examples:\n  wtrace dump hello.wtrace\n  wtrace dump -e trace=%path,fd_read --failed hello.wtrace\n  wtrace dump -s 200 -T hello.wtrace\n  wtrace dump --json hello.wtrace | jq .func\n  wtrace dump -k -e trace=%path prog.wtrace      # each call and the guest's stack (strace -k),\n                                                 # computed by replaying the embedded module\n\n".to_owned() + &classes_help()
     )]
     Dump(DumpArgs),
     /// Step through a trace in a terminal UI
@@ -266,10 +287,36 @@ pub struct ReplayArgs {
     /// Print each call to stderr, strace-style, as it is replayed
     #[arg(long)]
     pub print: bool,
-    /// Stop after call N
+    /// With --print: each call is followed by the guest's call stack, innermost
+    /// first, one ` > ` line per frame (as strace -k)
+    #[arg(short = 'k', long = "stack-trace", requires = "print")]
+    pub stacks: bool,
+    /// Stop once call N has returned; no guest code runs after it
     #[arg(long, value_name = "N")]
     pub until: Option<u64>,
+    /// With --until: print guest memory ADDR:LEN (decimal or 0x hex) as it stands when
+    /// call N returns, as xxd does; repeatable. The exported globals are printed too
+    #[arg(long = "memory", value_name = "ADDR:LEN", requires = "until")]
+    pub memory: Vec<Region>,
+    /// With --until: print the memory behind every pointer argument of call N
+    /// (strings, iovec lists and their buffers, out-pointers) and the exported globals
+    #[arg(long, requires = "until")]
+    pub memory_args: bool,
+    /// Report every change of the bytes ADDR:LEN, with old and new bytes: by the host
+    /// in a call (the call is named) or by the guest between calls (the next call and
+    /// its stack are named); repeatable
+    #[arg(long = "watch", value_name = "ADDR:LEN")]
+    pub watches: Vec<Region>,
+    /// Stop before the first call EXPR matches: print it and the guest's stack, run no
+    /// guest code past it, exit 133. EXPR: space-separated terms that must all hold
+    /// (see below); repeatable (the first to fire stops)
+    #[arg(long = "break", value_name = "EXPR", value_parser = parse_trigger)]
+    pub breaks: Vec<Trigger>,
     pub trace: PathBuf,
+}
+
+fn parse_trigger(expr: &str) -> Result<Trigger, String> {
+    Trigger::parse(expr).map_err(|e| format!("{e:#}"))
 }
 
 #[derive(Args, Debug)]
@@ -295,6 +342,13 @@ pub struct DumpArgs {
     /// Print flag sets in full
     #[arg(short = 'v')]
     pub verbose: bool,
+    /// Follow each call by the guest's call stack, one ` > ` line per frame (as strace -k);
+    /// computed by replaying the module embedded in the trace
+    #[arg(short = 'k', long = "stack-trace", conflicts_with_all = ["json", "durations", "relative"])]
+    pub stacks: bool,
+    /// With -k: replay this module (for a trace recorded with --no-embed)
+    #[arg(long, value_name = "MODULE", requires = "stacks")]
+    pub module: Option<PathBuf>,
     pub trace: PathBuf,
 }
 

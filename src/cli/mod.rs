@@ -184,9 +184,20 @@ fn replay(a: ReplayArgs) -> Result<i32> {
         force: a.force,
         quiet: a.quiet,
         print: a.print.then(Decoder::default),
+        stacks: a.stacks,
         until: a.until,
+        memory: a.memory,
+        memory_args: a.memory_args,
+        watches: a.watches,
+        breaks: a.breaks,
+        ..ReplayOptions::default()
     };
-    match replay::replay(&a.trace, opts)? {
+    report_replay(replay::replay(&a.trace, opts)?)
+}
+
+/// Says how a replay ended; returns the exit code.
+fn report_replay(end: ReplayEnd) -> Result<i32> {
+    match end {
         ReplayEnd::Finished(end) => Ok(report_end(&end)),
         ReplayEnd::Stopped {
             calls,
@@ -206,6 +217,9 @@ fn replay(a: ReplayArgs) -> Result<i32> {
 }
 
 fn dump(a: DumpArgs) -> Result<i32> {
+    if a.stacks {
+        return dump_stacks(a);
+    }
     let mut reader = TraceReader::open(&a.trace)?;
     let opts = DumpOptions {
         strsize: a.strsize,
@@ -219,6 +233,40 @@ fn dump(a: DumpArgs) -> Result<i32> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = dump::dump(&mut reader, &opts, &mut out).and_then(|()| Ok(out.flush()?));
     finish_output(written)
+}
+
+/// `dump -k`: the calls with their stacks, from a replay of the module.
+fn dump_stacks(a: DumpArgs) -> Result<i32> {
+    let mut decoder = Decoder::new(a.strsize);
+    decoder.verbose = a.verbose;
+    let opts = ReplayOptions {
+        module: a.module,
+        quiet: true,
+        print: Some(decoder),
+        filter: Some(Filter::parse(&a.expr, a.failed)?),
+        stacks: true,
+        to_stdout: true,
+        ..ReplayOptions::default()
+    };
+    let ended = replay::replay(&a.trace, opts)?;
+    let mut reader = TraceReader::open(&a.trace)?;
+    match (ended, &reader.unfinished) {
+        (ReplayEnd::Finished(end), _) => {
+            let last = reader.call_count().checked_sub(1).map(|n| reader.call(n));
+            let said = matches!((&end, last), (RunEnd::Exit(code), Some(Ok(c)))
+                if c.outcome == crate::trace::Outcome::Exit(*code));
+            if !said {
+                println!("{}", dump::end_line(&end));
+            }
+            Ok(0)
+        }
+        // As `dump` ends an unfinished trace.
+        (ReplayEnd::Stopped { code: 0, .. }, Some(why)) => {
+            println!("+++ unfinished trace: {why} +++");
+            Ok(0)
+        }
+        (other, _) => report_replay(other),
+    }
 }
 
 fn tui(trace: &Path) -> Result<i32> {

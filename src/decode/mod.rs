@@ -166,8 +166,16 @@ impl Decoder {
 
     /// Decodes `call` and follows its effect on the fd table.
     pub fn decode(&mut self, header: &Header, call: &Call) -> DecodedCall {
+        let decoded = self.decode_unfollowed(header, call);
+        self.fds.follow(call);
+        decoded
+    }
+
+    /// Decodes `call` without following it: for a report about a call
+    /// that [`Decoder::decode`] or [`Decoder::follow`] will see later.
+    pub fn decode_unfollowed(&mut self, header: &Header, call: &Call) -> DecodedCall {
         self.fds.know_preopens(header);
-        let decoded = match call.func.syscall() {
+        match call.func.syscall() {
             Some(sys) => self.decode_preview1(sys, call),
             None => DecodedCall {
                 name: func_name(header, call.func),
@@ -182,9 +190,7 @@ impl Decoder {
                 is_error: call.outcome.is_error(),
                 outs: Vec::new(),
             },
-        };
-        self.fds.follow(call);
-        decoded
+        }
     }
 
     /// Follows `call`'s effect on the fd table without decoding it: for

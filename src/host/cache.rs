@@ -65,3 +65,22 @@ pub fn load_module(engine: &Engine, bytes: &[u8], name: &str, use_cache: bool) -
     }
     Ok(module)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An engine that keeps DWARF (replay's stacks) must not load a module
+    /// compiled without it, nor the other way round: the keys differ. The
+    /// code itself is the same (replay with stacks matches the recording
+    /// call for call: tests/debugger.rs).
+    #[test]
+    fn keeping_dwarf_is_part_of_the_cache_key() {
+        let wat = b"(module)";
+        let plain = crate::host::engine(1 << 20, false).unwrap();
+        let lines = crate::host::engine(1 << 20, true).unwrap();
+        assert_ne!(cache_key(&plain, wat), cache_key(&lines, wat));
+        let again = crate::host::engine(1 << 20, true).unwrap();
+        assert_eq!(cache_key(&lines, wat), cache_key(&again, wat));
+    }
+}

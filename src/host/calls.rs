@@ -5,12 +5,25 @@
 use crate::syscalls::{self, Syscall};
 use anyhow::Result;
 use std::mem::MaybeUninit;
-use wasmtime::{AsContextMut, Caller, Extern, FuncType, Linker, Memory, ValRaw, ValType};
+use wasmtime::{
+    AsContextMut, Caller, Extern, FuncType, Linker, Memory, ValRaw, ValType, WasmBacktrace,
+};
 
 /// Store data of a mode that serves preview1 calls itself.
 pub trait CallHost: 'static {
     /// Where the guest's memory is kept once looked up.
     fn memory_slot(&mut self) -> &mut Option<Memory>;
+
+    /// Whether [`CallHost::wants_stack`] can ever say yes: a mode that never
+    /// shows stacks (record) pays nothing for them, not even the question.
+    const MAY_WANT_STACK: bool = false;
+
+    /// Whether the handler of this call needs the guest's call stack,
+    /// decided from the guest's memory before the call. Capturing it costs
+    /// a walk of the stack, so modes ask only when they show it.
+    fn wants_stack(&self, _memory: &[u8]) -> bool {
+        false
+    }
 }
 
 /// What a handler gets for one call.
@@ -22,6 +35,9 @@ pub struct GuestCall<'a, T> {
     pub args: &'a [u64],
     /// wasmtime's hostcall fuel, for wasmtime-wasi's copy limits.
     pub fuel: usize,
+    /// The guest's call stack, innermost first, when
+    /// [`CallHost::wants_stack`] asked for it.
+    pub stack: Option<WasmBacktrace>,
 }
 
 /// Defines `sys` as a host function: its arguments and the guest's memory
@@ -44,12 +60,15 @@ pub fn define<T: CallHost>(
         let cached = *caller.data_mut().memory_slot();
         let memory = guest_memory(&mut caller, cached)?;
         *caller.data_mut().memory_slot() = Some(memory);
+        let stack = (T::MAY_WANT_STACK && caller.data().wants_stack(memory.data(&caller)))
+            .then(|| WasmBacktrace::force_capture(&caller));
         let (data, state) = memory.data_and_store_mut(&mut caller);
         let errno = handle(GuestCall {
             state,
             memory: data,
             args: &args[..n],
             fuel,
+            stack,
         })?;
         if !sys.no_return {
             vals[0].write(ValRaw::i32(errno));

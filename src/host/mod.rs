@@ -49,15 +49,31 @@ impl Default for HostOptions {
     }
 }
 
+/// Frames kept of a stack shown (`-k`, breakpoints, watches).
+pub const MAX_STACK_FRAMES: usize = 256;
+
 /// The engine configuration, identical for run, record and replay so that a
 /// trace made on one machine replays on another: NaN canonicalization makes
 /// float results bit-identical across CPUs.
-pub fn engine(max_wasm_stack: usize) -> Result<Engine> {
+///
+/// `source_lines` keeps the module's DWARF for call stacks with file:line
+/// (replay's `-k`, breakpoints, watches). It changes no generated code,
+/// only what is kept beside it; wasmtime counts it in the engine's
+/// compatibility hash, so such modules get cache entries of their own.
+/// Without it, `WASMTIME_BACKTRACE_DETAILS=1` decides, as in wasmtime.
+pub fn engine(max_wasm_stack: usize, source_lines: bool) -> Result<Engine> {
     let mut config = Config::new();
     config
         .max_wasm_stack(max_wasm_stack)
         .wasm_exceptions(true)
         .cranelift_nan_canonicalization(true);
+    if source_lines {
+        // wasmtime keeps 20 frames by default; a stack shown to the user
+        // should be whole, as strace -k's.
+        config
+            .wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable)
+            .wasm_backtrace_max_frames(std::num::NonZeroUsize::new(MAX_STACK_FRAMES));
+    }
     Ok(Engine::new(&config)?)
 }
 
@@ -153,6 +169,15 @@ pub fn start_func<T: 'static>(
     store: &mut wasmtime::Store<T>,
     module: &wasmtime::Module,
 ) -> Result<wasmtime::TypedFunc<(), ()>> {
+    Ok(instance_and_start(linker, store, module)?.1)
+}
+
+/// [`start_func`], with the instance (for its exports after the run).
+pub fn instance_and_start<T: 'static>(
+    linker: &wasmtime::Linker<T>,
+    store: &mut wasmtime::Store<T>,
+    module: &wasmtime::Module,
+) -> Result<(wasmtime::Instance, wasmtime::TypedFunc<(), ()>)> {
     let instance = linker
         .instantiate(&mut *store, module)
         .map_err(anyhow::Error::from)
@@ -173,7 +198,7 @@ pub fn start_func<T: 'static>(
             );
         }
     }
-    Ok(start)
+    Ok((instance, start))
 }
 
 /// The platform a trace was recorded on: `x86_64-linux`.

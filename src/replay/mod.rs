@@ -10,17 +10,28 @@
 //! - `prefetch`: decodes the chunks ahead of the guest on a thread of its own;
 //! - `serve`: the host functions that serve calls from the trace;
 //! - `relocate`: memory effects applied where the guest's pointers point now;
-//! - `divergence`: the report when the guest parts from the recording.
+//! - `divergence`: the report when the guest parts from the recording;
+//! - `watch`, `inspect`: `--watch`, and the state after `--until N`.
+//!
+//! Call stacks (`-k`), breakpoints, watches and memory at a call are all
+//! computed here, by running the module again: recording pays nothing.
 
+mod breakpoint;
 mod divergence;
+mod inspect;
 mod prefetch;
 mod relocate;
 mod serve;
+mod watch;
 
 pub use divergence::Divergence;
+pub use inspect::CallState;
 
 use crate::decode::Decoder;
+use crate::filter::Filter;
+use crate::hexdump::Region;
 use crate::host;
+use crate::matcher::Trigger;
 use crate::trace::{CallBatch, Header, RunEnd, TraceReader};
 use anyhow::{bail, Context, Result};
 use divergence::{StopHere, Unreadable};
@@ -40,8 +51,25 @@ pub struct ReplayOptions {
     pub quiet: bool,
     /// Print strace-style lines to stderr as the replay goes.
     pub print: Option<Decoder>,
-    /// Stop after call N.
+    /// Which calls `print` shows (`dump -k -e ...`); all when none.
+    pub filter: Option<Filter>,
+    /// `-k`: each printed call is followed by the guest's call stack.
+    pub stacks: bool,
+    /// Print to stdout (`dump -k`) instead of stderr.
+    pub to_stdout: bool,
+    /// Stop once call N has returned.
     pub until: Option<u64>,
+    /// With `until`: memory to show as it stands then.
+    pub memory: Vec<Region>,
+    /// With `until`: the memory behind every pointer argument of call N.
+    pub memory_args: bool,
+    /// Report every change of these bytes, by the guest or the host.
+    pub watches: Vec<Region>,
+    /// `--break EXPR`: stop before the first call one of them fires at.
+    pub breaks: Vec<Trigger>,
+    /// With `until`: keep call N's stack, the memory and the exported
+    /// globals ([`state_at`]).
+    pub keep_state: bool,
 }
 
 /// How a replay ended.
@@ -90,16 +118,60 @@ fn module_bytes(
 }
 
 pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
+    Ok(run(trace_path, opts)?.0)
+}
+
+/// The guest's stack at call `n` and its memory and exported globals when
+/// the call returned, computed by replaying the trace up to it (`module`
+/// as `replay --module`, for a trace without its module).
+pub fn state_at(trace_path: &Path, module: Option<PathBuf>, n: u64) -> Result<CallState> {
+    let opts = ReplayOptions {
+        module,
+        quiet: true,
+        until: Some(n),
+        keep_state: true,
+        ..ReplayOptions::default()
+    };
+    match run(trace_path, opts)? {
+        (_, Some(state)) => Ok(state),
+        (ReplayEnd::Diverged(d), None) => bail!("{d}"),
+        (_, None) => bail!("the replay ended before call #{n}"),
+    }
+}
+
+/// Replays the trace; returns how it ended and, with `keep_state`, the
+/// state after the `until` call.
+fn run(trace_path: &Path, mut opts: ReplayOptions) -> Result<(ReplayEnd, Option<CallState>)> {
     let mut reader = TraceReader::open(trace_path)?;
     let header = reader.header.clone();
     let bytes = module_bytes(&header, reader.module.take(), &opts)?;
     host::check_module_bytes(&bytes, &header.module_name)?;
-    let engine = host::engine(header.max_wasm_stack as usize)?;
+    let stacks_shown =
+        opts.stacks || opts.keep_state || !opts.watches.is_empty() || !opts.breaks.is_empty();
+    let engine = host::engine(header.max_wasm_stack as usize, stacks_shown)?;
     let module = host::load_module(&engine, &bytes, &header.module_name, true)?;
     let (served, foreign) = host::check_imports(&module, !header.foreign_imports.is_empty())?;
     let total = reader.call_count();
+    if let Some(n) = opts.until.filter(|&n| n >= total) {
+        if !opts.memory.is_empty() || opts.memory_args {
+            bail!(
+                "--until {n}: the trace has calls #0 to #{}",
+                total.saturating_sub(1)
+            );
+        }
+    }
     let end = reader.end.clone();
+    let print = opts.print.is_some();
     let state = ReplayState {
+        out: report_output(opts.to_stdout),
+        decoder: opts.print.take().unwrap_or_default(),
+        print,
+        follow: print || !opts.watches.is_empty() || !opts.breaks.is_empty(),
+        watches: watch::Watches::new(opts.watches.clone()),
+        module_label: module_label(&header.module_name),
+        until_call: None,
+        until_stack: None,
+        kept: None,
         trace_path: trace_path.to_path_buf(),
         header,
         end,
@@ -112,21 +184,121 @@ pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
         opts,
     };
     let mut store = Store::new(&engine, state);
-    let mut linker: Linker<ReplayState> = Linker::new(&engine);
+    let linker = replay_linker(&engine, served, &foreign)?;
+    let (instance, start) = host::instance_and_start(&linker, &mut store, &module)?;
+    if !store.data().watches.is_empty() {
+        watch_from_the_start(&mut store, instance);
+    }
+    let result = start.call(&mut store, ());
+    let reported = report_after_the_run(&mut store, instance, &result);
+    let _ = store.data_mut().out.flush();
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    reported?;
+    let mut state = store.into_data();
+    let kept = state.kept.take();
+    Ok((conclude(state, result)?, kept))
+}
+
+/// Where `--print` and the reports go: stderr, or stdout (buffered) for
+/// `dump -k`.
+fn report_output(to_stdout: bool) -> Box<dyn Write> {
+    if to_stdout {
+        Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        ))
+    } else {
+        Box::new(std::io::stderr())
+    }
+}
+
+/// The host functions of a replay: the preview1 calls it serves and the
+/// foreign imports the recording defined as traps.
+fn replay_linker(
+    engine: &wasmtime::Engine,
+    served: Vec<&'static crate::syscalls::Syscall>,
+    foreign: &[host::ForeignImport],
+) -> Result<Linker<ReplayState>> {
+    let mut linker: Linker<ReplayState> = Linker::new(engine);
     for sys in served {
         serve::define_replayer(&mut linker, sys)?;
     }
-    host::define_trapping_imports(&mut linker, &foreign, |caller, imp, params| {
+    host::define_trapping_imports(&mut linker, foreign, |caller, imp, params| {
         let args: Vec<u64> = params.iter().map(host::imports::raw_arg).collect();
-        match serve::serve_foreign(caller.data_mut(), imp.id, &args) {
+        let stack = (caller.data().opts.stacks && caller.data().print)
+            .then(|| wasmtime::WasmBacktrace::force_capture(&*caller));
+        match serve::serve_foreign(caller.data_mut(), imp.id, &args, stack.as_ref()) {
             Ok(e) | Err(e) => e,
         }
     })?;
-    let start = host::start_func(&linker, &mut store, &module)?;
-    let result = start.call(&mut store, ());
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
-    conclude(store.into_data(), result)
+    Ok(linker)
+}
+
+/// Once the guest stopped: the watches' last changes, the breakpoint that
+/// stopped it, the state `--until N --memory` asks for.
+fn report_after_the_run(
+    store: &mut Store<ReplayState>,
+    instance: wasmtime::Instance,
+    result: &wasmtime::Result<()>,
+) -> Result<()> {
+    let guest_ended = match result {
+        Ok(()) => true,
+        Err(e) => e.is::<wasmtime_wasi::I32Exit>(),
+    };
+    if guest_ended {
+        watch_after_the_last_call(store);
+    }
+    if let Some(text) = result.as_ref().err().and_then(|e| {
+        let b = e.downcast_ref::<breakpoint::Breakpoint>()?;
+        Some(breakpoint::report(store.data(), b, e))
+    }) {
+        let _ = store.data_mut().out.write_all(text.as_bytes());
+    }
+    if store.data().opts.keep_state {
+        inspect::keep_state(store, instance);
+    }
+    let opts = &store.data().opts;
+    let shows_state = !opts.memory.is_empty() || opts.memory_args;
+    if store.data().until_call.is_some() && shows_state {
+        let text = inspect::state_after(store, instance)?;
+        let _ = store.data_mut().out.write_all(text.as_bytes());
+    }
+    Ok(())
+}
+
+/// `--watch`: the bytes as instantiation left them (data segments).
+fn watch_from_the_start(store: &mut Store<ReplayState>, instance: wasmtime::Instance) {
+    if let Some(memory) = instance.get_memory(&mut *store, "memory") {
+        let (data, state) = memory.data_and_store_mut(&mut *store);
+        state.watches.look(data);
+    }
+}
+
+/// `--watch`: what the guest wrote after its last call, before it ended.
+fn watch_after_the_last_call(store: &mut Store<ReplayState>) {
+    let Some(memory) = store.data().memory else {
+        return;
+    };
+    let (data, state) = memory.data_and_store_mut(&mut *store);
+    let last = state.next.saturating_sub(1);
+    for c in state.watches.changes(data) {
+        let _ = write!(
+            state.out,
+            "wtrace: watch {}: written by the guest after #{last}, its last call\n{}",
+            c.region,
+            c.text()
+        );
+    }
+}
+
+/// The module's file name, as stack lines show it.
+fn module_label(module_name: &str) -> String {
+    Path::new(module_name)
+        .file_name()
+        .map_or(module_name.to_string(), |n| {
+            n.to_string_lossy().into_owned()
+        })
 }
 
 /// How the replay ended, from how the guest's `_start` returned and how
@@ -141,6 +313,13 @@ fn conclude(mut state: ReplayState, result: wasmtime::Result<()>) -> Result<Repl
                 "the replay stopped at call #{}: the trace cannot be read on: {why} (`wtrace verify` tells where the damage is)",
                 state.next
             );
+        }
+        if let Some(b) = e.downcast_ref::<breakpoint::Breakpoint>() {
+            return Ok(ReplayEnd::Stopped {
+                calls: b.seq,
+                reason: format!("stopped before call #{} at breakpoint {:?}", b.seq, b.expr),
+                code: crate::exit_code::BREAKPOINT,
+            });
         }
         if let Some(stop) = e.downcast_ref::<StopHere>() {
             return Ok(ReplayEnd::Stopped {

@@ -3,17 +3,20 @@
 use super::divergence::{diverge, StopHere, Unreadable};
 use super::prefetch::Prefetch;
 use super::relocate::{apply, reads_match, relocate};
+use super::watch::Watches;
 use super::ReplayOptions;
 use crate::capture;
 use crate::compare::{self, Wording};
+use crate::decode::Decoder;
 use crate::host;
 use crate::host::calls::GuestCall;
+use crate::stack::{self, StackLines};
 use crate::syscalls::{FuncId, Kind, Syscall};
 use crate::trace::{Call, CallBatch, End, Header, Outcome, RunEnd};
 use anyhow::Result;
 use std::io::Write;
 use std::path::PathBuf;
-use wasmtime::{Linker, Memory};
+use wasmtime::{Linker, Memory, WasmBacktrace};
 
 /// What the host functions of a replay share.
 pub(super) struct ReplayState {
@@ -32,6 +35,23 @@ pub(super) struct ReplayState {
     pub(super) pos: usize,
     pub(super) memory: Option<Memory>,
     pub(super) opts: ReplayOptions,
+    /// Where `--print` lines and the reports of watches, breakpoints and
+    /// state go: stderr, or stdout for `dump -k`.
+    pub(super) out: Box<dyn Write>,
+    /// Decodes the calls printed and reported; follows every call when
+    /// `follow` (fd names), else sees none.
+    pub(super) decoder: Decoder,
+    pub(super) print: bool,
+    pub(super) follow: bool,
+    pub(super) watches: Watches,
+    /// The module's file name, for stack lines.
+    pub(super) module_label: String,
+    /// The call `--until` stopped after.
+    pub(super) until_call: Option<Call>,
+    /// With `keep_state`: the stack of the `--until` call, and the state
+    /// after it.
+    pub(super) until_stack: Option<Vec<stack::Frame>>,
+    pub(super) kept: Option<super::CallState>,
 }
 
 /// Steps to the next recorded call and returns its index in
@@ -97,11 +117,83 @@ fn beyond_the_recording(state: &mut ReplayState, made: impl FnOnce() -> Call) ->
     diverge(state, seq, what, Some(made()))
 }
 
-/// After a call is served: `--print` shows it.
-fn after_call(state: &mut ReplayState, i: usize) {
-    if let Some(p) = &mut state.opts.print {
-        let call = state.chunk.call(i);
-        eprintln!("#{} {}", call.seq, p.line(&state.header, &call));
+/// After a call is served: `--print` shows it (with `-k`, its stack), and
+/// the decoder follows it.
+fn after_call(state: &mut ReplayState, i: usize, stack: Option<&WasmBacktrace>) {
+    if !state.follow {
+        return;
+    }
+    let call = state.chunk.call(i);
+    let shown = state.opts.filter.as_ref().is_none_or(|f| f.matches(&call));
+    if !(state.print && shown) {
+        state.decoder.follow(&state.header, &call);
+        return;
+    }
+    let line = state.decoder.line(&state.header, &call);
+    let _ = writeln!(state.out, "#{} {line}", call.seq);
+    if let (true, Some(bt)) = (state.opts.stacks, stack) {
+        let _ = write!(state.out, "{}", state.stack_lines(bt));
+    }
+}
+
+impl ReplayState {
+    /// A stack as ` > ` lines.
+    pub(super) fn stack_lines(&self, bt: &WasmBacktrace) -> String {
+        let frames = stack::frames(bt);
+        StackLines {
+            frames: &frames,
+            module: &self.module_label,
+        }
+        .to_string()
+    }
+
+    /// The recorded call `i` of the chunk, decoded, without following it.
+    pub(super) fn call_line(&mut self, i: usize) -> String {
+        let call = self.chunk.call(i);
+        let line = self.decoder.decode_unfollowed(&self.header, &call).line();
+        format!("#{} {line}", call.seq)
+    }
+
+    /// Reports the watched bytes that changed since last seen, `by` whom.
+    fn report_watches(&mut self, data: &[u8], by: &str, stack: Option<&WasmBacktrace>) {
+        let changes = self.watches.changes(data);
+        for c in &changes {
+            let _ = write!(self.out, "wtrace: watch {}: {by}\n{}", c.region, c.text());
+        }
+        if let (false, Some(bt)) = (changes.is_empty(), stack) {
+            let _ = write!(self.out, "{}", self.stack_lines(bt));
+        }
+    }
+
+    /// `--watch`: what the guest wrote since the last call, named by the
+    /// call it makes now (`i`) and its stack.
+    fn watch_guest(&mut self, i: usize, data: &[u8], stack: Option<&WasmBacktrace>) {
+        if self.watches.is_empty() || !self.watches.differ(data) {
+            return;
+        }
+        let by = format!("written by the guest before {}", self.call_line(i));
+        self.report_watches(data, &by, stack);
+    }
+
+    /// `--watch`: what the host wrote serving call `i`.
+    fn watch_host(&mut self, i: usize, data: &[u8]) {
+        if self.watches.is_empty() || !self.watches.differ(data) {
+            return;
+        }
+        let by = format!("written by the host in {}", self.call_line(i));
+        self.report_watches(data, &by, None);
+    }
+
+    /// `--until N`: stops once call N has returned, before the guest runs on.
+    fn stop_at_until(&mut self, i: usize, stack: Option<&WasmBacktrace>) -> wasmtime::Result<()> {
+        let seq = self.chunk.first_seq() + i as u64;
+        if self.opts.until != Some(seq) {
+            return Ok(());
+        }
+        self.until_call = Some(self.chunk.call(i));
+        self.until_stack = stack.map(stack::frames);
+        let reason = format!("stopped after call #{seq} (--until)");
+        Err(wasmtime::Error::new(StopHere { reason, code: 0 }))
     }
 }
 
@@ -118,6 +210,7 @@ pub(super) fn serve_foreign(
     state: &mut ReplayState,
     id: FuncId,
     args: &[u64],
+    stack: Option<&WasmBacktrace>,
 ) -> Result<wasmtime::Error, wasmtime::Error> {
     let made = Call {
         seq: state.next,
@@ -126,6 +219,7 @@ pub(super) fn serve_foreign(
         ..Call::default()
     };
     let i = next_recorded(state, || made.clone())?;
+    state.break_at(i, stack)?;
     let recorded = state.chunk.call(i);
     if let Some(d) = compare::inputs(&recorded, &made) {
         let what = d.describe(&state.header, recorded.func, Wording::RecordedVsNow);
@@ -134,13 +228,23 @@ pub(super) fn serve_foreign(
     let err = outcome_result(&recorded.outcome)
         .err()
         .unwrap_or_else(|| wasmtime::Error::msg("unknown import returned"));
-    after_call(state, i);
+    after_call(state, i, stack);
     Ok(err)
 }
 
 impl host::calls::CallHost for ReplayState {
     fn memory_slot(&mut self) -> &mut Option<Memory> {
         &mut self.memory
+    }
+
+    const MAY_WANT_STACK: bool = true;
+
+    /// `-k` prints every stack; `state_at` keeps the stack of its call; a
+    /// watch needs one when the guest has written the watched bytes.
+    fn wants_stack(&self, memory: &[u8]) -> bool {
+        (self.opts.stacks && self.print)
+            || (self.opts.keep_state && self.opts.until == Some(self.next))
+            || self.watches.differ(memory)
     }
 }
 
@@ -154,6 +258,7 @@ pub(super) fn define_replayer(
             state,
             memory: data,
             args,
+            stack,
             ..
         } = call;
         let seq = state.next;
@@ -165,6 +270,8 @@ pub(super) fn define_replayer(
             ..Call::default()
         };
         let i = next_recorded(state, || made(data))?;
+        state.watch_guest(i, data, stack.as_ref());
+        state.break_at(i, stack.as_ref())?;
         let recorded = state.chunk.view(i);
         let same = recorded.func == sys.func
             && recorded.args == args
@@ -184,10 +291,12 @@ pub(super) fn define_replayer(
                 return Err(diverge(state, seq, what, Some(made)));
             }
         }
+        state.watch_host(i, data);
         if !state.opts.quiet && writes_to_stdio(sys, args) {
             reemit_output(&state.chunk.call(i));
         }
-        after_call(state, i);
+        after_call(state, i, stack.as_ref());
+        state.stop_at_until(i, stack.as_ref())?;
         ret
     })
 }
