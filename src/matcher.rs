@@ -310,7 +310,11 @@ impl Condition {
         else {
             bail!("{term:?} is neither a function, a class nor a condition such as fd=2 or path~config")
         };
-        let (field, value) = (&term[..at], unquote(&term[at + len..]));
+        let (field, raw) = (&term[..at], &term[at + len..]);
+        if raw.is_empty() {
+            bail!("{term:?}: the value is missing (an empty string is \"\")");
+        }
+        let value = unquote(raw);
         let subject = subject(field, term)?;
         let number = match subject {
             Subject::Errno => match names::errno_by_name(value) {

@@ -146,6 +146,8 @@ fn bad_expressions_get_one_line_that_names_the_bad_part() {
     assert!(err("when=5..2").contains("last comes before first"));
     assert!(err("when=2+x").contains("step must be"));
     assert!(err("#x").contains("bad call number"));
+    assert!(err("fd=").contains("the value is missing"));
+    assert_eq!(hits(r#"path="""#), [0u64; 0], "an empty path, quoted");
     assert!(err("   ").contains("an empty expression"));
     for e in ["pth~x", "errno=ENOPE", "when=0", "#x"] {
         assert!(!err(e).contains('\n'), "{e}");
