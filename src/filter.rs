@@ -1,7 +1,7 @@
 //! Which calls `dump` shows: strace's `-e trace=` list and `--failed`.
 
-use crate::syscalls::{self, Class, Func};
-use crate::trace::Call;
+use crate::syscalls::{self, Class, Func, FuncId};
+use crate::trace::{Call, Outcome};
 use anyhow::{bail, Result};
 
 /// `-e trace=fd_write,%path,!clock_time_get` and `--failed`.
@@ -87,10 +87,16 @@ impl Filter {
     }
 
     pub fn matches(&self, call: &Call) -> bool {
-        if self.failed_only && !call.outcome.is_error() {
+        self.keeps(call.func, &call.outcome)
+    }
+
+    /// Whether a call of `func` that ended in `outcome` is shown: for
+    /// scans that look at calls without building them.
+    pub fn keeps(&self, func: FuncId, outcome: &Outcome) -> bool {
+        if self.failed_only && !outcome.is_error() {
             return false;
         }
-        let Some(func) = call.func.func() else {
+        let Some(func) = func.func() else {
             // Foreign imports: shown unless a list names only preview1 functions.
             return self.include.is_none();
         };
@@ -117,8 +123,6 @@ fn similar_names(name: &str) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syscalls::FuncId;
-    use crate::trace::Outcome;
 
     fn call(func: Func, errno: u16) -> Call {
         Call {

@@ -109,6 +109,97 @@ fn push_inline(out: &mut Vec<Span<'static>>, value: &Value) {
     }
 }
 
+/// How telling an argument is on a one-line row, most first: data and
+/// paths, then fds (with their paths), then numbers and names, then
+/// addresses.
+fn rank(value: &Value) -> u8 {
+    match value {
+        Value::Scalar {
+            kind: ValueKind::Str,
+            ..
+        } => 0,
+        Value::List(values) if values.iter().any(|v| rank(v) == 0) => 0,
+        Value::Record(items) if items.iter().any(|i| rank(&i.value) == 0) => 0,
+        Value::Fd { .. } => 1,
+        Value::Scalar {
+            kind: ValueKind::Address | ValueKind::Note,
+            ..
+        } => 3,
+        _ => 2,
+    }
+}
+
+/// `name=value`, or the value alone for a bare item.
+fn item_spans(item: &Item) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    if !item.bare {
+        spans.push(Span::raw(format!("{}=", item.name)));
+    }
+    push_inline(&mut spans, &item.value);
+    spans
+}
+
+/// The arguments on one line of at most `width` columns, as `dump` writes
+/// them. When they do not fit, the least telling go first (see [`rank`];
+/// among equals, the later), each run of them shown as `…`; the last one
+/// left is cut at the end.
+pub fn fit_args(items: &[Item], width: usize) -> Line<'static> {
+    let parts: Vec<Vec<Span>> = items.iter().map(item_spans).collect();
+    let mut keep = vec![true; items.len()];
+    let mut worst_first: Vec<usize> = (0..items.len()).collect();
+    worst_first.sort_by_key(|&i| std::cmp::Reverse((rank(&items[i].value), i)));
+    let mut drops = worst_first.into_iter();
+    loop {
+        let line = join_kept(&parts, &keep);
+        if line.width() <= width || keep.iter().filter(|k| **k).count() <= 1 {
+            return cut(line, width);
+        }
+        match drops.next() {
+            Some(i) => keep[i] = false,
+            None => return cut(line, width),
+        }
+    }
+}
+
+/// The kept parts joined with `, `; a run of dropped ones is one `…`.
+fn join_kept(parts: &[Vec<Span<'static>>], keep: &[bool]) -> Line<'static> {
+    let mut spans: Vec<Span> = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        if !keep[i] && i > 0 && !keep[i - 1] {
+            continue;
+        }
+        if i > 0 {
+            spans.push(Span::raw(", "));
+        }
+        match keep[i] {
+            true => spans.extend(part.iter().cloned()),
+            false => spans.push(Span::raw("…")),
+        }
+    }
+    Line::from(spans)
+}
+
+/// `line` cut to `width` columns, the cut marked with `…`.
+fn cut(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut room = width.saturating_sub(1);
+    let mut spans = Vec::new();
+    for span in line.spans {
+        if room == 0 {
+            break;
+        }
+        let text: String = span.content.chars().take(room).collect();
+        room -= text.chars().count();
+        spans.push(Span::styled(text, span.style));
+    }
+    if width > 0 {
+        spans.push(Span::raw("…"));
+    }
+    Line::from(spans)
+}
+
 fn style(kind: ValueKind) -> Style {
     match kind {
         ValueKind::Number => Style::new(),
@@ -135,6 +226,40 @@ mod tests {
             Item::new("size", n("18")),
             Item::new("mtim", n("1700000000000000000")),
         ])
+    }
+
+    fn path_open() -> Vec<Item> {
+        let name = |v: &str| Value::scalar(v, ValueKind::Name);
+        vec![
+            Item::new(
+                "fd",
+                Value::Fd {
+                    fd: 3,
+                    path: Some("/data".into()),
+                },
+            ),
+            Item::new("dirflags", name("SYMLINK_FOLLOW")),
+            Item::new("path", Value::scalar("\"input/data.txt\"", ValueKind::Str)),
+            Item::new("oflags", name("CREAT|TRUNC")),
+            Item::new("fs_rights_base", name("FD_READ|FD_SEEK|...")),
+            Item::new("buf", Value::scalar("0x1a000", ValueKind::Address)),
+        ]
+    }
+
+    #[test]
+    fn a_row_keeps_the_most_telling_arguments() {
+        let fit = |w| fit_args(&path_open(), w).to_string();
+        let all = "fd=3</data>, dirflags=SYMLINK_FOLLOW, path=\"input/data.txt\", \
+                   oflags=CREAT|TRUNC, fs_rights_base=FD_READ|FD_SEEK|..., buf=0x1a000";
+        assert_eq!(fit(200), all);
+        assert_eq!(
+            fit(90),
+            "fd=3</data>, dirflags=SYMLINK_FOLLOW, path=\"input/data.txt\", oflags=CREAT|TRUNC, …"
+        );
+        assert_eq!(fit(40), "fd=3</data>, …, path=\"input/data.txt\", …");
+        assert_eq!(fit(30), "…, path=\"input/data.txt\", …");
+        assert_eq!(fit(12), "…, path=\"in…");
+        assert!(fit(12).chars().count() <= 12);
     }
 
     #[test]
