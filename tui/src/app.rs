@@ -125,6 +125,8 @@ pub struct App<S: TraceSource> {
     pub job: Option<Job>,
     /// What `refresh` fetched for the view.
     pub visible: Vec<Row>,
+    /// The rows `visible` holds: first row, count, filter.
+    visible_window: Option<(u64, u64, Option<String>)>,
     pub detail: Option<Detail>,
     /// The selected call's stack, when the source computes stacks.
     pub stack: StackView,
@@ -157,6 +159,7 @@ impl<S: TraceSource> App<S> {
             quit: false,
             job: None,
             visible: Vec::new(),
+            visible_window: None,
             detail: None,
             stack: StackView::None,
             output: (Vec::new(), Vec::new()),
@@ -457,7 +460,18 @@ impl<S: TraceSource> App<S> {
         self.poll_job();
         self.page = page.max(1);
         self.select(self.selected as i128);
-        self.visible = self.fetch_visible_rows();
+        // Rows are decoded again only when others show, or while the
+        // background pass still brings fd paths; not on every tick of a
+        // search.
+        let window = (
+            self.offset,
+            self.page,
+            self.filter.as_ref().map(|f| f.expr.clone()),
+        );
+        if self.density.is_none() || self.visible_window.as_ref() != Some(&window) {
+            self.visible = self.fetch_visible_rows();
+            self.visible_window = Some(window);
+        }
         self.fetch_selected_call();
         self.poll_stack();
         self.detail_scroll = self.detail_scroll.min(self.detail_scroll_max());

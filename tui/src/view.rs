@@ -411,7 +411,11 @@ pub fn position_text<S: TraceSource>(app: &App<S>) -> String {
 }
 
 fn draw_status<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
-    let right = format!("{}  ? help", position_text(app));
+    // The help hint gives way to a long message.
+    let mut right = format!("{}  ? help", position_text(app));
+    if status_text(app).chars().count() + right.chars().count() >= area.width as usize {
+        right = position_text(app);
+    }
     let room = (area.width as usize).saturating_sub(right.chars().count() + 1);
     let left: String = status_text(app).chars().take(room).collect();
     let pad = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count());
