@@ -5,6 +5,8 @@
 //! decodes through one reused [`Call`], so a scan allocates per call only
 //! what decoding itself needs.
 
+mod spread;
+
 use crate::decode::Decoder;
 use crate::filter::Filter;
 use crate::trace::{Call, CallBatch, CallView, ChunkDecoder, Mem, MemsView, Outcome, TraceReader};
@@ -108,6 +110,14 @@ pub fn search(
             (r, wrapped, chunks)
         })
         .collect();
+    // With the fd table known at the start of every chunk, chunks are
+    // independent: they are spread over the cores.
+    let last = plan.iter().flat_map(|p| p.2.iter()).max().copied();
+    let workers = thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if workers > 1 && last.is_some_and(|k| k < s.checkpoints.len()) {
+        drop(reader);
+        return spread::search(path, &s, plan, workers, progress);
+    }
     let ahead = ReadAhead::start(reader, plan.iter().flat_map(|p| p.2.clone()).collect());
     let mut call = empty_call();
     let mut done = 0;
@@ -125,18 +135,7 @@ pub fn search(
                 Some(d) => d,
                 None => start_of_chunk(&s.checkpoints, k),
             };
-            let mut hit = None;
-            for v in batch.views() {
-                fill(&mut call, &v);
-                if !range.contains(&v.seq) {
-                    d.follow(&header, &call);
-                } else if d.decode(&header, &call).line().contains(s.text.as_str()) {
-                    hit = Some(v.seq);
-                    if s.forward {
-                        break;
-                    }
-                }
-            }
+            let hit = match_in(&batch, &range, &s, &mut d, &header, &mut call);
             if let Some(seq) = hit {
                 return Some(Some(SearchHit { seq, wrapped }));
             }
@@ -147,6 +146,31 @@ pub fn search(
         }
     }
     Some(None)
+}
+
+/// The first call of `batch` in `range` that matches (the last, going
+/// back), following the fd table through the others.
+fn match_in(
+    batch: &CallBatch,
+    range: &Range<u64>,
+    s: &Search,
+    d: &mut Decoder,
+    header: &crate::trace::Header,
+    call: &mut Call,
+) -> Option<u64> {
+    let mut hit = None;
+    for v in batch.views() {
+        fill(call, &v);
+        if !range.contains(&v.seq) {
+            d.follow(header, call);
+        } else if d.decode(header, call).line().contains(s.text.as_str()) {
+            hit = Some(v.seq);
+            if s.forward {
+                break;
+            }
+        }
+    }
+    hit
 }
 
 fn empty_call() -> Call {
