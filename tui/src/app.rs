@@ -423,7 +423,7 @@ impl<S: TraceSource> App<S> {
 
     fn scroll_help(&mut self, lines: i16) {
         // The view stops at the last line; this keeps the count near it.
-        let last = crate::overlay::help_lines().len().saturating_sub(1) as u16;
+        let last = crate::overlay::help_lines(0).len().saturating_sub(1) as u16;
         if let Overlay::Help { scroll } = &mut self.overlay {
             *scroll = scroll.saturating_add_signed(lines).min(last);
         }

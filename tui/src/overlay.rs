@@ -26,28 +26,51 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 /// The help screen's text, from the key map: per mode, its heading and a
-/// line per binding.
-pub fn help_lines() -> Vec<Line<'static>> {
+/// line per binding; a description longer than `width` columns allow goes
+/// on under itself.
+pub fn help_lines(width: usize) -> Vec<Line<'static>> {
     let bold = Style::new().add_modifier(Modifier::BOLD);
+    let indent = " ".repeat(KEYS_WIDTH + 3);
+    let room = width.saturating_sub(KEYS_WIDTH + 3).max(20);
     let mut lines = Vec::new();
     for (i, (heading, bindings)) in keys::help().into_iter().enumerate() {
         if i > 0 {
             lines.push(Line::raw(""));
         }
         lines.push(Line::styled(heading, bold));
-        lines.extend(
-            bindings
-                .iter()
-                .map(|b| Line::raw(format!("  {:<KEYS_WIDTH$} {}", b.keys, b.help))),
-        );
+        for b in &bindings {
+            for (j, part) in wrap_words(b.help, room).into_iter().enumerate() {
+                lines.push(Line::raw(match j {
+                    0 => format!("  {:<KEYS_WIDTH$} {part}", b.keys),
+                    _ => format!("{indent}{part}"),
+                }));
+            }
+        }
     }
     lines
+}
+
+/// `text` in lines of at most `width` columns, broken between words.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = vec![String::new()];
+    for word in text.split(' ') {
+        let line = out.last_mut().expect("one line at least");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    out
 }
 
 /// The help, `scroll` lines down; never past its last line, so a short
 /// terminal shows all of it a part at a time.
 pub fn draw_help(frame: &mut Frame, scroll: u16) {
-    let lines = help_lines();
+    let lines = help_lines(frame.area().width.saturating_sub(4) as usize);
     let width = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 4;
     let area = centered(frame.area(), width, lines.len() as u16 + 2);
     let hidden = (lines.len() as u16).saturating_sub(area.height.saturating_sub(2));

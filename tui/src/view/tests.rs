@@ -417,3 +417,20 @@ fn the_status_line_shows_progress_then_what_came_of_it() {
         .unwrap()
         .starts_with("search wrapped to the top: #0 matches \"w\"  "));
 }
+
+#[test]
+fn the_help_wraps_long_descriptions_at_80_columns() {
+    let mut app = App::new(Fake { n: 100 });
+    app.update(Message::ToggleHelp);
+    app.update(Message::ScrollHelp(5));
+    let s = lines(&render_on(&mut app, 80, 24));
+    assert_shows(
+        &s,
+        &[
+            "  /                search function names, decoded arguments and data: text,",
+            "                   then Enter",
+            "  n                next match",
+        ],
+    );
+    assert!(s.iter().all(|l| l.chars().count() == 80));
+}
