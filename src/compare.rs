@@ -322,6 +322,7 @@ mod tests {
             platform: String::new(),
             max_wasm_stack: 0,
             foreign_imports: vec!["env::f".into()],
+            faults: Default::default(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use crate::decode::{self, Decoder};
 use crate::filter::Filter;
+use crate::inject::Marks;
 use crate::trace::{Outcome, RunEnd, TraceReader};
 use anyhow::Result;
 use std::io::Write;
@@ -22,6 +23,7 @@ pub struct DumpOptions {
 
 pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -> Result<()> {
     let header = reader.header.clone();
+    let marks = Marks::new(&header.faults);
     let mut decoder = Decoder::new(opts.strsize);
     decoder.verbose = opts.verbose;
     let mut line = String::with_capacity(256);
@@ -42,7 +44,11 @@ pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -
             _ => None,
         };
         if opts.json {
-            serde_json::to_writer(&mut *out, &decode::call_json(&call, &decoded))?;
+            let mut json = decode::call_json(&call, &decoded);
+            if call.injection.is_injected() {
+                json["injected"] = serde_json::Value::Bool(true);
+            }
+            serde_json::to_writer(&mut *out, &json)?;
             out.write_all(b"\n")?;
             continue;
         }
@@ -52,6 +58,7 @@ pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -
         }
         line.push_str(&format!("#{} ", call.seq));
         line.push_str(&decoded.line());
+        line.push_str(marks.of(call.injection));
         if opts.durations {
             line.push_str(&format!(" <{:.6}>", call.dur_ns as f64 / 1e9));
         }

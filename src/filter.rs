@@ -1,89 +1,31 @@
 //! Which calls `dump` shows: strace's `-e trace=` list and `--failed`.
 
-use crate::syscalls::{self, Class, Func, FuncId};
+use crate::matcher::FuncSet;
+use crate::syscalls::FuncId;
 use crate::trace::{Call, Outcome};
 use anyhow::{bail, Result};
 
 /// `-e trace=fd_write,%path,!clock_time_get` and `--failed`.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
-    /// Functions shown; `None` shows all.
-    include: Option<Vec<bool>>,
-    exclude: Vec<bool>,
+    funcs: FuncSet,
     pub failed_only: bool,
 }
 
 impl Filter {
-    /// Parses the value of `-e`, with or without the `trace=` prefix.
-    /// Names are preview1 function names or classes (`%fd`, `%path`, …:
-    /// [`Class`], from the table); a leading `!` excludes.
+    /// Parses the values of `-e`, with or without the `trace=` prefix:
+    /// function lists in [`crate::matcher`]'s grammar.
     pub fn parse(exprs: &[String], failed_only: bool) -> Result<Filter> {
-        let n = syscalls::SYSCALLS.len();
-        let mut include: Option<Vec<bool>> = None;
-        let mut exclude = vec![false; n];
+        let mut funcs = FuncSet::all();
         for expr in exprs {
             let list = match expr.split_once('=') {
                 Some(("trace", list)) => list,
                 Some((other, _)) => bail!("-e {other}=...: only trace= is supported"),
                 None => expr.as_str(),
             };
-            for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                let (negate, name) = match item.strip_prefix('!') {
-                    Some(rest) => (true, rest),
-                    None => (false, item),
-                };
-                let funcs = Self::resolve(name)?;
-                let target = if negate {
-                    &mut exclude
-                } else {
-                    include.get_or_insert_with(|| vec![false; n])
-                };
-                for f in funcs {
-                    target[f as usize] = true;
-                }
-            }
+            funcs.add(list)?;
         }
-        Ok(Filter {
-            include,
-            exclude,
-            failed_only,
-        })
-    }
-
-    fn resolve(name: &str) -> Result<Vec<Func>> {
-        if name == "all" {
-            return Ok(syscalls::SYSCALLS.iter().map(|s| s.func).collect());
-        }
-        if let Some(class) = name.strip_prefix('%') {
-            let Some(class) = Class::from_name(class) else {
-                let names: Vec<String> = Class::ALL
-                    .iter()
-                    .map(|c| format!("%{}", c.name()))
-                    .collect();
-                bail!(
-                    "unknown class %{class}; the classes are {}",
-                    names.join(" ")
-                );
-            };
-            return Ok(syscalls::SYSCALLS
-                .iter()
-                .filter(|s| s.class == class)
-                .map(|s| s.func)
-                .collect());
-        }
-        match syscalls::by_name(name) {
-            Some(s) => Ok(vec![s.func]),
-            None => {
-                let like = similar_names(name);
-                if like.is_empty() {
-                    bail!("unknown function {name:?}: not a wasi_snapshot_preview1 function (see `wtrace dump --help` for the classes)")
-                }
-                bail!(
-                    "unknown function {name:?}: not a wasi_snapshot_preview1 function; did you mean {}?",
-                    like.join(" or ")
-                )
-            }
-        }
+        Ok(Filter { funcs, failed_only })
     }
 
     pub fn matches(&self, call: &Call) -> bool {
@@ -96,33 +38,14 @@ impl Filter {
         if self.failed_only && !outcome.is_error() {
             return false;
         }
-        let Some(func) = func.func() else {
-            // Foreign imports: shown unless a list names only preview1 functions.
-            return self.include.is_none();
-        };
-        let i = func as usize;
-        !self.exclude[i] && self.include.as_ref().is_none_or(|inc| inc[i])
+        self.funcs.contains(func)
     }
-}
-
-/// Preview1 names that contain `name` (`open` -> `path_open`), or, for a
-/// mistyped name, share its words (`fd_writ` -> `fd_write`).
-fn similar_names(name: &str) -> Vec<&'static str> {
-    let name = name.to_ascii_lowercase();
-    let names = || syscalls::SYSCALLS.iter().map(|s| s.name);
-    let mut like: Vec<&str> = names().filter(|n| n.contains(name.as_str())).collect();
-    if like.is_empty() && name.len() >= 3 {
-        like = names()
-            .filter(|n| name.contains(*n) || n.starts_with(&name[..name.len() - 1]))
-            .collect();
-    }
-    like.truncate(4);
-    like
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syscalls::Func;
 
     fn call(func: Func, errno: u16) -> Call {
         Call {
@@ -134,6 +57,7 @@ mod tests {
             dur_ns: 0,
             reads: vec![],
             writes: vec![],
+            ..Call::default()
         }
     }
 

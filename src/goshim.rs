@@ -103,6 +103,8 @@ pub fn go_exec(command: &[String]) -> Result<RunEnd> {
                 },
                 embed_module: true,
                 print: None,
+                inject: Vec::new(),
+                chaos: None,
             };
             Ok(record::record(module, command.to_vec(), opts)?.run_end)
         }

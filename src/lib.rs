@@ -19,12 +19,16 @@ pub mod filter;
 pub mod goshim;
 #[cfg(feature = "runtime")]
 pub mod host;
+pub mod inject;
+pub mod matcher;
 pub mod names;
 #[cfg(feature = "runtime")]
 pub mod record;
 #[cfg(feature = "runtime")]
 pub mod replay;
 pub mod report;
+#[cfg(feature = "runtime")]
+pub mod reproducer;
 #[cfg(feature = "runtime")]
 pub mod run;
 pub mod syscalls;

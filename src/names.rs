@@ -25,7 +25,56 @@ pub enum Value {
     ExitCode,
 }
 
+/// The names a scalar's values have: an enum's, a flag set's, or none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Symbols {
+    /// A number (fd, size, timestamp, exit code).
+    None,
+    /// Value `i` is `names[i]`.
+    Enum(&'static [&'static str]),
+    /// Bit `i` is `names[i]`.
+    Flags(&'static [&'static str]),
+}
+
+impl Symbols {
+    /// The value of `name` (`CREAT|TRUNC` for flags), if every part is a name.
+    pub fn value_of(self, name: &str) -> Option<u64> {
+        match self {
+            Symbols::None => None,
+            Symbols::Enum(names) => names.iter().position(|n| *n == name).map(|i| i as u64),
+            Symbols::Flags(names) => name.split('|').try_fold(0u64, |bits, part| {
+                let i = names.iter().position(|n| *n == part)?;
+                Some(bits | 1 << i)
+            }),
+        }
+    }
+}
+
 impl Value {
+    /// How values of this kind are named.
+    pub const fn symbols(self) -> Symbols {
+        match self {
+            Value::ClockId => Symbols::Enum(&CLOCK_IDS),
+            Value::Whence => Symbols::Enum(&WHENCE),
+            Value::Advice => Symbols::Enum(&ADVICE),
+            Value::Signal => Symbols::Enum(&SIGNALS),
+            Value::FdFlags => Symbols::Flags(&FDFLAGS),
+            Value::Rights => Symbols::Flags(&RIGHTS),
+            Value::LookupFlags => Symbols::Flags(&LOOKUPFLAGS),
+            Value::OFlags => Symbols::Flags(&OFLAGS),
+            Value::FstFlags => Symbols::Flags(&FSTFLAGS),
+            Value::RiFlags => Symbols::Flags(&RIFLAGS),
+            Value::SiFlags => Symbols::Flags(&SIFLAGS),
+            Value::SdFlags => Symbols::Flags(&SDFLAGS),
+            Value::Fd
+            | Value::Timestamp
+            | Value::FileSize
+            | Value::FileDelta
+            | Value::DirCookie
+            | Value::ExitCode => Symbols::None,
+        }
+    }
+
     /// True when the core-wasm type is i64.
     pub const fn is_i64(self) -> bool {
         matches!(
@@ -201,6 +250,17 @@ pub fn errno_name(errno: u16) -> String {
         Some((name, _)) => (*name).to_string(),
         None => format!("E?{errno}"),
     }
+}
+
+/// 44 for `ENOENT`; also takes a number.
+pub fn errno_by_name(name: &str) -> Option<u16> {
+    if let Ok(n) = name.parse::<u16>() {
+        return Some(n);
+    }
+    ERRNOS
+        .iter()
+        .position(|(n, _)| *n == name)
+        .map(|i| i as u16)
 }
 
 pub fn errno_text(errno: u16) -> &'static str {

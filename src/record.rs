@@ -12,8 +12,12 @@ use crate::decode::Decoder;
 use crate::filter::Filter;
 use crate::host::calls::GuestCall;
 use crate::host::{self, ForeignImport, HostOptions};
+use crate::inject::{InjectSpec, Injector};
+use crate::matcher::CallFacts;
 use crate::syscalls::{self, FuncId, Syscall};
-use crate::trace::{CallBatch, End, Header, Outcome, RunEnd, TraceWriter, WriterStats};
+use crate::trace::{
+    CallBatch, Chaos, End, Header, Injection, Outcome, RunEnd, TraceWriter, WriterStats,
+};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -38,13 +42,20 @@ pub struct RecordOptions<'a> {
     pub embed_module: bool,
     /// Print strace-style lines to stderr while recording.
     pub print: Option<PrintCalls>,
+    /// `--inject`: faults to inject, in order.
+    pub inject: Vec<InjectSpec>,
+    /// `--chaos SEED[:RATE]`.
+    pub chaos: Option<Chaos>,
 }
 
 /// `record --print`: a line on stderr for each call the filter shows (the
 /// trace keeps every call).
+#[derive(Clone)]
 pub struct PrintCalls {
     pub decoder: Decoder,
     pub filter: Filter,
+    /// ` (INJECTED)`: made from the header's faults when recording starts.
+    pub marks: crate::inject::Marks,
 }
 
 /// Collects calls into a batch and hands full batches to the trace writer.
@@ -59,6 +70,8 @@ pub struct Recorder {
     last_flush_ns: u64,
     print: Option<PrintCalls>,
     header: Header,
+    /// `--inject` and `--chaos`; `None` when there is nothing to inject.
+    injector: Option<Injector>,
 }
 
 impl Recorder {
@@ -67,6 +80,7 @@ impl Recorder {
         clock: quanta::Clock,
         print: Option<PrintCalls>,
         header: Header,
+        injector: Option<Injector>,
     ) -> Recorder {
         Recorder {
             writer,
@@ -76,6 +90,7 @@ impl Recorder {
             last_flush_ns: 0,
             print,
             header,
+            injector,
         }
     }
 
@@ -91,12 +106,22 @@ impl Recorder {
         outcome: Outcome,
         start_ns: u64,
         dur_ns: u64,
+        injection: Injection,
     ) -> Result<()> {
         self.batch.push(func, args, outcome, start_ns, dur_ns);
+        self.batch.mark_injected(injection);
+        if let Some(injector) = &mut self.injector {
+            injector.observe(&self.batch.view(self.batch.len() - 1));
+        }
         if let Some(p) = &mut self.print {
             let call = self.batch.call(self.batch.len() - 1);
             if p.filter.matches(&call) {
-                eprintln!("#{} {}", call.seq, p.decoder.line(&self.header, &call));
+                eprintln!(
+                    "#{} {}{}",
+                    call.seq,
+                    p.decoder.line(&self.header, &call),
+                    p.marks.of(injection)
+                );
             } else {
                 // fd paths in later lines need every call's effect.
                 p.decoder.follow(&self.header, &call);
@@ -348,6 +373,76 @@ fn starts_with_trace_magic(path: &Path) -> Result<bool> {
     Ok(start == crate::trace::MAGIC_PREFIX)
 }
 
+/// How `record --repeat` ended.
+pub enum Repeated {
+    /// Attempt `attempt` (from 1) failed; its trace is kept.
+    Failed { attempt: u32, recorded: Recorded },
+    /// Every attempt exited with 0; no trace is kept.
+    Passed { attempts: u32 },
+    /// Attempt `attempt` was stopped by a signal or could not be written;
+    /// its trace is kept, as a single recording's would be.
+    Stopped { attempt: u32, recorded: Recorded },
+}
+
+/// `record --repeat N`: records up to `max` runs, each into a scratch file
+/// beside the trace, and keeps the first that exits non-zero or traps
+/// under the trace's name. With `--chaos SEED`, attempt k uses seed
+/// SEED + k - 1, so each attempt is reproducible by itself.
+pub fn record_until_failure(
+    module_path: &Path,
+    argv: Vec<String>,
+    opts: RecordOptions<'_>,
+    max: u32,
+) -> Result<Repeated> {
+    opts.output.check()?;
+    let dir = match opts.output.path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let scratch = dir.join(format!(".wtrace-attempt-{}.wtrace", std::process::id()));
+    for attempt in 1..=max {
+        let chaos = opts.chaos.map(|c| Chaos {
+            seed: c.seed.wrapping_add(u64::from(attempt - 1)),
+            ..c
+        });
+        let this = RecordOptions {
+            host: opts.host.clone(),
+            output: TracePath {
+                path: &scratch,
+                if_exists: IfExists::Replace,
+            },
+            embed_module: opts.embed_module,
+            print: opts.print.clone(),
+            inject: opts.inject.clone(),
+            chaos,
+        };
+        let mut recorded = record(module_path, argv.clone(), this)?;
+        let failed = match &recorded.run_end {
+            RunEnd::Exit(0) => false,
+            RunEnd::Exit(_) | RunEnd::Trap(_) => true,
+            RunEnd::Signal(_) | RunEnd::WriteFailed(_) => {
+                recorded.path = keep(&scratch, &opts.output)?;
+                return Ok(Repeated::Stopped { attempt, recorded });
+            }
+        };
+        if failed {
+            recorded.path = keep(&scratch, &opts.output)?;
+            return Ok(Repeated::Failed { attempt, recorded });
+        }
+        std::fs::remove_file(&scratch)
+            .with_context(|| format!("cannot remove {}", scratch.display()))?;
+    }
+    Ok(Repeated::Passed { attempts: max })
+}
+
+/// Moves the scratch trace to where the trace goes.
+fn keep(scratch: &Path, output: &TracePath<'_>) -> Result<PathBuf> {
+    let path = output.claim()?;
+    std::fs::rename(scratch, &path)
+        .with_context(|| format!("cannot move the trace to {}", path.display()))?;
+    Ok(path)
+}
+
 /// Records a run of `module_path` with `argv` (argv[0] is the module path).
 pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) -> Result<Recorded> {
     opts.output.check()?;
@@ -359,7 +454,10 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     let name = module_path.display().to_string();
     let module = host::load_module(&engine, &bytes, &name, opts.host.cache)?;
     let (served, foreign) = host::check_imports(&module, opts.host.trap_unknown_imports)?;
-    let header = trace_header(module_path, &bytes, &argv, &opts, &foreign);
+    let injector = Injector::new(opts.inject.clone(), opts.chaos);
+    let mut header = trace_header(module_path, &bytes, &argv, &opts, &foreign);
+    header.faults = injector.faults();
+    let injector = (!injector.is_empty()).then_some(injector);
     let linker = record_linker(&engine, served, &foreign)?;
     let wasi = host::wasi_ctx(&opts.host, &argv)?;
     let output = opts.output.claim()?;
@@ -371,7 +469,11 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     let clock = clock
         .join()
         .map_err(|_| anyhow::anyhow!("the clock calibration failed"))?;
-    let recorder = Recorder::new(writer, clock, opts.print, header);
+    let print = opts.print.map(|p| PrintCalls {
+        marks: crate::inject::Marks::new(&header.faults),
+        ..p
+    });
+    let recorder = Recorder::new(writer, clock, print, header, injector);
     let signal = Arc::new(AtomicUsize::new(0));
     catch_signals(&signal)?;
     let state = RecordState {
@@ -430,6 +532,7 @@ fn trace_header(
         platform: host::platform(),
         max_wasm_stack: opts.host.max_wasm_stack as u64,
         foreign_imports: foreign.iter().map(ForeignImport::full_name).collect(),
+        faults: Default::default(),
     }
 }
 
@@ -470,14 +573,38 @@ fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -
         capture::read_ranges(sys, args, data, |r| {
             recorder.batch.add_read(r.param, r.addr, r.bytes(data))
         });
+        let plan = match &mut recorder.injector {
+            None => None,
+            Some(injector) => {
+                let facts = CallFacts {
+                    seq: recorder.batch.first_seq() + recorder.batch.len() as u64,
+                    func: sys.func.id(),
+                    args,
+                    reads: recorder.batch.open_reads(),
+                    result: None,
+                };
+                injector.plan(sys, &facts)
+            }
+        };
+        if let Some(delay) = plan.and_then(|p| p.delay_enter) {
+            std::thread::sleep(delay);
+        }
         let start_ns = recorder.now_ns();
-        state.wasi.set_hostcall_fuel(fuel);
-        let result = syscalls::dispatch(
-            sys.func,
-            &mut state.wasi,
-            &mut wiggle::GuestMemory::Unshared(data),
-            args,
-        );
+        let result = match plan {
+            None => {
+                state.wasi.set_hostcall_fuel(fuel);
+                syscalls::dispatch(
+                    sys.func,
+                    &mut state.wasi,
+                    &mut wiggle::GuestMemory::Unshared(data),
+                    args,
+                )
+            }
+            Some(plan) => injected_call(state, sys, args, data, fuel, &plan),
+        };
+        if let Some(delay) = plan.and_then(|p| p.delay_exit) {
+            std::thread::sleep(delay);
+        }
         let recorder = &mut state.recorder;
         let dur_ns = recorder.now_ns().saturating_sub(start_ns);
         let (outcome, ret) = match result {
@@ -497,7 +624,8 @@ fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -
                 recorder.batch.add_write(r.param, r.addr, r.bytes(data));
             }
         }
-        if let Err(e) = recorder.push(sys.func.id(), args, outcome, start_ns, dur_ns) {
+        let injection = plan.map_or(Injection::NONE, |p| p.injection);
+        if let Err(e) = recorder.push(sys.func.id(), args, outcome, start_ns, dur_ns, injection) {
             // The trace cannot be written: stop the guest rather than run on
             // unrecorded.
             return Err(wasmtime::Error::msg(format!(
@@ -506,6 +634,38 @@ fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -
         }
         ret
     })
+}
+
+/// A call the injector has a plan for: served by the injector, or by the
+/// host with what the injector changes before and after.
+fn injected_call(
+    state: &mut RecordState,
+    sys: &'static Syscall,
+    args: &[u64],
+    data: &mut [u8],
+    fuel: usize,
+    plan: &crate::inject::Plan,
+) -> wasmtime::Result<i32> {
+    let injector = state
+        .recorder
+        .injector
+        .as_mut()
+        .expect("a plan comes from the injector");
+    if let Some(errno) = injector.serve(plan, sys, args, data) {
+        return Ok(errno);
+    }
+    let saved = injector.before_host(plan, sys, args, data);
+    state.wasi.set_hostcall_fuel(fuel);
+    let result = syscalls::dispatch(
+        sys.func,
+        &mut state.wasi,
+        &mut wiggle::GuestMemory::Unshared(data),
+        args,
+    );
+    let ok = matches!(result, Ok(0));
+    let injector = state.recorder.injector.as_mut().expect("still there");
+    injector.after_host(plan, sys, args, data, saved, ok);
+    result
 }
 
 fn record_foreign_call(
@@ -517,7 +677,14 @@ fn record_foreign_call(
     let rec = &mut caller.data_mut().recorder;
     let args: Vec<u64> = params.iter().map(host::imports::raw_arg).collect();
     let start_ns = rec.now_ns();
-    match rec.push(imp.id, &args, Outcome::Trap(msg.clone()), start_ns, 0) {
+    match rec.push(
+        imp.id,
+        &args,
+        Outcome::Trap(msg.clone()),
+        start_ns,
+        0,
+        Injection::NONE,
+    ) {
         Ok(()) => wasmtime::Error::msg(msg),
         Err(e) => wasmtime::Error::msg(format!(
             "recording stopped: the trace could not be written: {e:#}"

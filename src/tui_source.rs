@@ -14,7 +14,7 @@ use crate::decode::{result_text, short_result, Decoder, Field, Named};
 use crate::filter::Filter;
 use crate::report::stats;
 use crate::syscalls::{Class, SYSCALLS};
-use crate::trace::{func_name, Outcome, RunEnd, TraceReader};
+use crate::trace::{func_name, Faults, Injection, Outcome, RunEnd, TraceReader};
 use wtrace_tui::{
     CallResult, Detail, Item, MemBlock, Row, RunStatus, SearchHit, StatRow, Summary, Task,
     TraceSource, Value, ValueKind,
@@ -139,7 +139,7 @@ impl TraceSource for TraceView {
                     time_ns: c.start_ns,
                     args: items(&d.args),
                     func: d.name,
-                    result: call_result(&c.outcome),
+                    result: call_result(&c.outcome, c.injection, &header.faults),
                 }
             })
             .collect()
@@ -173,7 +173,7 @@ impl TraceSource for TraceView {
             seq,
             func: func_name(&header, c.func),
             args: items(&d.args),
-            result: call_result(&c.outcome),
+            result: call_result(&c.outcome, c.injection, &header.faults),
             outs: items(&d.outs),
             time_ns: c.start_ns,
             dur_ns: c.dur_ns,
@@ -290,12 +290,15 @@ fn parse_filter(expr: &str) -> anyhow::Result<Filter> {
     Filter::parse(&lists, !failed.is_empty())
 }
 
-fn call_result(outcome: &Outcome) -> CallResult {
+fn call_result(outcome: &Outcome, injection: Injection, faults: &Faults) -> CallResult {
+    let mut full = result_text(outcome);
+    full.push_str(crate::inject::Marks::new(faults).of(injection));
     CallResult {
         // `44 ENOENT`: the errno's text is in the detail pane.
         short: short_result(outcome),
-        full: result_text(outcome),
+        full,
         is_error: outcome.is_error(),
+        injected: injection.is_injected(),
     }
 }
 

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use wtrace::syscalls::{Fill, FuncId, Kind, Syscall, SYSCALLS};
 use wtrace::trace::{
-    func_name, Call, End, Header, Mem, Outcome, Preopen, RunEnd, TraceReader, TraceWriter,
-    FORMAT_VERSION,
+    func_name, Call, Chaos, End, Faults, Header, Injection, Mem, Outcome, Preopen, RunEnd,
+    TraceReader, TraceWriter, FORMAT_VERSION,
 };
 
 // ------------------------------------------------ bincode 2, standard config
@@ -259,6 +259,13 @@ fn sample_header() -> Header {
         platform: "x86_64-linux".into(),
         max_wasm_stack: 1 << 20,
         foreign_imports: vec!["env::f".into(), "env::g".into()],
+        faults: Faults {
+            injections: vec!["fd_write:fd=1:short=2".into()],
+            chaos: Some(Chaos {
+                seed: 42,
+                rate_ppm: 20_000,
+            }),
+        },
     }
 }
 
@@ -291,6 +298,7 @@ fn sample_chunks() -> Vec<Vec<Call>> {
                     addr: 8,
                     bytes: 3u32.to_le_bytes().to_vec(),
                 }],
+                injection: Injection::NONE,
             },
             Call {
                 seq: 1,
@@ -305,6 +313,7 @@ fn sample_chunks() -> Vec<Vec<Call>> {
                     addr: 24,
                     bytes: 1_795_560_736_675_180_846u64.to_le_bytes().to_vec(),
                 }],
+                injection: Injection::CHAOS,
             },
         ],
         vec![Call {
@@ -316,6 +325,7 @@ fn sample_chunks() -> Vec<Vec<Call>> {
             dur_ns: 0,
             reads: vec![],
             writes: vec![],
+            injection: Injection::spec(0),
         }],
     ]
 }
@@ -343,7 +353,7 @@ fn write_sample(dir: &Path) -> PathBuf {
 fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
     let dir = common::tempdir();
     let file = std::fs::read(write_sample(dir.path())).unwrap();
-    assert_eq!(&file[..8], b"WTRACE\0\x02");
+    assert_eq!(&file[..8], b"WTRACE\0\x03");
     let (frames, footer) = raw_frames(&file);
     let kinds: Vec<u8> = frames.iter().map(|f| f.kind).collect();
     assert_eq!(kinds, [1, 2, 2, 3, 4]);
@@ -365,7 +375,7 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
     let h = sample_header();
     #[rustfmt::skip]
     let header = cat(&[
-        &[2],                 // format_version
+        &[3],                 // format_version
         &[5], b"0.1.0",       // wtrace_version
         &[6], b"48.0.8",      // wasmtime_version
         &[5], b"m.wat",       // module_name
@@ -379,6 +389,9 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
         &[12], b"x86_64-linux",        // platform
         &[252, 0, 0, 0x10, 0],         // max_wasm_stack = 1 MiB
         &[2, 6], b"env::f", &[6], b"env::g", // foreign_imports
+        // Faults (version 3), right after the header:
+        &[1, 21], b"fd_write:fd=1:short=2", // injections
+        &[1, 42, 251], &20_000u16.to_le_bytes(), // chaos: Some, seed 42, rate_ppm 20000
     ]);
     assert_eq!(frames[0].record, header);
 
@@ -394,6 +407,7 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
         &[1, 16, 8, 64, 0, 0, 0, 3, 0, 0, 0], // param 1, addr 16, the iovec
         &[1, 64, 3], b"hi\n",              // param 1, addr 64, the buffer
         &[1, 3, 8, 4, 3, 0, 0, 0],         // 1 write: param 3, addr 8, nwritten
+        &[0],                              // injection: none
         // clock_time_get
         &[5, 3, 0, 251, 0xe8, 0x03, 24],   // func, args
         &[0, 0],                           // Errno(0)
@@ -401,6 +415,7 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
         &[251, 251, 0],                    // dur_ns 251
         &[0],                              // no reads
         &[1, 2, 24, 8], &1_795_560_736_675_180_846u64.to_le_bytes(),
+        &[251, 0xff, 0xff],                // injection: chaos
     ]);
     assert_eq!(frames[1].record, chunk0);
 
@@ -413,6 +428,7 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
         &[2, 4], b"boom",                    // Trap("boom")
         &[252], &70_000u32.to_le_bytes(),    // start_delta_ns: from 0, not from call 1
         &[0, 0, 0],                          // dur_ns, no reads, no writes
+        &[1],                                // injection: --inject spec 0
     ]);
     assert_eq!(frames[2].record, chunk1);
 
@@ -564,6 +580,12 @@ fn compare(path: &Path, t: &independent::Trace, table: &Table) {
     assert_eq!(th.platform, h.platform, "{what}");
     assert_eq!(th.max_wasm_stack, h.max_wasm_stack, "{what}");
     assert_eq!(th.foreign_imports, h.foreign_imports, "{what}");
+    assert_eq!(th.injections, h.faults.injections, "{what}");
+    assert_eq!(
+        th.chaos,
+        h.faults.chaos.map(|c| (c.seed, c.rate_ppm)),
+        "{what}"
+    );
     if let Some(module) = &th.module {
         assert_eq!(module.len() as u64, th.module_size, "{what}");
         assert_eq!(*blake3::hash(module).as_bytes(), th.module_blake3, "{what}");
@@ -609,6 +631,7 @@ fn compare(path: &Path, t: &independent::Trace, table: &Table) {
         };
         assert_eq!(tmems(&tc.reads), mems(&c.reads), "{at}: reads");
         assert_eq!(tmems(&tc.writes), mems(&c.writes), "{at}: writes");
+        assert_eq!(tc.injection, c.injection.0, "{at}: injection");
         // The independent reader names functions from the spec's table.
         assert_eq!(
             spec_name(table, &t.header, tc.func),
@@ -679,7 +702,8 @@ fn a_reader_written_from_the_spec_reads_every_committed_trace_as_wtrace_does() {
     assert_eq!(table.len(), SYSCALLS.len(), "rows in the spec's table");
     let mut versions = std::collections::BTreeSet::new();
     // What the samples cover, all of it needed by the spec's claims.
-    let (mut chunks, mut traps, mut foreign, mut env, mut empty) = (0, 0, [0, 0], 0, 0);
+    let (mut chunks, mut traps, mut foreign, mut env, mut empty) = (0, 0, [0, 0, 0], 0, 0);
+    let mut injected = 0;
     for path in committed_traces() {
         let what = path.display().to_string();
         let file = std::fs::read(&path).unwrap();
@@ -695,13 +719,15 @@ fn a_reader_written_from_the_spec_reads_every_committed_trace_as_wtrace_does() {
         let foreign_calls = t.calls().filter(|c| c.func >= 0x8000).count();
         foreign[t.version as usize - 1] += foreign_calls;
         env += t.header.env.len();
+        injected += t.calls().filter(|c| c.injection != 0).count();
         empty += t
             .calls()
             .flat_map(|c| c.reads.iter().chain(&c.writes))
             .filter(|m| m.bytes.is_empty())
             .count();
     }
-    assert_eq!(versions.into_iter().collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(versions.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
+    assert!(injected >= 3, "injected calls (version 3)");
     assert!(chunks >= 3, "a trace with several chunks");
     assert!(traps >= 2, "traces that end in a trap");
     // In version 1 too: its ids 46 + k are read as 0x8000 + k.
@@ -774,9 +800,9 @@ fn versions_newer_than_the_reader_s_and_unknown_ones_are_refused() {
     let dir = common::tempdir();
     let file = std::fs::read(write_sample(dir.path())).unwrap();
     let cases: [(u8, &str); 3] = [
-        (3, "newer wtrace"),
+        (4, "newer wtrace"),
         (0, "format version 0"),
-        // The magic says 1, the header 2.
+        // The magic says 1, the header 3.
         (1, "says version"),
     ];
     for (version, msg) in cases {
@@ -904,6 +930,7 @@ fn extreme_values_read_the_same_through_both_readers() {
                 addr: 0,
                 bytes: (0..70000).map(|i| (i % 251) as u8).collect(),
             }],
+            injection: Injection(u16::MAX - 1),
         },
         Call {
             seq: 1,

@@ -4,7 +4,8 @@
 //! baseline), `wtrace record`, and `wtrace replay` from an empty directory
 //! with the recorded root deleted. A test passes as the suite says (its
 //! JSON's exit code, 0 by default) under run and record, and the replay
-//! prints the same bytes and exits with the same code as the recording.
+//! prints the same bytes and exits with the same code as the recording;
+//! so does its `export --wasm` reproducer under `wtrace run` and node:wasi.
 //!
 //! The suite is not part of this repository: it is looked for in the
 //! directory `WTRACE_WASI_TESTSUITE` names, else in `../shared/wasi-testsuite`
@@ -196,6 +197,34 @@ fn check(name: &str) {
         std::fs::read_dir(&replay_dir).unwrap().count(),
         0,
         "{name}: replay wrote files"
+    );
+    check_reproducer(name, &trace, &rec, &replay_dir);
+}
+
+/// `export --wasm`: the reproducer, run from an empty directory under
+/// `wtrace run` and under node:wasi, prints and exits as the recording did.
+fn check_reproducer(name: &str, trace: &Path, rec: &Output, empty: &Path) {
+    let repro = trace.with_extension("wasm");
+    let export = output(
+        wtrace()
+            .args(["export", "--wasm", "-o"])
+            .arg(&repro)
+            .arg(trace),
+    );
+    assert_eq!(export.status.code(), Some(0), "{name}: {}", text(&export));
+    let run = output(wtrace().current_dir(empty).arg("run").arg(&repro));
+    assert_eq!(
+        text(rec),
+        text(&run),
+        "{name}: the reproducer under wtrace run"
+    );
+    if let Some(node) = common::node_wasi_run(&repro, empty) {
+        assert_eq!(text(rec), text(&node), "{name}: the reproducer under node");
+    }
+    assert_eq!(
+        std::fs::read_dir(empty).unwrap().count(),
+        0,
+        "{name}: files"
     );
 }
 

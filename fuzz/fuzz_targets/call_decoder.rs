@@ -25,6 +25,10 @@ fn header() -> Header {
         platform: "fuzz".into(),
         max_wasm_stack: 1 << 20,
         foreign_imports: vec!["env::f".into()],
+        faults: wtrace::trace::Faults {
+            injections: vec!["fd_write:fd=1:short=2".into()],
+            chaos: None,
+        },
     }
 }
 
@@ -48,7 +52,7 @@ fn call(u: &mut Unstructured<'_>, seq: u64) -> arbitrary::Result<Call> {
     };
     let reads = mems(u)?;
     let writes = mems(u)?;
-    Ok(Call { seq, func, args, outcome, start_ns: u64::arbitrary(u)?, dur_ns: u64::arbitrary(u)?, reads, writes })
+    Ok(Call { seq, func, args, outcome, start_ns: u64::arbitrary(u)?, dur_ns: u64::arbitrary(u)?, reads, writes, injection: wtrace::trace::Injection(u16::arbitrary(u)?) })
 }
 
 fuzz_target!(|data: &[u8]| {

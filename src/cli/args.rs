@@ -16,6 +16,24 @@ Exit codes:
   130, 143  recording stopped by SIGINT, SIGTERM (trace finished)
   134       the guest trapped (as wasmtime: 128 + SIGABRT)";
 
+/// `record --inject` and `--chaos`, as the README says.
+const INJECT_HELP: &str = "\
+Fault injection (--inject SPEC, strace's -e inject= grammar; docs/fault-injection.md):
+  SET                 functions and classes as -e trace=: path_open, %fd, fd_read,fd_write, !clock_time_get
+  :CONDITION          on the arguments: fd=1, path~config, len>4096, oflags~CREAT (all must hold)
+  :error=ERRNO        the call fails with ERRNO (ENOENT, EIO, ENOSPC, ... as dump prints them)
+  :short=N            fd_read, fd_write, ...: at most N bytes are transferred
+  :zero, :seed=N      random_get: zeros, or bytes from a stream seeded with N
+  :offset=+1h         clock_time_get: the clock reads later (or earlier: -30m; ns us ms s m h d)
+  :at=2038-01-19T03:14:00Z  clock_time_get: the clock starts at this time (UTC) and runs on
+  :freeze             clock_time_get: the clock keeps its first reading
+  :when=FIRST[..LAST][+[STEP]]  which matching calls, counted per function (3, 2..4, 5+, 1+10)
+  :delay_enter=T, :delay_exit=T  sleep before or after the call (microseconds, or T with s ms us ns)
+An injected call does not reach the host (short transfers and clocks do, changed). The trace
+marks it: dump prints (INJECTED), and replay serves it like any other call.
+--chaos SEED[:RATE]: short reads and writes, EAGAIN on non-blocking fds, EINTR, clocks that
+jump forward, poll_oneoff returning early: the same seed gives the same faults.";
+
 /// Where `record` writes, as the README says.
 const RECORD_OUTPUT: &str = "\
 Where the trace goes:
@@ -44,7 +62,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  wtrace run hello.wasm\n  wtrace run --dir . --env HOME=/tmp prog.wasm arg1 arg2\n  wtrace run --dir=/ --env PWD --env PATH gotest.wasm -test.v\n\n".to_owned() + EXIT_CODES)]
     Run(RunArgs),
     /// Run a module and record every WASI call into a trace
-    #[command(after_help = "Examples:\n  wtrace record hello.wasm                 # writes hello.wtrace (hello-1.wtrace if taken)\n  wtrace record -o bug.wtrace --dir data prog.wasm input.txt\n  wtrace record --print prog.wasm          # strace-style lines on stderr\n  wtrace record --print -e trace=%path --failed prog.wasm\n\n".to_owned() + RECORD_OUTPUT + "\n\n" + EXIT_CODES)]
+    #[command(after_help = "Examples:\n  wtrace record hello.wasm                 # writes hello.wtrace (hello-1.wtrace if taken)\n  wtrace record -o bug.wtrace --dir data prog.wasm input.txt\n  wtrace record --print prog.wasm          # strace-style lines on stderr\n  wtrace record --print -e trace=%path --failed prog.wasm\n  wtrace record --inject 'path_open:path~config:error=ENOENT' prog.wasm\n  wtrace record --inject fd_write:fd=1:short=10:when=2+ prog.wasm\n  wtrace record --chaos 42 --repeat 20 prog.wasm   # keep the first failing run\n\n".to_owned() + RECORD_OUTPUT + "\n\n" + INJECT_HELP + "\n\n" + EXIT_CODES)]
     Record(RecordArgs),
     /// Replay a trace: every WASI call is served from the recording
     #[command(after_help = "Examples:\n  wtrace replay hello.wtrace\n  wtrace replay --print --until 100 hello.wtrace\n  wtrace replay --module rebuilt.wasm --force bug.wtrace\n\n".to_owned() + EXIT_CODES)]
@@ -77,9 +95,9 @@ pub enum Command {
         after_help = "Examples:\n  wtrace diff passing.wtrace failing.wtrace\n  wtrace diff -e trace=%path,%fd a.wtrace b.wtrace\n  wtrace diff --all a.wtrace b.wtrace      # clock and poll calls too"
     )]
     Diff(DiffArgs),
-    /// Write a trace as Chrome trace-event JSON (Perfetto, chrome://tracing) or JSON lines
+    /// Write a trace as Chrome trace-event JSON (Perfetto, chrome://tracing), JSON lines, or a standalone reproducer module (--wasm)
     #[command(
-        after_help = "Examples:\n  wtrace export --format chrome -o run.json run.wtrace   # open in ui.perfetto.dev\n  wtrace export --format jsonl run.wtrace | jq .func"
+        after_help = "Examples:\n  wtrace export --format chrome -o run.json run.wtrace   # open in ui.perfetto.dev\n  wtrace export --format jsonl run.wtrace | jq .func\n  wtrace export --wasm -o repro.wasm run.wtrace          # replays with any preview1 host:\n  wasmtime run repro.wasm                                # or wtrace run, or node:wasi"
     )]
     Export(ExportArgs),
     /// Print a directory to put first on PATH so that `go test`/`go run` record under wtrace
@@ -219,6 +237,17 @@ pub struct RecordArgs {
     /// Do not embed the module in the trace (replay then needs --module)
     #[arg(long)]
     pub no_embed: bool,
+    /// Inject a fault: SET[:CONDITION...]:ACTION[:when=EXPR] (see below; repeatable)
+    #[arg(long = "inject", value_name = "SPEC")]
+    pub inject: Vec<String>,
+    /// At a seeded random subset of calls (RATE: 0.02 or 2%, the default), inject
+    /// faults a real host may produce
+    #[arg(long, value_name = "SEED[:RATE]")]
+    pub chaos: Option<String>,
+    /// Run up to N times and keep the trace of the first run that exits non-zero or
+    /// traps (with --chaos SEED, attempt k uses seed SEED+k-1)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: Option<u32>,
     #[command(flatten)]
     pub guest: Guest,
 }
@@ -283,8 +312,13 @@ pub struct DiffArgs {
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
-    #[arg(long, value_enum)]
-    pub format: crate::report::export::Format,
+    #[arg(long, value_enum, required_unless_present = "wasm")]
+    pub format: Option<crate::report::export::Format>,
+    /// Write one core wasm module that replays the recorded run by itself
+    /// (the recorded calls inside it; only stdout/stderr writes and
+    /// proc_exit reach the host): docs/reproducer.md
+    #[arg(long, conflicts_with = "format")]
+    pub wasm: bool,
     /// Output file (default: standard output)
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,

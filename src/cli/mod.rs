@@ -8,7 +8,8 @@ use crate::decode::Decoder;
 use crate::dump::{self, DumpOptions};
 use crate::exit_code;
 use crate::filter::Filter;
-use crate::record::{self, IfExists, PrintCalls, RecordOptions, TracePath};
+use crate::inject::{parse_chaos, InjectSpec};
+use crate::record::{self, IfExists, PrintCalls, RecordOptions, Repeated, TracePath};
 use crate::replay::{self, ReplayEnd, ReplayOptions};
 use crate::trace::{RunEnd, TraceReader};
 use anyhow::{bail, Context, Result};
@@ -88,6 +89,7 @@ fn record(a: RecordArgs) -> Result<i32> {
         Some(PrintCalls {
             decoder: Decoder::new(a.strsize),
             filter: Filter::parse(&a.expr, a.failed)?,
+            marks: Default::default(),
         })
     } else {
         None
@@ -102,6 +104,12 @@ fn record(a: RecordArgs) -> Result<i32> {
         .output
         .clone()
         .unwrap_or_else(|| default_trace_path(&module));
+    let inject = a
+        .inject
+        .iter()
+        .map(|spec| InjectSpec::parse(spec))
+        .collect::<Result<Vec<_>>>()?;
+    let chaos = a.chaos.as_deref().map(parse_chaos).transpose()?;
     let opts = RecordOptions {
         host,
         output: TracePath {
@@ -110,19 +118,55 @@ fn record(a: RecordArgs) -> Result<i32> {
         },
         embed_module: !a.no_embed,
         print,
+        inject,
+        chaos,
     };
-    let recorded = record::record(&module, a.guest.command.clone(), opts)?;
+    let argv = a.guest.command.clone();
+    let recorded = match a.repeat {
+        None => record::record(&module, argv, opts)?,
+        Some(max) => match record::record_until_failure(&module, argv, opts, max)? {
+            Repeated::Passed { attempts } => {
+                eprintln!(
+                    "wtrace: no failure in {attempts} attempt{}; no trace kept",
+                    plural(attempts as u64)
+                );
+                return Ok(0);
+            }
+            Repeated::Failed { attempt, recorded } | Repeated::Stopped { attempt, recorded } => {
+                let seed = a.chaos.as_deref().map(parse_chaos).transpose()?.map(|c| {
+                    format!(
+                        ", chaos seed {}",
+                        c.seed.wrapping_add(u64::from(attempt - 1))
+                    )
+                });
+                eprintln!(
+                    "wtrace: attempt {attempt} of {max} {}{}",
+                    recorded.run_end.describe(),
+                    seed.unwrap_or_default()
+                );
+                recorded
+            }
+        },
+    };
     let code = report_end(&recorded.run_end);
     let finished = !matches!(recorded.run_end, RunEnd::WriteFailed(_));
     if finished && !a.quiet {
         let calls = recorded.stats.calls;
-        let s = if calls == 1 { "" } else { "s" };
         eprintln!(
-            "wtrace: trace written to {} ({calls} call{s})",
-            recorded.path.display()
+            "wtrace: trace written to {} ({calls} call{})",
+            recorded.path.display(),
+            plural(calls)
         );
     }
     Ok(code)
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 fn warn_misplaced_options(subcommand: &str, guest: &Guest) {
@@ -205,6 +249,9 @@ fn diff(a: DiffArgs) -> Result<i32> {
 
 fn export(a: ExportArgs) -> Result<i32> {
     let mut reader = TraceReader::open(&a.trace)?;
+    let Some(format) = a.format else {
+        return export_wasm(&mut reader, a.output.as_deref());
+    };
     let mut out: Box<dyn Write> = match &a.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -212,9 +259,33 @@ fn export(a: ExportArgs) -> Result<i32> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let written = crate::report::export::export(&mut reader, a.format, &mut out)
+    let written = crate::report::export::export(&mut reader, format, &mut out)
         .and_then(|()| Ok(out.flush()?));
     finish_output(written)
+}
+
+/// `export --wasm`: the reproducer module, to a file or a non-terminal stdout.
+fn export_wasm(reader: &mut TraceReader, output: Option<&Path>) -> Result<i32> {
+    if output.is_none() && std::io::stdout().is_terminal() {
+        bail!("export --wasm writes a binary module: give -o FILE or redirect standard output");
+    }
+    let (bytes, sizes) = crate::reproducer::build(reader)?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, &bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!(
+                "wtrace: reproducer written to {} ({} bytes: module {}, {} calls in {} bytes)",
+                path.display(),
+                sizes.reproducer,
+                sizes.module,
+                sizes.calls,
+                sizes.call_data
+            );
+            Ok(0)
+        }
+        None => write_stdout(&bytes),
+    }
 }
 
 /// wtrace(1), or wtrace-COMMAND(1) for one subcommand.

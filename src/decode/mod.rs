@@ -23,7 +23,7 @@ mod layouts;
 pub use field::{object, quote, Field, Named};
 
 use crate::capture::{self, EVENT_SIZE};
-use crate::names::{self, errno_name, errno_text, Value};
+use crate::names::{errno_name, errno_text, Symbols, Value};
 use crate::syscalls::{Fill, Holds, Kind, Syscall};
 use crate::trace::{func_name, Call, Header, Mem, Outcome};
 use fds::FdTable;
@@ -275,36 +275,21 @@ impl Decoder {
 
     /// A scalar argument.
     fn value(&self, v: Value, raw: u64) -> Field {
-        let flags = |names: &'static [&'static str]| Field::Flags {
-            raw,
-            names,
-            abbreviate: false,
-        };
-        let named = |names: &'static [&'static str]| Field::Enum { raw, names };
-        match v {
-            Value::Fd => Field::Fd {
+        match (v, v.symbols()) {
+            (Value::Fd, _) => Field::Fd {
                 fd: raw,
                 path: self.fds.path(raw as u32).map(str::to_string),
             },
-            Value::Timestamp | Value::FileSize | Value::DirCookie => Field::Uint(raw),
-            Value::FileDelta => Field::Int(raw as i64),
-            Value::ExitCode => Field::Int(raw as u32 as i32 as i64),
-            Value::ClockId => named(&names::CLOCK_IDS),
-            Value::Whence => named(&names::WHENCE),
-            Value::Advice => named(&names::ADVICE),
-            Value::Signal => named(&names::SIGNALS),
-            Value::FdFlags => flags(&names::FDFLAGS),
-            Value::Rights => Field::Flags {
+            (Value::FileDelta, _) => Field::Int(raw as i64),
+            (Value::ExitCode, _) => Field::Int(raw as u32 as i32 as i64),
+            (_, Symbols::Enum(names)) => Field::Enum { raw, names },
+            (_, Symbols::Flags(names)) => Field::Flags {
                 raw,
-                names: &names::RIGHTS,
-                abbreviate: !self.verbose,
+                names,
+                // Rights are long: their common sets are abbreviated.
+                abbreviate: v == Value::Rights && !self.verbose,
             },
-            Value::LookupFlags => flags(&names::LOOKUPFLAGS),
-            Value::OFlags => flags(&names::OFLAGS),
-            Value::FstFlags => flags(&names::FSTFLAGS),
-            Value::RiFlags => flags(&names::RIFLAGS),
-            Value::SiFlags => flags(&names::SIFLAGS),
-            Value::SdFlags => flags(&names::SDFLAGS),
+            (_, Symbols::None) => Field::Uint(raw),
         }
     }
 

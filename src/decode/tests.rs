@@ -23,6 +23,7 @@ fn header() -> Header {
         platform: "x".into(),
         max_wasm_stack: 0,
         foreign_imports: vec![],
+        faults: Default::default(),
     }
 }
 
@@ -36,6 +37,7 @@ fn call(func: Func, args: Vec<u64>, errno: u16, reads: Vec<Mem>, writes: Vec<Mem
         dur_ns: 0,
         reads,
         writes,
+        ..Call::default()
     }
 }
 

@@ -43,6 +43,22 @@ fn guest_lines(s: &mut String, h: &Header, embedded: bool) {
     if !h.foreign_imports.is_empty() {
         let _ = writeln!(s, "trapping:   {}", h.foreign_imports.join(", "));
     }
+    if !h.faults.is_empty() {
+        let mut faults: Vec<String> = h
+            .faults
+            .injections
+            .iter()
+            .map(|spec| format!("--inject {spec}"))
+            .collect();
+        if let Some(c) = h.faults.chaos {
+            let percent = c.rate_ppm as f64 / 1e4;
+            faults.push(format!(
+                "--chaos {}:{percent}% (seed {}, {} calls in a million)",
+                c.seed, c.seed, c.rate_ppm
+            ));
+        }
+        labelled_lines(s, "injected:", faults);
+    }
     let _ = writeln!(s, "platform:   {}", h.platform);
     let _ = writeln!(s, "started:    {}", utc(h.start_unix_ns));
 }

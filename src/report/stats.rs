@@ -15,6 +15,8 @@ pub struct PerFunc {
     pub calls: u64,
     pub errors: u64,
     pub ns: u64,
+    /// Calls whose result was injected (`record --inject`, `--chaos`).
+    pub injected: u64,
 }
 
 /// Read and write calls through one fd (opened from one path).
@@ -78,6 +80,9 @@ pub fn collect(r: &mut TraceReader) -> Result<Stats> {
         f.ns += call.dur_ns;
         if call.outcome.is_error() {
             f.errors += 1;
+        }
+        if call.injection.is_injected() {
+            f.injected += 1;
         }
         let (read, written) = bytes_moved(&call);
         if read + written > 0 {
@@ -160,6 +165,20 @@ pub fn render(stats: &Stats) -> String {
         total_calls,
         errors
     );
+    let injected: Vec<String> = funcs
+        .iter()
+        .filter(|(_, f)| f.injected > 0)
+        .map(|(name, f)| format!("{name} {}", f.injected))
+        .collect();
+    if !injected.is_empty() {
+        let total: u64 = funcs.values().map(|f| f.injected).sum();
+        let _ = writeln!(
+            s,
+            "\ninjected: {total} call{} ({})",
+            if total == 1 { "" } else { "s" },
+            injected.join(", ")
+        );
+    }
     if !fds.is_empty() {
         s.push('\n');
         for line in fd_lines(fds) {

@@ -4,7 +4,7 @@
 //! thread. (With a `Call` per call, the guest's thread spent more time in
 //! the allocator than in recording; the writer thread, in freeing.)
 
-use super::{Call, Mem, Outcome};
+use super::{Call, Injection, Mem, Outcome};
 use crate::syscalls::FuncId;
 
 /// A chunk's worth of calls, numbered from `first_seq`.
@@ -24,6 +24,7 @@ pub struct CallBatch {
 struct BatchCall {
     func: FuncId,
     outcome: Outcome,
+    injection: Injection,
     start_ns: u64,
     dur_ns: u64,
     /// `args[args_start..args_end]`
@@ -55,10 +56,11 @@ pub struct CallView<'a> {
     pub dur_ns: u64,
     pub reads: MemsView<'a>,
     pub writes: MemsView<'a>,
+    pub injection: Injection,
 }
 
 /// Memory ranges of one call, borrowed.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct MemsView<'a> {
     mems: &'a [BatchMem],
     bytes: &'a [u8],
@@ -71,6 +73,13 @@ impl<'a> MemsView<'a> {
         self.mems
             .iter()
             .map(move |m| (m.param, m.addr, &bytes[m.start..m.start + m.len]))
+    }
+
+    /// The bytes of each range of parameter `param`, in order.
+    pub fn of_param(&self, param: usize) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.iter()
+            .filter(move |(p, _, _)| *p as usize == param)
+            .map(|(_, _, bytes)| bytes)
     }
 
     fn to_mems(self) -> Vec<Mem> {
@@ -103,6 +112,7 @@ impl CallBatch {
                 batch.add_write(m.param, m.addr, &m.bytes);
             }
             batch.push(c.func, &c.args, c.outcome.clone(), c.start_ns, c.dur_ns);
+            batch.mark_injected(c.injection);
         }
         batch
     }
@@ -177,6 +187,15 @@ impl CallBatch {
             .map(|m| &self.bytes[m.start..m.start + m.len])
     }
 
+    /// What the open call has read so far.
+    pub fn open_reads(&self) -> MemsView<'_> {
+        let open = self.mems.len() - self.open_reads - self.open_writes;
+        MemsView {
+            mems: &self.mems[open..open + self.open_reads],
+            bytes: &self.bytes,
+        }
+    }
+
     /// Closes the open call: its reads and writes are those added since the
     /// last `push`. Returns its number.
     pub fn push(
@@ -192,6 +211,7 @@ impl CallBatch {
         self.calls.push(BatchCall {
             func,
             outcome,
+            injection: Injection::NONE,
             start_ns,
             dur_ns,
             args_start,
@@ -203,6 +223,13 @@ impl CallBatch {
         self.open_reads = 0;
         self.open_writes = 0;
         self.first_seq + self.calls.len() as u64 - 1
+    }
+
+    /// Says how the last call pushed was injected.
+    pub fn mark_injected(&mut self, injection: Injection) {
+        if let Some(last) = self.calls.last_mut() {
+            last.injection = injection;
+        }
     }
 
     /// Call `i` of the batch (from 0).
@@ -223,6 +250,7 @@ impl CallBatch {
             dur_ns: c.dur_ns,
             reads: mems(reads_start..writes_start),
             writes: mems(writes_start..c.mems_end),
+            injection: c.injection,
         }
     }
 
@@ -242,6 +270,7 @@ impl CallBatch {
             dur_ns: v.dur_ns,
             reads: v.reads.to_mems(),
             writes: v.writes.to_mems(),
+            injection: v.injection,
         }
     }
 }
@@ -277,6 +306,7 @@ mod tests {
                     addr: 200,
                     bytes: 5u32.to_le_bytes().to_vec(),
                 }],
+                injection: Injection::spec(2),
             },
             Call {
                 seq: 8,
@@ -287,6 +317,7 @@ mod tests {
                 dur_ns: 0,
                 reads: vec![],
                 writes: vec![],
+                injection: Injection::CHAOS,
             },
         ];
         let batch = CallBatch::from_calls(&calls);

@@ -11,7 +11,7 @@
 //! ```
 
 use super::batch::CallBatch;
-use super::{End, Header, Outcome};
+use super::{End, Header, Injection, Outcome};
 use crate::syscalls::FuncId;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,8 @@ use std::io::Read;
 /// Version of the trace format. Readers refuse newer versions and read
 /// every older one (see "Versions" in docs/trace-format.md).
 /// 2: foreign imports have the ids 0x8000 + k (in version 1: 46 + k).
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: calls say whether they were injected; the header ends with the faults.
+pub const FORMAT_VERSION: u32 = 3;
 pub const MAGIC_PREFIX: &[u8; 7] = b"WTRACE\0";
 pub const MAGIC_LEN: u64 = 8;
 pub const FRAME_HEADER_LEN: u64 = 1 + 4 + 32;
@@ -68,34 +69,68 @@ fn config() -> impl bincode::config::Config {
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    let raw = bincode::serde::encode_to_vec(value, config())?;
-    let mut enc = zstd::bulk::Compressor::new(HEADER_ZSTD_LEVEL)?;
-    enc.include_checksum(true)?;
-    Ok(enc.compress(&raw)?)
+    compress(&encode_raw(value)?, HEADER_ZSTD_LEVEL)
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(payload: &[u8], what: &str) -> Result<T> {
+fn encode_raw<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    Ok(bincode::serde::encode_to_vec(value, config())?)
+}
+
+fn compress(raw: &[u8], level: i32) -> Result<Vec<u8>> {
+    let mut enc = zstd::bulk::Compressor::new(level)?;
+    enc.include_checksum(true)?;
+    Ok(enc.compress(raw)?)
+}
+
+fn decompress(payload: &[u8], what: &str) -> Result<Vec<u8>> {
     let mut raw = Vec::new();
     zstd::stream::read::Decoder::new(payload)?
         .take(MAX_RECORD)
         .read_to_end(&mut raw)
         .with_context(|| format!("{what}: not valid zstd data"))?;
-    let (value, used) = bincode::serde::decode_from_slice::<T, _>(&raw, config())
-        .map_err(|e| anyhow::anyhow!("{what}: cannot decode: {e}"))?;
-    if used != raw.len() {
-        bail!("{what}: {} stray bytes after the record", raw.len() - used);
+    Ok(raw)
+}
+
+/// A record from the start of `raw`, and the bytes it took.
+fn decode_raw<T: for<'de> Deserialize<'de>>(raw: &[u8], what: &str) -> Result<(T, usize)> {
+    bincode::serde::decode_from_slice::<T, _>(raw, config())
+        .map_err(|e| anyhow::anyhow!("{what}: cannot decode: {e}"))
+}
+
+fn no_stray_bytes(rest: &[u8], what: &str) -> Result<()> {
+    if !rest.is_empty() {
+        bail!("{what}: {} stray bytes after the record", rest.len());
     }
+    Ok(())
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(payload: &[u8], what: &str) -> Result<T> {
+    let raw = decompress(payload, what)?;
+    let (value, used) = decode_raw(&raw, what)?;
+    no_stray_bytes(&raw[used..], what)?;
     Ok(value)
 }
 
+/// The header record, then (from version 3) the faults record.
 pub fn encode_header(h: &Header) -> Result<Vec<u8>> {
-    encode(h)
+    let mut payload = encode_raw(h)?;
+    payload.extend(encode_raw(&h.faults)?);
+    compress(&payload, HEADER_ZSTD_LEVEL)
 }
 
+/// A header; its own `format_version` says whether the faults follow (the
+/// reader checks that it is the magic's).
 pub fn decode_header(payload: &[u8]) -> Result<Header> {
-    // The version is checked twice: in the magic and here, so a reader names
-    // the version it met.
-    let h: Header = decode(payload, "trace header")?;
+    let raw = decompress(payload, "trace header")?;
+    let (mut h, used): (Header, usize) = decode_raw(&raw, "trace header")?;
+    let rest = &raw[used..];
+    if h.format_version >= 3 {
+        let (faults, used) = decode_raw(rest, "trace header's faults")?;
+        h.faults = faults;
+        no_stray_bytes(&rest[used..], "trace header")?;
+    } else {
+        no_stray_bytes(rest, "trace header")?;
+    }
     Ok(h)
 }
 
@@ -136,6 +171,7 @@ fn write_chunk(batch: &CallBatch, out: &mut Vec<u8>) {
                 w.0.extend_from_slice(bytes);
             }
         }
+        w.varint(c.injection.0 as u64);
     }
 }
 
@@ -198,11 +234,23 @@ impl ChunkEncoder {
         })
     }
 
-    /// The payload of a calls frame.
+    /// The payload of a calls frame (tests; the writer reuses a buffer).
+    #[cfg(test)]
     pub fn encode(&mut self, batch: &CallBatch) -> Result<Vec<u8>> {
+        let mut payload = Vec::new();
+        self.encode_into(batch, &mut payload)?;
+        Ok(payload)
+    }
+
+    /// The payload of a calls frame, into `payload`: a writer that reuses
+    /// one buffer saves the kernel zeroing fresh pages for each chunk.
+    pub fn encode_into(&mut self, batch: &CallBatch, payload: &mut Vec<u8>) -> Result<()> {
         self.raw.clear();
         write_chunk(batch, &mut self.raw);
-        Ok(self.zstd.compress(&self.raw)?)
+        payload.clear();
+        payload.reserve(zstd::zstd_safe::compress_bound(self.raw.len()));
+        self.zstd.compress_to_buffer(&self.raw, payload)?;
+        Ok(())
     }
 }
 
@@ -269,6 +317,10 @@ impl ChunkDecoder {
                 batch.add_write(param, addr, bytes);
             }
             batch.push(func, &self.args, outcome, start, dur_ns);
+            // Version 3 says whether each call was injected.
+            if version >= 3 {
+                batch.mark_injected(Injection(r.varint(2)? as u16));
+            }
         }
         if r.at != self.raw.len() {
             bail!(

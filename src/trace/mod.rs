@@ -60,6 +60,69 @@ pub struct Header {
     /// defined as trapping functions (`--trap-unknown-imports`), as
     /// `module::name`. Their calls have the id `FuncId::FOREIGN_BASE + k`.
     pub foreign_imports: Vec<String>,
+    /// The faults the recording injected (`--inject`, `--chaos`). Stored
+    /// after the other fields (from format version 3), not by serde.
+    #[serde(skip)]
+    pub faults: Faults,
+}
+
+/// What `wtrace record` was told to inject.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Faults {
+    /// The `--inject` specs, as given. A call injected by spec `k` carries
+    /// [`Injection::spec`]`(k)`.
+    pub injections: Vec<String>,
+    /// `--chaos SEED[:RATE]`.
+    pub chaos: Option<Chaos>,
+}
+
+impl Faults {
+    pub fn is_empty(&self) -> bool {
+        self.injections.is_empty() && self.chaos.is_none()
+    }
+}
+
+/// A seeded chaos run: at about `rate_ppm` calls in a million, a fault a
+/// real host may produce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chaos {
+    pub seed: u64,
+    pub rate_ppm: u32,
+}
+
+/// Whether a call's result was injected, and by what: the host did not
+/// serve it as it came (an errno instead of the call, changed bytes, a
+/// shorter transfer, a delay).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Injection(pub u16);
+
+impl Injection {
+    /// Served by the host as it came.
+    pub const NONE: Injection = Injection(0);
+    /// Injected by `--chaos`.
+    pub const CHAOS: Injection = Injection(u16::MAX);
+
+    /// Injected by the `k`-th `--inject` spec.
+    pub fn spec(k: usize) -> Injection {
+        Injection(
+            u16::try_from(k + 1)
+                .unwrap_or(u16::MAX - 1)
+                .min(u16::MAX - 1),
+        )
+    }
+
+    pub fn is_injected(self) -> bool {
+        self != Injection::NONE
+    }
+
+    /// Index into [`Faults::injections`], for a spec's injection.
+    pub fn spec_index(self) -> Option<usize> {
+        match self {
+            Injection::NONE | Injection::CHAOS => None,
+            Injection(k) => Some(usize::from(k) - 1),
+        }
+    }
 }
 
 impl Header {
@@ -97,6 +160,8 @@ pub struct Call {
     /// Guest memory the host wrote (the memory effects replay restores), in
     /// the order the host wrote it.
     pub writes: Vec<Mem>,
+    /// Whether the result was injected (`record --inject`, `--chaos`).
+    pub injection: Injection,
 }
 
 impl Call {
@@ -213,6 +278,7 @@ mod tests {
             platform: "x86_64-linux".into(),
             max_wasm_stack: 1 << 20,
             foreign_imports: vec![],
+            faults: Faults::default(),
         }
     }
 
@@ -238,6 +304,11 @@ mod tests {
                 addr: 8,
                 bytes: seq.to_le_bytes().to_vec(),
             }],
+            injection: if seq % 11 == 5 {
+                Injection::spec(0)
+            } else {
+                Injection::NONE
+            },
         }
     }
 
@@ -354,8 +425,8 @@ mod tests {
         let path = dir.path().join("v.wtrace");
         for (version, msg) in [
             (0, "format version 0 does not exist"),
-            (1, "its magic says version 1 but its header says version 2"),
-            (3, "made by a newer wtrace"),
+            (1, "its magic says version 1 but its header says version 3"),
+            (4, "made by a newer wtrace"),
         ] {
             let mut b = bytes.clone();
             b[7] = version;

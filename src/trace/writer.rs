@@ -48,6 +48,8 @@ struct Sink {
     index: Vec<IndexEntry>,
     stats: WriterStats,
     encoder: ChunkEncoder,
+    /// The last chunk's payload, its buffer kept for the next.
+    payload: Vec<u8>,
 }
 
 impl Sink {
@@ -65,8 +67,11 @@ impl Sink {
         if batch.is_empty() {
             return Ok(());
         }
-        let payload = self.encoder.encode(batch)?;
-        let offset = self.frame(kind::CALLS, &payload)?;
+        let mut payload = std::mem::take(&mut self.payload);
+        self.encoder.encode_into(batch, &mut payload)?;
+        let offset = self.frame(kind::CALLS, &payload);
+        self.payload = payload;
+        let offset = offset?;
         self.index.push(IndexEntry {
             first_seq: batch.first_seq(),
             calls: batch.len() as u32,
@@ -108,6 +113,7 @@ impl TraceWriter {
             index: Vec::new(),
             stats: WriterStats::default(),
             encoder: ChunkEncoder::new()?,
+            payload: Vec::new(),
         };
         let payload = codec::encode_header(header)?;
         sink.frame(kind::HEADER, &payload)

@@ -9,7 +9,7 @@ mod spread;
 
 use crate::decode::Decoder;
 use crate::filter::Filter;
-use crate::trace::{Call, CallBatch, CallView, ChunkDecoder, Mem, MemsView, Outcome, TraceReader};
+use crate::trace::{Call, CallBatch, CallView, ChunkDecoder, Mem, MemsView, TraceReader};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -174,16 +174,7 @@ fn match_in(
 }
 
 fn empty_call() -> Call {
-    Call {
-        seq: 0,
-        func: crate::syscalls::FuncId(0),
-        args: Vec::new(),
-        outcome: Outcome::Errno(0),
-        start_ns: 0,
-        dur_ns: 0,
-        reads: Vec::new(),
-        writes: Vec::new(),
-    }
+    Call::default()
 }
 
 fn start_of_chunk(checkpoints: &[Decoder], k: usize) -> Decoder {
@@ -229,6 +220,7 @@ fn fill(call: &mut Call, v: &CallView) {
     call.outcome.clone_from(v.outcome);
     call.start_ns = v.start_ns;
     call.dur_ns = v.dur_ns;
+    call.injection = v.injection;
     fill_mems(&mut call.reads, v.reads);
     fill_mems(&mut call.writes, v.writes);
 }

@@ -135,3 +135,38 @@ pub fn assert_same_output(what: &str, a: &Output, b: &Output) {
         "{what}: exit code differs"
     );
 }
+
+/// Node >= 20 (node:wasi preview1). The tests fail when it is missing,
+/// unless WTRACE_SKIP_NODE=1 says to skip Node on purpose.
+pub fn node() -> Option<PathBuf> {
+    let node = PathBuf::from(std::env::var_os("WTRACE_NODE").unwrap_or("node".into()));
+    let version = Command::new(&node).arg("--version").output();
+    let major = version.ok().filter(|o| o.status.success()).and_then(|o| {
+        let v = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        v.trim_start_matches('v')
+            .split('.')
+            .next()?
+            .parse::<u32>()
+            .ok()
+    });
+    match major {
+        Some(m) if m >= 20 => Some(node),
+        _ if std::env::var("WTRACE_SKIP_NODE").as_deref() == Ok("1") => None,
+        _ => panic!(
+            "Node >= 20 is needed to run reproducers under node:wasi (or set WTRACE_SKIP_NODE=1)"
+        ),
+    }
+}
+
+/// Runs `module` under Node's node:wasi (scripts/node-wasi-run.mjs: no
+/// arguments, environment or preopens) in `dir` with stdin closed; None
+/// when Node tests are skipped.
+pub fn node_wasi_run(module: &Path, dir: &Path) -> Option<Output> {
+    let runner = root().join("scripts/node-wasi-run.mjs");
+    let mut cmd = Command::new(node()?);
+    cmd.current_dir(dir)
+        .arg("--no-warnings")
+        .arg(runner)
+        .arg(module);
+    Some(output(cmd.stdin(Stdio::null())))
+}

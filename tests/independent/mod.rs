@@ -31,6 +31,10 @@ pub struct Header {
     pub platform: String,
     pub max_wasm_stack: u64,
     pub foreign_imports: Vec<String>,
+    /// From version 3: the `--inject` specs.
+    pub injections: Vec<String>,
+    /// From version 3: `--chaos` as (seed, rate in parts per million).
+    pub chaos: Option<(u64, u32)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -60,6 +64,8 @@ pub struct Call {
     pub dur_ns: u64,
     pub reads: Vec<Mem>,
     pub writes: Vec<Mem>,
+    /// From version 3: 0, or what injected the result.
+    pub injection: u16,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -257,7 +263,16 @@ fn header(b: &mut Bytes) -> Res<Header> {
         platform: b.string()?,
         max_wasm_stack: b.u64()?,
         foreign_imports: b.vec(Bytes::string)?,
+        injections: Vec::new(),
+        chaos: None,
     })
+}
+
+/// The faults record that follows the header from version 3 on.
+fn faults(b: &mut Bytes, h: &mut Header) -> Res<()> {
+    h.injections = b.vec(Bytes::string)?;
+    h.chaos = b.option(|b| Ok((b.u64()?, b.u32()?)))?;
+    Ok(())
 }
 
 fn mem(b: &mut Bytes) -> Res<Mem> {
@@ -305,6 +320,7 @@ fn chunk(b: &mut Bytes, version: u32, offset: u64) -> Res<Chunk> {
             dur_ns: b.u64()?,
             reads: b.vec(mem)?,
             writes: b.vec(mem)?,
+            injection: if version >= 3 { b.u16()? } else { 0 },
         });
     }
     Ok(Chunk {
@@ -347,7 +363,7 @@ fn index(b: &mut Bytes) -> Res<Index> {
 const MAGIC: &[u8; 7] = b"WTRACE\0";
 const FOOTER_MAGIC: &[u8; 8] = b"WTRCIDX\0";
 /// The versions this reader knows.
-const VERSIONS: [u8; 2] = [1, 2];
+const VERSIONS: [u8; 3] = [1, 2, 3];
 
 fn unzstd(payload: &[u8]) -> Res<Vec<u8>> {
     zstd::stream::decode_all(payload).map_err(|e| format!("payload: {e}"))
@@ -407,7 +423,10 @@ pub fn read(file: &[u8]) -> Res<Trace> {
         let mut b = Bytes::new(&raw);
         match (kind, frames) {
             (1, 0) => {
-                let h = header(&mut b)?;
+                let mut h = header(&mut b)?;
+                if h.format_version >= 3 {
+                    faults(&mut b, &mut h)?;
+                }
                 b.done("header")?;
                 if h.format_version != version as u32 {
                     return Err(format!(

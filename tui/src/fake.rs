@@ -10,7 +10,8 @@ use crate::task::Task;
 /// A trace of `n` calls: every 5th is fd_write("line N\n") to stdout,
 /// every 7th (not 5th) a path_open failing with ENOENT, the last a
 /// proc_exit(2), the one before (in a trace of more than 12 calls) a
-/// path_unlink_file; the rest read the clock. Its classes are fd, path and a
+/// path_unlink_file; the rest read the clock. Path_opens at multiples of
+/// 14 were injected. Its classes are fd, path and a
 /// class wtrace does not have, `teleport`.
 pub struct Fake {
     pub n: u64,
@@ -45,10 +46,16 @@ impl Fake {
             "proc_exit" => ("? exit 2", "? +++ exited with 2 +++", false),
             _ => ("0", "0", false),
         };
+        let injected = short == "44 ENOENT" && seq.is_multiple_of(14);
         CallResult {
             short: short.into(),
-            full: full.into(),
+            full: if injected {
+                format!("{full} (INJECTED)")
+            } else {
+                full.into()
+            },
             is_error,
+            injected,
         }
     }
 

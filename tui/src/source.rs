@@ -60,6 +60,8 @@ pub struct CallResult {
     pub full: String,
     /// A nonzero errno or a trap. `proc_exit` ending the run is not one.
     pub is_error: bool,
+    /// The result was injected (`record --inject`, `--chaos`), not the host's.
+    pub injected: bool,
 }
 
 /// One line of the call list.

@@ -2,7 +2,7 @@
 
 use crate::app::{App, Overlay, Pane, Prompt, StackView};
 use crate::overlay;
-use crate::source::{Detail, MemBlock, RunStatus, TraceSource};
+use crate::source::{CallResult, Detail, MemBlock, RunStatus, TraceSource};
 use crate::values;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -147,8 +147,11 @@ fn status_style(status: &RunStatus) -> Style {
     }
 }
 
-pub(crate) fn error_style(is_error: bool) -> Style {
-    if is_error {
+/// Injected results in magenta (they are not the host's), errors in red.
+pub(crate) fn result_style(result: &CallResult) -> Style {
+    if result.injected {
+        Style::new().fg(Color::Magenta)
+    } else if result.is_error {
         Style::new().fg(Color::Red)
     } else {
         Style::new()
@@ -226,7 +229,7 @@ fn detail_lines(d: &Detail, width: usize) -> Vec<Line<'static>> {
     lines.extend(values::item_lines(&d.args, 2, width));
     lines.push(Line::styled(
         format!("result: {}", d.result.full),
-        error_style(d.result.is_error),
+        result_style(&d.result),
     ));
     lines.extend(values::item_lines(&d.outs, 2, width));
     for m in &d.memory {

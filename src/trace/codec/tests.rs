@@ -1,7 +1,7 @@
 //! The hand-written encoder and decoder against bincode, versions, damage.
 
 use super::*;
-use crate::trace::{Call, Mem, MemsView};
+use crate::trace::{Call, Injection, Mem, MemsView};
 use serde::Serialize;
 
 /// The calls record as serde and bincode encode it: the reference the
@@ -12,7 +12,8 @@ struct WireChunkRef<'a> {
     calls: WireCalls<'a>,
 }
 
-struct WireCalls<'a>(&'a CallBatch);
+/// A batch's calls as format `version` (2 or 3) lays them out.
+struct WireCalls<'a>(&'a CallBatch, u32);
 
 impl Serialize for WireCalls<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -20,7 +21,7 @@ impl Serialize for WireCalls<'_> {
         s.collect_seq(self.0.views().map(|c| {
             let start_delta_ns = c.start_ns.saturating_sub(prev_start);
             prev_start = c.start_ns;
-            WireCallRef {
+            let call = WireCallV2Ref {
                 func: c.func,
                 args: c.args,
                 outcome: c.outcome,
@@ -28,13 +29,26 @@ impl Serialize for WireCalls<'_> {
                 dur_ns: c.dur_ns,
                 reads: WireMems(c.reads),
                 writes: WireMems(c.writes),
+            };
+            match self.1 {
+                ..=2 => WireCallRef::V2(call),
+                _ => WireCallRef::V3(call, c.injection),
             }
         }))
     }
 }
 
+/// A call of version 3: version 2's, then its injection. (Untagged: the
+/// variant's fields are encoded without the variant's index.)
 #[derive(Serialize)]
-struct WireCallRef<'a> {
+#[serde(untagged)]
+enum WireCallRef<'a> {
+    V2(WireCallV2Ref<'a>),
+    V3(WireCallV2Ref<'a>, Injection),
+}
+
+#[derive(Serialize)]
+struct WireCallV2Ref<'a> {
     func: FuncId,
     args: &'a [u64],
     outcome: &'a Outcome,
@@ -76,10 +90,14 @@ fn version_1_foreign_ids_are_read_as_today_s() {
             ..Call::default()
         })
         .collect();
-    let payload = ChunkEncoder::new()
-        .unwrap()
-        .encode(&CallBatch::from_calls(&calls))
-        .unwrap();
+    // As versions 1 and 2 lay calls out (no injection).
+    let batch = CallBatch::from_calls(&calls);
+    let wire = WireChunkRef {
+        first_seq: 0,
+        calls: WireCalls(&batch, 2),
+    };
+    let raw = bincode::serde::encode_to_vec(&wire, config()).unwrap();
+    let payload = zstd::bulk::compress(&raw, 1).unwrap();
     let ids = |version| -> Vec<u16> {
         decode_calls(&payload, version)
             .unwrap()
@@ -88,7 +106,7 @@ fn version_1_foreign_ids_are_read_as_today_s() {
             .collect()
     };
     assert_eq!(ids(1), [5, 45, 0x8000, 0x8001]);
-    assert_eq!(ids(FORMAT_VERSION), [5, 45, 46, 47]);
+    assert_eq!(ids(2), [5, 45, 46, 47]);
 }
 
 /// Calls with values on both sides of every varint width.
@@ -124,6 +142,12 @@ fn varied_calls() -> Vec<Call> {
                     bytes: vec![],
                 })
                 .collect(),
+            injection: [
+                Injection::NONE,
+                Injection::spec(0),
+                Injection::CHAOS,
+                Injection::spec(300),
+            ][i as usize % 4],
         })
         .collect()
 }
@@ -133,7 +157,7 @@ fn the_hand_encoder_writes_what_bincode_writes() {
     let batch = CallBatch::from_calls(&varied_calls());
     let wire = WireChunkRef {
         first_seq: batch.first_seq(),
-        calls: WireCalls(&batch),
+        calls: WireCalls(&batch, FORMAT_VERSION),
     };
     let by_bincode = bincode::serde::encode_to_vec(&wire, config()).unwrap();
     let mut by_hand = Vec::new();
@@ -167,7 +191,7 @@ fn a_damaged_chunk_is_an_error_never_a_panic() {
     let mut raw = Vec::new();
     let wire = WireChunkRef {
         first_seq: 1000,
-        calls: WireCalls(&CallBatch::from_calls(&calls)),
+        calls: WireCalls(&CallBatch::from_calls(&calls), FORMAT_VERSION),
     };
     bincode::serde::encode_into_std_write(&wire, &mut raw, config()).unwrap();
     let compress = |b: &[u8]| zstd::bulk::compress(b, 1).unwrap();

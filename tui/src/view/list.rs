@@ -1,7 +1,7 @@
 //! The call list: columns as wide as what they show, names never cut, the
 //! arguments in what is left, the most telling ones kept.
 
-use super::{error_style, pane_block, time};
+use super::{pane_block, result_style, time};
 use crate::app::{App, Pane};
 use crate::source::{Row, TraceSource};
 use crate::values;
@@ -52,14 +52,14 @@ pub fn draw_list<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
         }
         cells.push(Cell::from(r.func.clone()));
         let args = values::fit_args(&r.args, widths[3] as usize);
-        // A failed call's row is red throughout.
-        let args = match r.result.is_error {
+        // A failed or injected call's row is red or magenta throughout.
+        let args = match r.result.is_error || r.result.injected {
             true => args.to_string().into(),
             false => args,
         };
         cells.push(Cell::from(args));
         cells.push(Cell::from(r.result.short.clone()));
-        TableRow::new(cells).style(error_style(r.result.is_error))
+        TableRow::new(cells).style(result_style(&r.result))
     });
     let (titles, widths): (Vec<&str>, Vec<Constraint>) = TITLES
         .iter()

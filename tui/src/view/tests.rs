@@ -159,6 +159,20 @@ fn a_failed_call_is_red_and_its_detail_shows_each_argument() {
 }
 
 #[test]
+fn an_injected_call_is_magenta_and_says_so() {
+    let mut app = App::new(Fake { n: 20 });
+    go_to(&mut app, 14);
+    let buf = render(&mut app);
+    assert!(row_colours(&buf, 14).iter().all(|c| *c == Color::Magenta));
+    assert!(row_colours(&buf, 7).iter().all(|c| *c == Color::Red));
+    assert_shows(
+        &lines(&buf),
+        &["result: 44 ENOENT (No such file or directory) (INJECTED)"],
+    );
+    assert_eq!(colour_of(&buf, "result: 44"), Color::Magenta);
+}
+
+#[test]
 fn a_proc_exit_that_ends_the_run_is_not_red() {
     let mut app = App::new(Fake { n: 10 });
     let buf = render(&mut app);

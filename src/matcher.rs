@@ -1,0 +1,636 @@
+//! Which calls an expression means: one grammar for `dump -e trace=`,
+//! `replay --break` and `record --inject`.
+//!
+//! - **Function sets**: `path_open`, `%fd` (a class from the table),
+//!   `fd_read,fd_write`, `!clock_time_get`, `all` — strace's `-e trace=`.
+//! - **Conditions** on a call, `FIELD OP VALUE` with OP one of `=` `!=` `~`
+//!   (contains, or has these flags) `!~` `<` `<=` `>` `>=`: FIELD is a
+//!   parameter name from the table (`fd=2`, `path~config`, `oflags~CREAT`,
+//!   `whence=END`, `nread>0`), `len` (the bytes a buffer, string or iovec
+//!   list spans: `len>4096`), or `errno` (`errno!=0`, `errno=ENOENT`).
+//!   `#N` is call number N.
+//! - **`when=first[..last][+[step]]`**: which of the matching calls count, as
+//!   strace's `when=` (`3`, `2..4`, `5+`, `1+10`).
+//!
+//! A condition on a field a call does not have is false for that call.
+
+use crate::capture;
+use crate::names::{self, Symbols, Value};
+use crate::syscalls::{self, Class, FuncId, Kind, Syscall};
+use crate::trace::{CallView, MemsView, Outcome};
+use anyhow::{bail, Result};
+
+/// A set of functions: strace's `-e trace=` list.
+#[derive(Clone, Debug, Default)]
+pub struct FuncSet {
+    /// Functions named; `None` names all.
+    include: Option<Vec<bool>>,
+    exclude: Vec<bool>,
+}
+
+impl FuncSet {
+    /// Every function, foreign imports included.
+    pub fn all() -> FuncSet {
+        FuncSet {
+            include: None,
+            exclude: vec![false; syscalls::SYSCALLS.len()],
+        }
+    }
+
+    /// `fd_read,%path,!clock_time_get`.
+    pub fn parse(list: &str) -> Result<FuncSet> {
+        let mut set = FuncSet::all();
+        set.add(list)?;
+        Ok(set)
+    }
+
+    /// Adds the items of one more list (a second `-e`).
+    pub fn add(&mut self, list: &str) -> Result<()> {
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (negate, name) = match item.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, item),
+            };
+            let n = syscalls::SYSCALLS.len();
+            let target = if negate {
+                &mut self.exclude
+            } else {
+                self.include.get_or_insert_with(|| vec![false; n])
+            };
+            for sys in resolve(name)? {
+                target[sys.func as usize] = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Foreign imports are in the set unless a list names only preview1
+    /// functions.
+    pub fn contains(&self, func: FuncId) -> bool {
+        let Some(func) = func.func() else {
+            return self.include.is_none();
+        };
+        let i = func as usize;
+        !self.exclude[i] && self.include.as_ref().is_none_or(|inc| inc[i])
+    }
+
+    /// The preview1 functions in the set.
+    pub fn syscalls(&self) -> impl Iterator<Item = &'static Syscall> + '_ {
+        syscalls::SYSCALLS
+            .iter()
+            .filter(|s| self.contains(s.func.id()))
+    }
+}
+
+/// The functions a list item names: a function, `%class` or `all`.
+fn resolve(name: &str) -> Result<Vec<&'static Syscall>> {
+    if name == "all" {
+        return Ok(syscalls::SYSCALLS.iter().collect());
+    }
+    if let Some(class) = name.strip_prefix('%') {
+        let Some(class) = Class::from_name(class) else {
+            let names: Vec<String> = Class::ALL
+                .iter()
+                .map(|c| format!("%{}", c.name()))
+                .collect();
+            bail!(
+                "unknown class %{class}; the classes are {}",
+                names.join(" ")
+            );
+        };
+        return Ok(syscalls::SYSCALLS
+            .iter()
+            .filter(|s| s.class == class)
+            .collect());
+    }
+    match syscalls::by_name(name) {
+        Some(s) => Ok(vec![s]),
+        None => {
+            let like = similar(name, syscalls::SYSCALLS.iter().map(|s| s.name));
+            if like.is_empty() {
+                bail!("unknown function {name:?}: not a wasi_snapshot_preview1 function (see `wtrace dump --help` for the classes)")
+            }
+            bail!(
+                "unknown function {name:?}: not a wasi_snapshot_preview1 function; did you mean {}?",
+                like.join(" or ")
+            )
+        }
+    }
+}
+
+/// Names that contain `name` (`open` -> `path_open`), or else are a few
+/// edits away from it (`fd_writ` -> `fd_write`, `pth` -> `path`).
+fn similar(name: &str, names: impl Iterator<Item = &'static str> + Clone) -> Vec<&'static str> {
+    let name = name.to_ascii_lowercase();
+    let mut like: Vec<&str> = names
+        .clone()
+        .filter(|n| name.len() >= 3 && n.contains(name.as_str()))
+        .collect();
+    if like.is_empty() {
+        // The nearest names, if they are near enough.
+        let distance = |n: &str| strsim::damerau_levenshtein(&name, n);
+        let nearest = names.clone().map(distance).min().unwrap_or(usize::MAX);
+        if nearest <= 1 + name.len() / 4 {
+            like = names.filter(|n| distance(n) == nearest).collect();
+        }
+    }
+    like.sort_unstable();
+    like.dedup();
+    like.truncate(4);
+    like
+}
+
+/// strace's `when=first[..last][+[step]]`: which invocations, counted from
+/// 1, an expression applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct When {
+    first: u64,
+    last: Option<u64>,
+    /// 0: only `first`.
+    step: u64,
+}
+
+impl When {
+    /// Every invocation: what no `when=` means.
+    pub const ALWAYS: When = When {
+        first: 1,
+        last: None,
+        step: 1,
+    };
+
+    /// `3` (the third only), `2..4`, `5+` (the fifth and later), `1+10`
+    /// (1, 11, 21, …), `2..30+7`.
+    pub fn parse(text: &str) -> Result<When> {
+        let bad = |why: &str| {
+            anyhow::anyhow!(
+                "bad when={text}: {why} (the form is first[..last][+[step]], as strace's)"
+            )
+        };
+        let number = |s: &str, what: &str, max: u64| -> Result<u64> {
+            match s.parse::<u64>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(bad(&format!("{what} must be a number from 1 to {max}"))),
+            }
+        };
+        let (range, step) = match text.split_once('+') {
+            Some((range, "")) => (range, Some(1)),
+            Some((range, step)) => (range, Some(number(step, "step", 65535)?)),
+            None => (text, None),
+        };
+        let (first, last) = match range.split_once("..") {
+            Some((first, last)) => (first, Some(number(last, "last", 65534)?)),
+            None => (range, None),
+        };
+        let first = number(first, "first", 65535)?;
+        if last.is_some_and(|last| last < first) {
+            return Err(bad("last comes before first"));
+        }
+        // `first..last` without a step takes every invocation in the range.
+        let step = step.unwrap_or(if last.is_some() { 1 } else { 0 });
+        Ok(When { first, last, step })
+    }
+
+    /// True for invocation `n` (from 1).
+    pub fn includes(&self, n: u64) -> bool {
+        if n < self.first || self.last.is_some_and(|last| n > last) {
+            return false;
+        }
+        match self.step {
+            0 => n == self.first,
+            step => (n - self.first).is_multiple_of(step),
+        }
+    }
+}
+
+/// What a condition can see of a call. Before the call has run (fault
+/// injection decides then) there is no result.
+#[derive(Clone, Copy, Debug)]
+pub struct CallFacts<'a> {
+    pub seq: u64,
+    pub func: FuncId,
+    pub args: &'a [u64],
+    pub reads: MemsView<'a>,
+    /// The outcome and the memory the host wrote, once the call has run.
+    pub result: Option<(&'a Outcome, MemsView<'a>)>,
+}
+
+impl<'a> From<&CallView<'a>> for CallFacts<'a> {
+    fn from(c: &CallView<'a>) -> CallFacts<'a> {
+        CallFacts {
+            seq: c.seq,
+            func: c.func,
+            args: c.args,
+            reads: c.reads,
+            result: Some((c.outcome, c.writes)),
+        }
+    }
+}
+
+impl CallFacts<'_> {
+    fn arg(&self, i: usize) -> u64 {
+        self.args.get(i).copied().unwrap_or(0)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Contains,
+    NotContains,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Op {
+    /// Longest first, so that `!=` is not read as `!` and `=`.
+    const ALL: [(&'static str, Op); 8] = [
+        ("!=", Op::Ne),
+        ("!~", Op::NotContains),
+        ("<=", Op::Le),
+        (">=", Op::Ge),
+        ("=", Op::Eq),
+        ("~", Op::Contains),
+        ("<", Op::Lt),
+        (">", Op::Gt),
+    ];
+
+    fn compare<T: Ord>(self, a: T, b: T) -> bool {
+        match self {
+            Op::Eq | Op::Contains => a == b,
+            Op::Ne | Op::NotContains => a != b,
+            Op::Lt => a < b,
+            Op::Le => a <= b,
+            Op::Gt => a > b,
+            Op::Ge => a >= b,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Subject {
+    Seq,
+    Errno,
+    /// Bytes spanned by the call's string, buffer or iovec list.
+    Len,
+    /// A parameter, by its name in the table.
+    Param(&'static str),
+}
+
+/// `FIELD OP VALUE`.
+#[derive(Clone, Debug)]
+struct Condition {
+    subject: Subject,
+    op: Op,
+    text: String,
+    /// The value as a number, when it is one (`2`, `0x10`, `-1`, `ENOENT`
+    /// for errno).
+    number: Option<i128>,
+}
+
+impl Condition {
+    fn parse(term: &str) -> Result<Condition> {
+        if let Some(n) = term.strip_prefix('#') {
+            let Ok(n) = n.parse::<u64>() else {
+                bail!("bad call number {term:?}: #N, as dump numbers calls");
+            };
+            return Ok(Condition {
+                subject: Subject::Seq,
+                op: Op::Eq,
+                text: n.to_string(),
+                number: Some(n as i128),
+            });
+        }
+        let Some((at, op, len)) = Op::ALL
+            .iter()
+            .filter_map(|(s, op)| term.find(s).map(|at| (at, *op, s.len())))
+            .min_by_key(|(at, _, len)| (*at, usize::MAX - len))
+        else {
+            bail!("{term:?} is neither a function, a class nor a condition such as fd=2 or path~config")
+        };
+        let (field, value) = (&term[..at], unquote(&term[at + len..]));
+        let subject = subject(field, term)?;
+        let number = match subject {
+            Subject::Errno => match names::errno_by_name(value) {
+                Some(e) => Some(e as i128),
+                None => bail!("{term:?}: {value:?} is not an errno (ENOENT, EIO, 44, …)"),
+            },
+            _ => parse_number(value),
+        };
+        Ok(Condition {
+            subject,
+            op,
+            text: value.to_string(),
+            number,
+        })
+    }
+
+    /// Whether, for a call of `sys`, the condition is about the outcome or
+    /// what the host wrote: those can only be decided after the call.
+    fn needs_result_for(&self, sys: &Syscall) -> bool {
+        match &self.subject {
+            Subject::Errno => true,
+            Subject::Param(name) => sys.params.iter().any(|p| {
+                p.name == *name
+                    && matches!(
+                        p.kind,
+                        Kind::Out(_) | Kind::Iovecs { .. } | Kind::Buf { .. }
+                    )
+            }),
+            Subject::Seq | Subject::Len => false,
+        }
+    }
+
+    fn holds(&self, c: &CallFacts<'_>) -> bool {
+        match &self.subject {
+            Subject::Seq => self.number_holds(c.seq as i128),
+            Subject::Errno => match c.result {
+                Some((Outcome::Errno(e), _)) => self.number_holds(*e as i128),
+                _ => false,
+            },
+            Subject::Len => len_of(c).is_some_and(|n| self.number_holds(n as i128)),
+            Subject::Param(name) => {
+                let Some(sys) = c.func.syscall() else {
+                    return false;
+                };
+                match sys.params.iter().position(|p| p.name == *name) {
+                    Some(i) => self.param_holds(sys, i, c),
+                    None => false,
+                }
+            }
+        }
+    }
+
+    fn param_holds(&self, sys: &Syscall, i: usize, c: &CallFacts<'_>) -> bool {
+        let raw = c.arg(i);
+        match sys.params[i].kind {
+            Kind::Value(v) => self.value_holds(v, raw),
+            Kind::Str { .. } => c
+                .reads
+                .of_param(i)
+                .next()
+                .is_some_and(|s| self.bytes_hold(s)),
+            Kind::Ciovecs { .. } => {
+                // The list, then the data of each buffer.
+                let data: Vec<u8> = c.reads.of_param(i).skip(1).flatten().copied().collect();
+                self.bytes_hold(&data)
+            }
+            Kind::Iovecs { .. } | Kind::Buf { .. } => c.result.is_some_and(|(_, writes)| {
+                let data: Vec<u8> = writes.of_param(i).flatten().copied().collect();
+                self.bytes_hold(&data)
+            }),
+            Kind::Out(_) => c.result.is_some_and(|(_, writes)| {
+                writes.of_param(i).next().is_some_and(|b| {
+                    let mut le = [0u8; 8];
+                    let n = b.len().min(8);
+                    le[..n].copy_from_slice(&b[..n]);
+                    self.number_holds(u64::from_le_bytes(le) as i128)
+                })
+            }),
+            Kind::Len
+            | Kind::Subscriptions { .. }
+            | Kind::Events { .. }
+            | Kind::StringPtrs(_)
+            | Kind::StringBuf(_) => self.number_holds(raw as i128),
+        }
+    }
+
+    fn number_holds(&self, n: i128) -> bool {
+        self.number.is_some_and(|want| self.op.compare(n, want))
+    }
+
+    /// A scalar: by number, or by name (`whence=END`); for flags, `~`
+    /// means "has these flags" (`oflags~CREAT`).
+    fn value_holds(&self, v: Value, raw: u64) -> bool {
+        let n = match v {
+            Value::FileDelta => raw as i64 as i128,
+            Value::ExitCode => raw as u32 as i32 as i128,
+            _ => raw as i128,
+        };
+        let symbols = v.symbols();
+        let Some(want) = symbols.value_of(&self.text).map(i128::from).or(self.number) else {
+            return false;
+        };
+        let is_flags = matches!(symbols, Symbols::Flags(_));
+        match self.op {
+            Op::Contains if is_flags => n & want == want,
+            Op::NotContains if is_flags => n & want != want,
+            op => op.compare(n, want),
+        }
+    }
+
+    /// A string or data: `=` the whole, `~` a part.
+    fn bytes_hold(&self, bytes: &[u8]) -> bool {
+        let want = self.text.as_bytes();
+        let contains = || want.is_empty() || bytes.windows(want.len()).any(|w| w == want);
+        match self.op {
+            Op::Eq => bytes == want,
+            Op::Ne => bytes != want,
+            Op::Contains => contains(),
+            Op::NotContains => !contains(),
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => false,
+        }
+    }
+}
+
+/// The field a condition names: `errno`, `len`, or a parameter of some
+/// preview1 function.
+fn subject(field: &str, term: &str) -> Result<Subject> {
+    match field {
+        "errno" => return Ok(Subject::Errno),
+        // fd_advise's and fd_allocate's own `len` too: see `len_of`.
+        "len" => return Ok(Subject::Len),
+        _ => {}
+    }
+    let params = || {
+        syscalls::SYSCALLS
+            .iter()
+            .flat_map(|s| s.params.iter().map(|p| p.name))
+    };
+    match params().find(|p| *p == field) {
+        Some(name) => Ok(Subject::Param(name)),
+        None => {
+            let like = similar(field, params().chain(["errno", "len"]));
+            let hint = if like.is_empty() {
+                String::new()
+            } else {
+                format!("; did you mean {}?", like.join(" or "))
+            };
+            bail!("{term:?}: no preview1 function has a parameter {field:?} (fields are parameter names from `wtrace dump`, len or errno){hint}")
+        }
+    }
+}
+
+/// Bytes spanned by the first string, buffer or iovec list of the call.
+/// (`len` of fd_advise and fd_allocate is their own parameter.)
+fn len_of(c: &CallFacts<'_>) -> Option<u64> {
+    let sys = c.func.syscall()?;
+    if let Some(i) = sys.params.iter().position(|p| p.name == "len") {
+        return Some(c.arg(i));
+    }
+    sys.params
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| match p.kind {
+            Kind::Str { len } | Kind::Buf { len, .. } => Some(c.arg(len)),
+            Kind::Ciovecs { .. } | Kind::Iovecs { .. } => {
+                let list = c.reads.of_param(i).next()?;
+                Some(capture::iovecs(list).map(|(_, len)| len as u64).sum())
+            }
+            _ => None,
+        })
+}
+
+fn parse_number(s: &str) -> Option<i128> {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let n = match digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        Some(hex) => u64::from_str_radix(hex, 16).ok()?,
+        None => digits.parse::<u64>().ok()?,
+    } as i128;
+    Some(if neg { -n } else { n })
+}
+
+/// `"a b"` -> `a b`: values may be quoted to hold spaces.
+fn unquote(s: &str) -> &str {
+    s.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s)
+}
+
+/// Splits an expression into terms at spaces outside double quotes.
+pub fn split_terms(expr: &str) -> Vec<&str> {
+    let mut terms = Vec::new();
+    let mut start = None;
+    let mut quoted = false;
+    for (i, ch) in expr.char_indices() {
+        match ch {
+            '"' => {
+                quoted = !quoted;
+                start.get_or_insert(i);
+            }
+            c if c.is_whitespace() && !quoted => {
+                if let Some(s) = start.take() {
+                    terms.push(&expr[s..i]);
+                }
+            }
+            _ => {
+                start.get_or_insert(i);
+            }
+        }
+    }
+    if let Some(s) = start {
+        terms.push(&expr[s..]);
+    }
+    terms
+}
+
+/// Functions and conditions that must all hold; no counting.
+#[derive(Clone, Debug, Default)]
+pub struct Pattern {
+    sets: Vec<FuncSet>,
+    conditions: Vec<Condition>,
+}
+
+impl Pattern {
+    /// Adds one term: a function list (`path_open`, `%fd,!fd_close`) or a
+    /// condition (`fd=2`, `#12`). `when=` is not a term of a pattern.
+    pub fn add_term(&mut self, term: &str) -> Result<()> {
+        let looks_like_list = !term.starts_with('#')
+            && !Op::ALL.iter().any(|(op, _)| {
+                // `!name` is a negated function, not `!=`/`!~`.
+                term.trim_start_matches('!').contains(op)
+            });
+        if looks_like_list {
+            self.sets.push(FuncSet::parse(term)?);
+        } else {
+            self.conditions.push(Condition::parse(term)?);
+        }
+        Ok(())
+    }
+
+    /// True when, for some function the pattern admits, a condition needs
+    /// the call's result (errno, what the host wrote), which a pattern
+    /// checked before the call cannot know.
+    pub fn needs_result(&self) -> bool {
+        self.functions()
+            .any(|s| self.conditions.iter().any(|c| c.needs_result_for(s)))
+    }
+
+    /// The functions every set admits (preview1 ones).
+    pub fn functions(&self) -> impl Iterator<Item = &'static Syscall> + '_ {
+        syscalls::SYSCALLS
+            .iter()
+            .filter(|s| self.sets.iter().all(|set| set.contains(s.func.id())))
+    }
+
+    pub fn matches(&self, c: &CallFacts<'_>) -> bool {
+        self.sets.iter().all(|set| set.contains(c.func))
+            && self.conditions.iter().all(|cond| cond.holds(c))
+    }
+}
+
+/// A breakpoint: a pattern and which of its matches count (`when=3`: the
+/// third match; counted over all matching calls).
+#[derive(Clone, Debug)]
+pub struct Trigger {
+    pattern: Pattern,
+    when: When,
+    hits: u64,
+    text: String,
+}
+
+impl Trigger {
+    /// Space-separated terms that must all hold: `path_open path~config`,
+    /// `fd_write fd=2 when=3`, `errno!=0`, `#1200`.
+    pub fn parse(expr: &str) -> Result<Trigger> {
+        let mut pattern = Pattern::default();
+        let mut when = When::ALWAYS;
+        let terms = split_terms(expr);
+        if terms.is_empty() {
+            bail!("an empty expression: name a function, a class or a condition (path_open, %fd, errno!=0, #12)");
+        }
+        for term in terms {
+            match term.strip_prefix("when=") {
+                Some(w) => when = When::parse(w)?,
+                None => pattern.add_term(term)?,
+            }
+        }
+        Ok(Trigger {
+            pattern,
+            when,
+            hits: 0,
+            text: expr.trim().to_string(),
+        })
+    }
+
+    /// Counts `call` if it matches; true when this match is one `when=`
+    /// selects.
+    pub fn fires(&mut self, call: &CallView<'_>) -> bool {
+        if !self.pattern.matches(&CallFacts::from(call)) {
+            return false;
+        }
+        self.hits += 1;
+        self.when.includes(self.hits)
+    }
+
+    /// The expression as given.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// Parses a length that may be written in hex, for `ADDR:LEN` and the like.
+pub fn parse_u64(s: &str) -> Option<u64> {
+    parse_number(s).and_then(|n| u64::try_from(n).ok())
+}
+
+#[cfg(test)]
+mod tests;
