@@ -1,7 +1,8 @@
 //! Which calls `dump` shows: strace's `-e trace=` list and `--failed`.
 
 use crate::matcher::FuncSet;
-use crate::trace::Call;
+use crate::syscalls::FuncId;
+use crate::trace::{Call, Outcome};
 use anyhow::{bail, Result};
 
 /// `-e trace=fd_write,%path,!clock_time_get` and `--failed`.
@@ -28,18 +29,23 @@ impl Filter {
     }
 
     pub fn matches(&self, call: &Call) -> bool {
-        if self.failed_only && !call.outcome.is_error() {
+        self.keeps(call.func, &call.outcome)
+    }
+
+    /// Whether a call of `func` that ended in `outcome` is shown: for
+    /// scans that look at calls without building them.
+    pub fn keeps(&self, func: FuncId, outcome: &Outcome) -> bool {
+        if self.failed_only && !outcome.is_error() {
             return false;
         }
-        self.funcs.contains(call.func)
+        self.funcs.contains(func)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syscalls::{Func, FuncId};
-    use crate::trace::Outcome;
+    use crate::syscalls::Func;
 
     fn call(func: Func, errno: u16) -> Call {
         Call {

@@ -8,13 +8,16 @@
 //! (so rows anywhere show `fd=4</data/x>`), and where the guest wrote to
 //! stdout and stderr (for the output pane).
 
+mod scan;
+
 use crate::decode::{result_text, short_result, Decoder, Field, Named};
+use crate::filter::Filter;
 use crate::report::stats;
-use crate::syscalls::Class;
-use crate::trace::{func_name, Call, Faults, Injection, Outcome, RunEnd, TraceReader};
+use crate::syscalls::{Class, SYSCALLS};
+use crate::trace::{func_name, Faults, Injection, Outcome, RunEnd, TraceReader};
 use wtrace_tui::{
-    CallResult, Detail, Filter, Item, MemBlock, Row, RunStatus, StatRow, Summary, TraceSource,
-    Value, ValueKind,
+    CallResult, Detail, Item, MemBlock, Row, RunStatus, SearchHit, StatRow, Summary, Task,
+    TraceSource, Value, ValueKind,
 };
 
 /// Chunks the background pass handles per UI tick.
@@ -110,8 +113,10 @@ impl TraceSource for TraceView {
         }
     }
 
-    fn classes(&self) -> Vec<String> {
-        Class::ALL.iter().map(|c| c.name().to_string()).collect()
+    fn filter_words(&self) -> Vec<String> {
+        let classes = Class::ALL.iter().map(|c| format!("%{}", c.name()));
+        let funcs = SYSCALLS.iter().map(|s| s.name.to_string());
+        classes.chain(funcs).chain(["--failed".into()]).collect()
     }
 
     fn len(&self) -> u64 {
@@ -132,7 +137,7 @@ impl TraceSource for TraceView {
                 Row {
                     seq: c.seq,
                     time_ns: c.start_ns,
-                    args: d.args_text(),
+                    args: items(&d.args),
                     func: d.name,
                     result: call_result(&c.outcome, c.injection, &header.faults),
                 }
@@ -196,44 +201,25 @@ impl TraceSource for TraceView {
         (tail(out.0), tail(out.1))
     }
 
-    fn search(&mut self, from: u64, forward: bool, text: &str) -> Option<u64> {
-        let n = self.len();
-        if n == 0 {
-            return None;
-        }
-        let header = self.reader.header.clone();
-        let order: Box<dyn Iterator<Item = u64>> = if forward {
-            Box::new((from + 1..n).chain(0..=from.min(n - 1)))
-        } else {
-            Box::new((0..from.min(n)).rev().chain((from.min(n - 1)..n).rev()))
+    fn search(&mut self, from: u64, forward: bool, text: &str) -> Task<Option<SearchHit>> {
+        let path = self.reader.path().to_path_buf();
+        let search = scan::Search {
+            from,
+            forward,
+            text: text.to_string(),
+            checkpoints: self.checkpoints.clone(),
         };
-        let mut p = Decoder::new(256);
-        for seq in order {
-            let c = self.reader.call(seq).ok()?;
-            if p.line(&header, &c).contains(text) {
-                return Some(seq);
-            }
-        }
-        None
+        Task::spawn(self.len(), move |progress| {
+            scan::search(&path, search, progress)
+        })
     }
 
-    fn select(&mut self, filter: &Filter) -> Vec<u64> {
-        let class = match filter {
-            Filter::Class(name) => Class::from_name(name),
-            Filter::Errors => None,
-        };
-        let keeps = |c: &Call| match filter {
-            Filter::Class(_) => c.func.syscall().is_some_and(|s| Some(s.class) == class),
-            Filter::Errors => c.outcome.is_error(),
-        };
-        let mut seqs = Vec::new();
-        for k in 0..self.reader.chunks().len() {
-            let Ok(calls) = self.reader.take_chunk(k) else {
-                break;
-            };
-            seqs.extend(calls.iter().filter(|c| keeps(c)).map(|c| c.seq));
-        }
-        seqs
+    fn select(&mut self, expr: &str) -> Result<Task<Vec<u64>>, String> {
+        let filter = parse_filter(expr).map_err(|e| format!("{e:#}"))?;
+        let path = self.reader.path().to_path_buf();
+        Ok(Task::spawn(self.len(), move |progress| {
+            scan::select(&path, &filter, progress)
+        }))
     }
 
     fn step(&mut self) {
@@ -292,6 +278,16 @@ impl TraceSource for TraceView {
             Err(e) => (Vec::new(), vec![format!("cannot read the trace: {e:#}")]),
         }
     }
+}
+
+/// A filter as the TUI takes it: what `dump` takes after `-e`, and
+/// `--failed` (or `-Z`), as space-separated words.
+fn parse_filter(expr: &str) -> anyhow::Result<Filter> {
+    let (failed, lists): (Vec<&str>, Vec<&str>) = expr
+        .split_whitespace()
+        .partition(|w| matches!(*w, "--failed" | "-Z"));
+    let lists: Vec<String> = lists.into_iter().map(str::to_string).collect();
+    Filter::parse(&lists, !failed.is_empty())
 }
 
 fn call_result(outcome: &Outcome, injection: Injection, faults: &Faults) -> CallResult {

@@ -95,7 +95,7 @@ pub enum Command {
     Dump(DumpArgs),
     /// Step through a trace in a terminal UI
     #[command(
-        after_help = "Keys: arrows/j/k, PgUp/PgDn, g/G, : N Enter (go to call), / TEXT Enter (search), n/N,\n      f (filter by class), s (statistics), Tab (pane), ? (help), q (quit)"
+        after_help = "Keys: arrows/j/k, PgUp/PgDn, g/G, : N Enter (go to call), / TEXT Enter (search), n/N,\n      f (filter as dump -e takes it, with --failed; Tab completes), J/K (scroll the detail),\n      s (statistics), Tab (pane), ? (help), Esc (stop a search or filter), q (quit)"
     )]
     Tui { trace: PathBuf },
     /// Show what a trace holds: module, argv, env, preopens, calls, how the run ended

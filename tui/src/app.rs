@@ -1,7 +1,13 @@
 //! The model and its update function.
 
+mod jobs;
+
+use crate::filter_menu::FilterMenu;
 use crate::keys::Mode;
-use crate::source::{Detail, Filter, Row, StatRow, Summary, TraceSource};
+use crate::source::{Detail, Row, StatRow, Summary, TraceSource};
+use ratatui::layout::Rect;
+
+pub use jobs::{Job, StackView};
 
 /// Bytes of stdout and stderr kept for the output pane.
 pub const OUTPUT_TAIL: usize = 8192;
@@ -38,10 +44,8 @@ pub enum Overlay {
         scroll: u16,
     },
     Stats(Vec<StatRow>, Vec<String>),
-    /// The filter menu; `cursor` indexes [`App::menu_entries`].
-    Filters {
-        cursor: usize,
-    },
+    /// The filter prompt and its completions.
+    Filter(FilterMenu),
 }
 
 /// What the user asked for.
@@ -55,6 +59,8 @@ pub enum Message {
     Last,
     /// Mouse wheel: lines, negative is up.
     Scroll(i64),
+    /// The detail pane, whatever has the focus: lines, negative is up.
+    ScrollDetail(i16),
     StartGoto,
     StartSearch,
     PromptChar(char),
@@ -66,6 +72,7 @@ pub enum Message {
     OpenFilters,
     MenuUp,
     MenuDown,
+    MenuComplete,
     MenuChoose,
     MenuClose,
     ToggleStats,
@@ -75,6 +82,8 @@ pub enum Message {
     FocusNext,
     /// Close the overlay, or quit when there is none.
     Quit,
+    /// Stop the work in progress; else as [`Message::Quit`].
+    Escape,
     /// Quit whatever is open.
     Exit,
 }
@@ -82,15 +91,16 @@ pub enum Message {
 /// The filter in force and the calls it keeps.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActiveFilter {
-    pub filter: Filter,
+    /// As typed: `%path,!fd_close --failed`.
+    pub expr: String,
     pub seqs: Vec<u64>,
 }
 
 pub struct App<S: TraceSource> {
     pub source: S,
     pub summary: Summary,
-    /// The filters the menu offers: the source's classes, then errors.
-    pub filters: Vec<Filter>,
+    /// The words the filter prompt completes.
+    pub filter_words: Vec<String>,
     /// Index of the selected row among the rows shown (all calls, or the
     /// filter's).
     pub selected: u64,
@@ -98,6 +108,9 @@ pub struct App<S: TraceSource> {
     pub offset: u64,
     /// Rows that fit in the list, set from the terminal size.
     pub page: u64,
+    /// Inside of the detail pane (width, height), set from the terminal
+    /// size: scrolling stops at the detail's last line.
+    pub detail_size: (u16, u16),
     pub filter: Option<ActiveFilter>,
     pub focus: Pane,
     pub detail_scroll: u16,
@@ -108,9 +121,15 @@ pub struct App<S: TraceSource> {
     pub status: String,
     pub overlay: Overlay,
     pub quit: bool,
+    /// The search or filter running in the background.
+    pub job: Option<Job>,
     /// What `refresh` fetched for the view.
     pub visible: Vec<Row>,
+    /// The rows `visible` holds: first row, count, filter.
+    visible_window: Option<(u64, u64, Option<String>)>,
     pub detail: Option<Detail>,
+    /// The selected call's stack, when the source computes stacks.
+    pub stack: StackView,
     pub output: (Vec<u8>, Vec<u8>),
     pub density: Option<Vec<u64>>,
     /// The source is still reading the whole trace in the background.
@@ -120,19 +139,15 @@ pub struct App<S: TraceSource> {
 impl<S: TraceSource> App<S> {
     pub fn new(source: S) -> App<S> {
         let summary = source.summary();
-        let filters = source
-            .classes()
-            .into_iter()
-            .map(Filter::Class)
-            .chain([Filter::Errors])
-            .collect();
+        let filter_words = source.filter_words();
         App {
             source,
             summary,
-            filters,
+            filter_words,
             selected: 0,
             offset: 0,
             page: 20,
+            detail_size: (40, 10),
             filter: None,
             focus: Pane::List,
             detail_scroll: 0,
@@ -142,8 +157,11 @@ impl<S: TraceSource> App<S> {
             status: "? for help".into(),
             overlay: Overlay::None,
             quit: false,
+            job: None,
             visible: Vec::new(),
+            visible_window: None,
             detail: None,
+            stack: StackView::None,
             output: (Vec::new(), Vec::new()),
             density: None,
             reading: true,
@@ -154,7 +172,7 @@ impl<S: TraceSource> App<S> {
     pub fn mode(&self) -> Mode {
         if self.prompt.is_some() {
             Mode::Prompt
-        } else if matches!(self.overlay, Overlay::Filters { .. }) {
+        } else if matches!(self.overlay, Overlay::Filter(_)) {
             Mode::FilterMenu
         } else if matches!(self.overlay, Overlay::Help { .. }) {
             Mode::Help
@@ -183,13 +201,6 @@ impl<S: TraceSource> App<S> {
         self.seq_at(self.selected)
     }
 
-    /// The filter menu: every call (`None`), then each filter.
-    pub fn menu_entries(&self) -> Vec<Option<&Filter>> {
-        std::iter::once(None)
-            .chain(self.filters.iter().map(Some))
-            .collect()
-    }
-
     pub fn update(&mut self, msg: Message) {
         if !matches!(msg, Message::PromptChar(_) | Message::PromptBackspace) {
             self.status.clear();
@@ -201,6 +212,7 @@ impl<S: TraceSource> App<S> {
             Message::PageUp => self.scroll_focused(-page),
             Message::PageDown => self.scroll_focused(page),
             Message::Scroll(n) => self.scroll_focused(n),
+            Message::ScrollDetail(n) => self.scroll_detail(n),
             Message::First => self.select(0),
             Message::Last => self.select(self.count() as i128 - 1),
             Message::StartGoto => self.prompt = Some(Prompt::Goto(String::new())),
@@ -216,6 +228,7 @@ impl<S: TraceSource> App<S> {
             Message::OpenFilters => self.open_filter_menu(),
             Message::MenuUp => self.move_menu_cursor(-1),
             Message::MenuDown => self.move_menu_cursor(1),
+            Message::MenuComplete => self.complete_filter(),
             Message::MenuChoose => self.choose_filter(),
             Message::MenuClose => self.overlay = Overlay::None,
             Message::ToggleStats => self.toggle_stats(),
@@ -223,6 +236,7 @@ impl<S: TraceSource> App<S> {
             Message::ScrollHelp(n) => self.scroll_help(n),
             Message::FocusNext => self.focus = self.focus.next(),
             Message::Quit => self.close_or_quit(),
+            Message::Escape => self.escape(),
             Message::Exit => self.quit = true,
         }
     }
@@ -260,14 +274,30 @@ impl<S: TraceSource> App<S> {
         let bump = |v: u16| (v as i64 + lines).clamp(0, u16::MAX as i64) as u16;
         match self.focus {
             Pane::List => self.select(self.selected as i128 + lines as i128),
-            Pane::Detail => self.detail_scroll = bump(self.detail_scroll),
+            Pane::Detail => self.scroll_detail(lines.clamp(-9999, 9999) as i16),
             Pane::Output => self.output_scroll = bump(self.output_scroll),
         }
     }
 
+    fn scroll_detail(&mut self, lines: i16) {
+        self.detail_scroll = self
+            .detail_scroll
+            .saturating_add_signed(lines)
+            .min(self.detail_scroll_max());
+    }
+
+    /// How far the detail scrolls: its last line at the pane's bottom.
+    pub fn detail_scroll_max(&self) -> u16 {
+        let (width, height) = self.detail_size;
+        let total = crate::view::detail_height(self, width);
+        total.saturating_sub(height as usize).min(u16::MAX as usize) as u16
+    }
+
     fn edit_prompt(&mut self, edit: impl FnOnce(&mut String)) {
-        if let Some(Prompt::Goto(text) | Prompt::Search(text)) = &mut self.prompt {
-            edit(text);
+        match (&mut self.prompt, &mut self.overlay) {
+            (Some(Prompt::Goto(text) | Prompt::Search(text)), _) => edit(text),
+            (None, Overlay::Filter(menu)) => menu.edit(edit),
+            _ => {}
         }
     }
 
@@ -289,10 +319,10 @@ impl<S: TraceSource> App<S> {
             return;
         };
         if seq >= self.source.len() {
-            self.status = format!(
-                "there is no call #{seq}: the trace has {}",
-                self.source.len()
-            );
+            self.status = match self.source.len() {
+                0 => format!("there is no call #{seq}: the trace has no calls"),
+                n => format!("there is no call #{seq}: the last is #{}", n - 1),
+            };
             return;
         }
         self.select_call(seq);
@@ -301,68 +331,76 @@ impl<S: TraceSource> App<S> {
         }
     }
 
+    /// Starts a search from the selected call; it runs in the background.
     fn search(&mut self, forward: bool) {
         let Some(text) = self.last_search.clone() else {
             self.status = "no search yet: / TEXT Enter".into();
             return;
         };
         let from = self.selected_seq().unwrap_or(0);
-        let Some(seq) = self.source.search(from, forward, &text) else {
-            self.status = format!("no call matches {text:?}");
-            return;
-        };
-        // A match the filter hides is still shown: the filter goes.
-        let hidden_by = self.filter.take_if(|f| f.seqs.binary_search(&seq).is_err());
-        self.select_call(seq);
-        self.status = match hidden_by {
-            Some(f) => format!(
-                "#{seq} matches {text:?} but is not in the {} filter: filter cleared",
-                f.filter
-            ),
-            None => format!("#{seq} matches {text:?}"),
-        };
+        let task = self.source.search(from, forward, &text);
+        self.job = Some(Job::Search {
+            task,
+            text,
+            forward,
+        });
     }
 
     fn open_filter_menu(&mut self) {
-        let current = self.filter.as_ref().map(|f| &f.filter);
-        let cursor = self
-            .menu_entries()
-            .iter()
-            .position(|entry| *entry == current)
-            .unwrap_or(0);
-        self.overlay = Overlay::Filters { cursor };
+        let current = self.filter.as_ref().map_or("", |f| f.expr.as_str());
+        self.overlay = Overlay::Filter(FilterMenu::new(current));
     }
 
     fn move_menu_cursor(&mut self, by: i64) {
-        let last = self.filters.len() as i64;
-        if let Overlay::Filters { cursor } = &mut self.overlay {
-            *cursor = (*cursor as i64 + by).clamp(0, last) as usize;
+        if let Overlay::Filter(menu) = &mut self.overlay {
+            let count = menu.candidates(&self.filter_words).len();
+            menu.move_cursor(by, count);
         }
     }
 
+    fn complete_filter(&mut self) {
+        if let Overlay::Filter(menu) = &mut self.overlay {
+            if !menu.complete(&self.filter_words) {
+                menu.error = Some(format!("nothing to complete {:?} with", menu.word()));
+            }
+        }
+    }
+
+    /// Applies the typed filter (with the picked completion, if any); an
+    /// empty one shows every call. A bad one keeps the prompt open.
     fn choose_filter(&mut self) {
-        let Overlay::Filters { cursor } = self.overlay else {
+        let Overlay::Filter(menu) = &mut self.overlay else {
             return;
         };
-        self.overlay = Overlay::None;
-        let chosen = self.menu_entries().get(cursor).copied().flatten().cloned();
-        self.apply_filter(chosen);
+        if menu.cursor.is_some() {
+            menu.complete(&self.filter_words);
+        }
+        let expr = menu.text.trim().to_string();
+        if expr.is_empty() {
+            self.overlay = Overlay::None;
+            self.apply_filter(None);
+            return;
+        }
+        match self.source.select(&expr) {
+            Ok(task) => {
+                self.overlay = Overlay::None;
+                self.job = Some(Job::Filter { task, expr });
+            }
+            Err(why) => menu.error = Some(why),
+        }
     }
 
     /// Shows the calls `filter` keeps (all with `None`), keeping the
     /// selected call, or the next one the filter keeps, in view.
-    fn apply_filter(&mut self, filter: Option<Filter>) {
+    fn apply_filter(&mut self, filter: Option<ActiveFilter>) {
         let keep = self.selected_seq().unwrap_or(0);
-        self.filter = filter.map(|filter| ActiveFilter {
-            seqs: self.source.select(&filter),
-            filter,
-        });
+        self.filter = filter;
         self.offset = 0;
         self.selected = 0;
         self.select_call(keep);
         self.status = match &self.filter {
-            Some(f) => format!("filter {}: {} calls (f: change)", f.filter, f.seqs.len()),
-            None => "no filter".into(),
+            Some(f) => format!("filter {}: {} calls (f: change)", f.expr, f.seqs.len()),
+            None => "no filter: every call".into(),
         };
     }
 
@@ -385,7 +423,7 @@ impl<S: TraceSource> App<S> {
 
     fn scroll_help(&mut self, lines: i16) {
         // The view stops at the last line; this keeps the count near it.
-        let last = crate::overlay::help_lines().len().saturating_sub(1) as u16;
+        let last = crate::overlay::help_lines(0).len().saturating_sub(1) as u16;
         if let Overlay::Help { scroll } = &mut self.overlay {
             *scroll = scroll.saturating_add_signed(lines).min(last);
         }
@@ -398,18 +436,56 @@ impl<S: TraceSource> App<S> {
         }
     }
 
+    /// Esc: stops the search or filter in progress (the selection stays
+    /// where it was), else closes a view or quits.
+    fn escape(&mut self) {
+        match self.job.take() {
+            Some(job) => self.status = format!("{} stopped at {}%", job.what(), job.percent()),
+            None => self.close_or_quit(),
+        }
+    }
+
+    /// Sizes the panes for a terminal of `screen`, then fetches what the
+    /// view shows.
+    pub fn refresh_screen(&mut self, screen: Rect) {
+        let detail = crate::view::detail_inner(screen);
+        self.detail_size = (detail.width, detail.height);
+        self.refresh(crate::view::list_page(screen));
+    }
+
     /// Fetches what the view shows: the visible rows, the selected call's
-    /// detail and output, the timeline. Only this asks the source to decode.
+    /// detail and output, the timeline; takes in what background work
+    /// finished. Only this asks the source to decode.
     pub fn refresh(&mut self, page: u64) {
+        self.poll_job();
         self.page = page.max(1);
         self.select(self.selected as i128);
-        self.visible = self.fetch_visible_rows();
+        // Rows are decoded again only when others show, or while the
+        // background pass still brings fd paths; not on every tick of a
+        // search.
+        let window = (
+            self.offset,
+            self.page,
+            self.filter.as_ref().map(|f| f.expr.clone()),
+        );
+        if self.density.is_none() || self.visible_window.as_ref() != Some(&window) {
+            self.visible = self.fetch_visible_rows();
+            self.visible_window = Some(window);
+        }
         self.fetch_selected_call();
+        self.poll_stack();
+        self.detail_scroll = self.detail_scroll.min(self.detail_scroll_max());
         if self.density.is_none() {
             self.source.step();
             self.density = self.source.density(64);
         }
         self.reading = self.density.is_none();
+    }
+
+    /// Whether the screen should be drawn again soon without a key: work
+    /// is running in the background.
+    pub fn busy(&self) -> bool {
+        self.job.is_some() || self.density.is_none() || self.stack.is_computing()
     }
 
     fn fetch_visible_rows(&mut self) -> Vec<Row> {
@@ -432,6 +508,7 @@ impl<S: TraceSource> App<S> {
     fn fetch_selected_call(&mut self) {
         let Some(seq) = self.selected_seq() else {
             self.detail = None;
+            self.stack = StackView::None;
             self.output = (Vec::new(), Vec::new());
             return;
         };
@@ -442,157 +519,14 @@ impl<S: TraceSource> App<S> {
             self.detail = self.source.detail(seq);
             self.output = self.source.output_at(seq, OUTPUT_TAIL);
         }
+        if stale {
+            self.stack = match self.source.stack(seq) {
+                Some(task) => StackView::Computing(task),
+                None => StackView::None,
+            };
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::fake::Fake;
-
-    fn app(n: u64) -> App<Fake> {
-        let mut a = App::new(Fake { n });
-        a.refresh(10);
-        a
-    }
-
-    fn send(a: &mut App<Fake>, messages: impl IntoIterator<Item = Message>) {
-        for m in messages {
-            a.update(m);
-        }
-    }
-
-    fn active(a: &App<Fake>) -> Option<&Filter> {
-        a.filter.as_ref().map(|f| &f.filter)
-    }
-
-    #[test]
-    fn moving_keeps_the_selection_on_screen() {
-        let mut a = app(100);
-        a.update(Message::Down);
-        a.update(Message::Down);
-        assert_eq!(a.selected, 2);
-        a.update(Message::PageDown);
-        a.refresh(10);
-        assert_eq!((a.selected, a.offset), (12, 3));
-        a.update(Message::Last);
-        a.refresh(10);
-        assert_eq!((a.selected, a.offset), (99, 90));
-        assert_eq!(a.visible.first().unwrap().seq, 90);
-        a.update(Message::First);
-        assert_eq!((a.selected, a.offset), (0, 0));
-        a.update(Message::Up);
-        assert_eq!(a.selected, 0, "no row before the first");
-    }
-
-    #[test]
-    fn goto_and_search() {
-        let mut a = app(100);
-        let typed = |s: &str| s.chars().map(Message::PromptChar).collect::<Vec<_>>();
-        send(&mut a, [Message::StartGoto]);
-        send(&mut a, typed("42"));
-        send(&mut a, [Message::PromptSubmit]);
-        assert_eq!(a.selected_seq(), Some(42));
-        send(
-            &mut a,
-            [
-                Message::StartGoto,
-                Message::PromptChar('x'),
-                Message::PromptSubmit,
-            ],
-        );
-        assert_eq!(a.status, "\"x\" is not a call number");
-        send(&mut a, [Message::StartSearch]);
-        send(&mut a, typed("path"));
-        send(&mut a, [Message::PromptSubmit]);
-        assert_eq!(a.selected_seq(), Some(49));
-        assert_eq!(a.status, "#49 matches \"path\"");
-        a.update(Message::NextMatch);
-        assert_eq!(a.selected_seq(), Some(56));
-        a.update(Message::PrevMatch);
-        assert_eq!(a.selected_seq(), Some(49));
-    }
-
-    #[test]
-    fn the_filter_menu_offers_the_sources_classes_then_errors() {
-        let mut a = app(100);
-        let entries: Vec<Option<String>> = a
-            .menu_entries()
-            .iter()
-            .map(|e| e.map(|f| f.to_string()))
-            .collect();
-        let names = ["fd", "path", "teleport", "errors"].map(|n| Some(n.to_string()));
-        assert_eq!(entries[0], None);
-        assert_eq!(entries[1..], names);
-
-        a.update(Message::StartGoto);
-        send(&mut a, "49".chars().map(Message::PromptChar));
-        send(&mut a, [Message::PromptSubmit, Message::OpenFilters]);
-        assert_eq!(a.mode(), Mode::FilterMenu);
-        send(&mut a, [Message::MenuDown, Message::MenuChoose]);
-        assert_eq!(active(&a), Some(&Filter::Class("fd".into())));
-        assert_eq!(a.status, "filter fd: 20 calls (f: change)");
-        assert_eq!(a.count(), 20);
-        assert_eq!(a.selected_seq(), Some(50), "the next fd call after #49");
-
-        a.update(Message::OpenFilters);
-        assert_eq!(
-            a.overlay,
-            Overlay::Filters { cursor: 1 },
-            "on the filter in force"
-        );
-        send(&mut a, [Message::MenuDown; 9]);
-        a.update(Message::MenuChoose);
-        assert_eq!(
-            active(&a),
-            Some(&Filter::Errors),
-            "the cursor stops at the last"
-        );
-        assert_eq!(a.selected_seq(), Some(56));
-
-        send(
-            &mut a,
-            [Message::OpenFilters, Message::MenuUp, Message::MenuClose],
-        );
-        assert_eq!(active(&a), Some(&Filter::Errors), "closing changes nothing");
-        a.update(Message::OpenFilters);
-        send(&mut a, [Message::MenuUp; 9]);
-        a.update(Message::MenuChoose);
-        assert_eq!(a.filter, None);
-        assert_eq!(a.count(), 100);
-        assert_eq!(a.selected_seq(), Some(56));
-    }
-
-    #[test]
-    fn a_search_match_the_filter_hides_clears_the_filter() {
-        let mut a = app(100);
-        send(
-            &mut a,
-            [Message::OpenFilters, Message::MenuDown, Message::MenuChoose],
-        );
-        send(&mut a, [Message::StartSearch, Message::PromptChar('c')]);
-        send(&mut a, [Message::PromptSubmit]);
-        assert_eq!(a.filter, None);
-        assert_eq!(a.selected_seq(), Some(1));
-        assert_eq!(
-            a.status,
-            "#1 matches \"c\" but is not in the fd filter: filter cleared"
-        );
-    }
-
-    #[test]
-    fn quit_closes_an_overlay_first_and_exit_quits_at_once() {
-        let mut a = app(10);
-        a.update(Message::ToggleStats);
-        assert!(matches!(a.overlay, Overlay::Stats(..)));
-        a.update(Message::Quit);
-        assert_eq!(a.overlay, Overlay::None);
-        assert!(!a.quit);
-        a.update(Message::Quit);
-        assert!(a.quit);
-
-        let mut a = app(10);
-        send(&mut a, [Message::ToggleHelp, Message::Exit]);
-        assert!(a.quit);
-    }
-}
+mod tests;

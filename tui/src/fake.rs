@@ -2,30 +2,42 @@
 //! answer is known.
 
 use crate::source::{
-    CallResult, Detail, Filter, Item, MemBlock, Row, RunStatus, StatRow, Summary, TraceSource,
+    CallResult, Detail, Item, MemBlock, Row, RunStatus, SearchHit, StatRow, Summary, TraceSource,
     Value, ValueKind,
 };
+use crate::task::Task;
 
 /// A trace of `n` calls: every 5th is fd_write("line N\n") to stdout,
 /// every 7th (not 5th) a path_open failing with ENOENT, the last a
-/// proc_exit(2); the rest read the clock. Path_opens at multiples of 14
-/// were injected. Its classes are fd, path and a
+/// proc_exit(2), the one before (in a trace of more than 12 calls) a
+/// path_unlink_file; the rest read the clock. Path_opens at multiples of
+/// 14 were injected. Its classes are fd, path and a
 /// class wtrace does not have, `teleport`.
 pub struct Fake {
     pub n: u64,
 }
 
+/// A search for this text runs until it is cancelled.
+pub const ENDLESS: &str = "endless";
+
+/// The function of call `seq` of `n`.
+fn func_of(n: u64, seq: u64) -> &'static str {
+    if seq + 1 == n {
+        "proc_exit"
+    } else if seq + 2 == n && seq > 10 {
+        "path_unlink_file"
+    } else if seq.is_multiple_of(5) {
+        "fd_write"
+    } else if seq.is_multiple_of(7) {
+        "path_open"
+    } else {
+        "clock_time_get"
+    }
+}
+
 impl Fake {
     pub fn func(&self, seq: u64) -> &'static str {
-        if seq + 1 == self.n {
-            "proc_exit"
-        } else if seq.is_multiple_of(5) {
-            "fd_write"
-        } else if seq.is_multiple_of(7) {
-            "path_open"
-        } else {
-            "clock_time_get"
-        }
+        func_of(self.n, seq)
     }
 
     fn result(&self, seq: u64) -> CallResult {
@@ -78,8 +90,23 @@ impl Fake {
                         path: Some("/data".into()),
                     },
                 ),
+                Item::new("dirflags", Value::scalar("SYMLINK_FOLLOW", ValueKind::Name)),
                 Item::new("path", Value::scalar("\"missing\"", ValueKind::Str)),
                 Item::new("oflags", Value::scalar("CREAT|TRUNC", ValueKind::Name)),
+                Item::new(
+                    "fs_rights_base",
+                    Value::scalar("FD_READ|FD_SEEK|...(24 rights)", ValueKind::Name),
+                ),
+            ],
+            "path_unlink_file" => vec![
+                Item::new(
+                    "fd",
+                    Value::Fd {
+                        fd: 3,
+                        path: Some("/data".into()),
+                    },
+                ),
+                Item::new("path", Value::scalar("\"old/notes.txt\"", ValueKind::Str)),
             ],
             "proc_exit" => vec![Item::new("rval", number(2))],
             _ => vec![
@@ -101,8 +128,17 @@ impl TraceSource for Fake {
             duration_ns: self.n * 1000,
         }
     }
-    fn classes(&self) -> Vec<String> {
-        vec!["fd".into(), "path".into(), "teleport".into()]
+    fn filter_words(&self) -> Vec<String> {
+        [
+            "%fd",
+            "%path",
+            "%teleport",
+            "fd_write",
+            "path_open",
+            "--failed",
+        ]
+        .map(String::from)
+        .to_vec()
     }
     fn len(&self) -> u64 {
         self.n
@@ -113,7 +149,7 @@ impl TraceSource for Fake {
                 seq,
                 time_ns: seq * 1000,
                 func: self.func(seq).into(),
-                args: format!("arg={seq}"),
+                args: self.args(seq),
                 result: self.result(seq),
             })
             .collect()
@@ -141,22 +177,44 @@ impl TraceSource for Fake {
             .collect();
         (out.into_bytes(), Vec::new())
     }
-    fn search(&mut self, from: u64, forward: bool, text: &str) -> Option<u64> {
-        let hit = |s: &u64| self.func(*s).contains(text);
-        if forward {
-            (from + 1..self.n).chain(0..=from).find(hit)
-        } else {
-            (0..from).rev().chain((from..self.n).rev()).find(hit)
-        }
+    /// Function names only; [`ENDLESS`] never ends by itself.
+    fn search(&mut self, from: u64, forward: bool, text: &str) -> Task<Option<SearchHit>> {
+        let (n, text) = (self.n, text.to_string());
+        Task::spawn(n, move |progress| {
+            while text == ENDLESS && !progress.cancelled() {
+                progress.report(n / 3);
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            let hit = |s: &u64| func_of(n, *s).contains(&text);
+            let (mut first, mut then): (
+                Box<dyn Iterator<Item = u64>>,
+                Box<dyn Iterator<Item = u64>>,
+            ) = match forward {
+                true => (Box::new(from + 1..n), Box::new(0..=from)),
+                false => (Box::new((0..from).rev()), Box::new((from..n).rev())),
+            };
+            let found = match first.find(hit) {
+                Some(seq) => Some(SearchHit {
+                    seq,
+                    wrapped: false,
+                }),
+                None => then.find(hit).map(|seq| SearchHit { seq, wrapped: true }),
+            };
+            (!progress.cancelled()).then_some(found)
+        })
     }
-    fn select(&mut self, filter: &Filter) -> Vec<u64> {
-        let func = match filter {
-            Filter::Class(c) if c == "fd" => "fd_write",
-            Filter::Class(c) if c == "path" => "path_open",
-            Filter::Class(_) => return Vec::new(),
-            Filter::Errors => "path_open",
+    /// One word: `%fd` or `%path` (their one function each), `--failed`
+    /// (the path_opens), or `%teleport` (nothing).
+    fn select(&mut self, expr: &str) -> Result<Task<Vec<u64>>, String> {
+        let func = match expr {
+            "%fd" => "fd_write",
+            "%path" | "--failed" => "path_open",
+            "%teleport" => return Ok(Task::ready(Vec::new())),
+            _ => return Err(format!("unknown filter {expr:?}")),
         };
-        (0..self.n).filter(|s| self.func(*s) == func).collect()
+        Ok(Task::ready(
+            (0..self.n).filter(|s| self.func(*s) == func).collect(),
+        ))
     }
     fn density(&mut self, buckets: usize) -> Option<Vec<u64>> {
         Some(vec![1; buckets])

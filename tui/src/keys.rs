@@ -17,7 +17,7 @@ use Mode::{Browse, FilterMenu, Help, Prompt};
 pub enum Mode {
     /// The call list and its panes.
     Browse,
-    /// The filter menu (`f`).
+    /// The filter prompt (`f`).
     FilterMenu,
     /// The help (`?`).
     Help,
@@ -33,7 +33,7 @@ impl Mode {
     pub fn heading(self) -> &'static str {
         match self {
             Mode::Browse => "in the call list",
-            Mode::FilterMenu => "in the filter menu",
+            Mode::FilterMenu => "typing a filter after f",
             Mode::Prompt => "typing after : or /",
             Mode::Help => "in this help",
         }
@@ -148,20 +148,31 @@ pub const BINDINGS: &[Binding] = &[
     bind(Browse, &[Key(Char('n'))], Message::NextMatch, "next match"),
     bind(Browse, &[Key(Char('N'))], Message::PrevMatch, "previous match"),
     bind(Browse, &[Key(Char('f'))], Message::OpenFilters,
-        "filter the calls: a class, or the failed calls"),
+        "filter the calls, as dump -e takes it (%path,!fd_close --failed)"),
+    bind(Browse, &[Key(Char('J'))], Message::ScrollDetail(1), "scroll the detail down"),
+    bind(Browse, &[Key(Char('K'))], Message::ScrollDetail(-1), "scroll the detail up"),
+    bind(Browse, &[Ctrl('d')], Message::ScrollDetail(10), "scroll the detail 10 lines down"),
+    bind(Browse, &[Ctrl('u')], Message::ScrollDetail(-10), "scroll the detail 10 lines up"),
     bind(Browse, &[Key(Char('s'))], Message::ToggleStats,
         "statistics: calls, errors and time per function; bytes per fd"),
     bind(Browse, &[Key(KeyCode::Tab)], Message::FocusNext,
         "move between the list, detail and output panes"),
     bind(Browse, &[Key(Char('?'))], Message::ToggleHelp, "this help"),
-    bind(Browse, &[Key(Char('q')), Key(KeyCode::Esc)], Message::Quit, "close a view, or quit"),
+    bind(Browse, &[Key(KeyCode::Esc)], Message::Escape,
+        "stop the search or filter in progress; else as q"),
+    bind(Browse, &[Key(Char('q'))], Message::Quit, "close a view, or quit"),
     bind(Browse, &[Ctrl('c')], Message::Exit, "quit"),
-    bind(FilterMenu, &[Key(KeyCode::Up), Key(Char('k'))], Message::MenuUp, "previous filter"),
-    bind(FilterMenu, &[Key(KeyCode::Down), Key(Char('j'))], Message::MenuDown, "next filter"),
-    bind(FilterMenu, &[Key(KeyCode::Enter)], Message::MenuChoose, "show the calls it keeps"),
-    bind(FilterMenu, &[Key(Char('q')), Key(KeyCode::Esc), Key(Char('f'))], Message::MenuClose,
-        "close the menu"),
+    bind(FilterMenu, &[Key(KeyCode::Enter)], Message::MenuChoose,
+        "show the calls the filter keeps (nothing typed: every call)"),
+    bind(FilterMenu, &[Key(KeyCode::Tab)], Message::MenuComplete,
+        "complete the word being typed with the word picked, or the first"),
+    bind(FilterMenu, &[Key(KeyCode::Up)], Message::MenuUp, "pick the word above"),
+    bind(FilterMenu, &[Key(KeyCode::Down)], Message::MenuDown, "pick the word below"),
+    bind(FilterMenu, &[Key(KeyCode::Backspace)], Message::PromptBackspace,
+        "delete the last character"),
+    bind(FilterMenu, &[Key(KeyCode::Esc)], Message::MenuClose, "close, keeping the filter"),
     bind(FilterMenu, &[Ctrl('c')], Message::Exit, "quit"),
+    bind(FilterMenu, &[Input::AnyChar], Message::PromptChar(' '), "typed into the filter"),
     bind(Prompt, &[Key(KeyCode::Enter)], Message::PromptSubmit, "go to the call, or search"),
     bind(Prompt, &[Key(KeyCode::Backspace)], Message::PromptBackspace,
         "delete the last character"),
@@ -340,10 +351,17 @@ mod tests {
             Some(Message::PromptChar('q'))
         );
         assert_eq!(
-            message_for(&plain(Char('j')), FilterMenu),
+            message_for(&plain(KeyCode::Down), FilterMenu),
             Some(Message::MenuDown)
         );
-        assert_eq!(message_for(&plain(Char('s')), FilterMenu), None);
+        assert_eq!(
+            message_for(&plain(Char('j')), FilterMenu),
+            Some(Message::PromptChar('j'))
+        );
+        assert_eq!(
+            message_for(&plain(KeyCode::Esc), Browse),
+            Some(Message::Escape)
+        );
         assert_eq!(
             message_for(&wheel(MouseEventKind::ScrollUp), Browse),
             Some(Message::Scroll(-3))

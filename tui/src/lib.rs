@@ -12,16 +12,19 @@
 pub mod app;
 #[cfg(test)]
 mod fake;
+pub mod filter_menu;
 pub mod keys;
 pub mod overlay;
 pub mod source;
+pub mod task;
 pub mod terminal;
 pub mod values;
 pub mod view;
 
 pub use app::App;
 pub use source::{
-    CallResult, Detail, Filter, Item, MemBlock, Row, RunStatus, StatRow, Summary, TraceSource,
+    CallResult, Detail, Item, MemBlock, Row, RunStatus, SearchHit, StatRow, Summary, TraceSource,
     Value, ValueKind,
 };
+pub use task::{Progress, Task};
 pub use terminal::run;

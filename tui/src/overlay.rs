@@ -2,12 +2,13 @@
 //! statistics.
 
 use crate::app::App;
+use crate::filter_menu::FilterMenu;
 use crate::keys;
-use crate::source::{Filter, StatRow, TraceSource};
+use crate::source::{StatRow, TraceSource};
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Clear, List, ListState, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
 /// Width of the help screen's key column.
@@ -25,28 +26,51 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 /// The help screen's text, from the key map: per mode, its heading and a
-/// line per binding.
-pub fn help_lines() -> Vec<Line<'static>> {
+/// line per binding; a description longer than `width` columns allow goes
+/// on under itself.
+pub fn help_lines(width: usize) -> Vec<Line<'static>> {
     let bold = Style::new().add_modifier(Modifier::BOLD);
+    let indent = " ".repeat(KEYS_WIDTH + 3);
+    let room = width.saturating_sub(KEYS_WIDTH + 3).max(20);
     let mut lines = Vec::new();
     for (i, (heading, bindings)) in keys::help().into_iter().enumerate() {
         if i > 0 {
             lines.push(Line::raw(""));
         }
         lines.push(Line::styled(heading, bold));
-        lines.extend(
-            bindings
-                .iter()
-                .map(|b| Line::raw(format!("  {:<KEYS_WIDTH$} {}", b.keys, b.help))),
-        );
+        for b in &bindings {
+            for (j, part) in wrap_words(b.help, room).into_iter().enumerate() {
+                lines.push(Line::raw(match j {
+                    0 => format!("  {:<KEYS_WIDTH$} {part}", b.keys),
+                    _ => format!("{indent}{part}"),
+                }));
+            }
+        }
     }
     lines
+}
+
+/// `text` in lines of at most `width` columns, broken between words.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = vec![String::new()];
+    for word in text.split(' ') {
+        let line = out.last_mut().expect("one line at least");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    out
 }
 
 /// The help, `scroll` lines down; never past its last line, so a short
 /// terminal shows all of it a part at a time.
 pub fn draw_help(frame: &mut Frame, scroll: u16) {
-    let lines = help_lines();
+    let lines = help_lines(frame.area().width.saturating_sub(4) as usize);
     let width = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 4;
     let area = centered(frame.area(), width, lines.len() as u16 + 2);
     let hidden = (lines.len() as u16).saturating_sub(area.height.saturating_sub(2));
@@ -59,30 +83,47 @@ pub fn draw_help(frame: &mut Frame, scroll: u16) {
     );
 }
 
-/// A filter menu entry: every call, a class, or the failed calls.
-fn menu_label(entry: Option<&Filter>) -> String {
-    match entry {
-        None => "all calls".into(),
-        Some(Filter::Class(name)) => name.clone(),
-        Some(Filter::Errors) => "errors (failed calls)".into(),
-    }
-}
+/// Completions shown at once under the filter prompt.
+const MENU_ROWS: usize = 12;
 
-pub fn draw_filter_menu<S: TraceSource>(app: &App<S>, frame: &mut Frame, cursor: usize) {
-    let labels: Vec<String> = app.menu_entries().into_iter().map(menu_label).collect();
-    let title = " filter: Enter picks, Esc closes ";
-    let widest = labels.iter().map(|l| l.len()).max().unwrap_or(0);
-    let width = (widest + 4).max(title.len() + 2) as u16;
-    let area = centered(frame.area(), width, labels.len() as u16 + 2);
-    let list = List::new(labels)
-        .block(Block::bordered().title(title))
-        .highlight_style(Style::new().add_modifier(Modifier::REVERSED))
-        .highlight_symbol("> ");
+/// The filter prompt: what is typed, a hint or why it was refused, and the
+/// words that fit the one being typed, the picked one marked.
+pub fn draw_filter_menu<S: TraceSource>(app: &App<S>, frame: &mut Frame, menu: &FilterMenu) {
+    let candidates = menu.candidates(&app.filter_words);
+    let cursor = menu.cursor.unwrap_or(0);
+    // The window of candidates keeps the picked one in view.
+    let first = (cursor + 1).saturating_sub(MENU_ROWS);
+    let mut lines = vec![
+        Line::raw(format!("filter: {}_", menu.text)),
+        match &menu.error {
+            Some(why) => Line::styled(why.clone(), Style::new().fg(Color::Red)),
+            None => Line::styled(
+                "Tab completes, Enter filters, nothing typed: every call",
+                Style::new().fg(Color::DarkGray),
+            ),
+        },
+    ];
+    for (i, word) in candidates.iter().enumerate().skip(first).take(MENU_ROWS) {
+        let line = format!("  {word}");
+        lines.push(match menu.cursor == Some(i) {
+            true => Line::styled(line, Style::new().add_modifier(Modifier::REVERSED)),
+            false => Line::raw(line),
+        });
+    }
+    if candidates.is_empty() {
+        lines.push(Line::raw(format!(
+            "  no name or class has {:?}",
+            menu.word()
+        )));
+    }
+    let title = " filter, as dump -e takes it (Esc closes) ";
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0);
+    let width = (widest.max(title.len()) + 2) as u16;
+    let area = centered(frame.area(), width.max(50), lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
-    frame.render_stateful_widget(
-        list,
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(title)),
         area,
-        &mut ListState::default().with_selected(Some(cursor)),
     );
 }
 

@@ -1,6 +1,7 @@
 //! What the UI needs from a trace, as data: the UI draws these types and
 //! never parses text back out of them.
 
+use crate::task::Task;
 use std::fmt;
 
 /// How the recorded run ended.
@@ -70,8 +71,8 @@ pub struct Row {
     /// Time since the start of the recording.
     pub time_ns: u64,
     pub func: String,
-    /// Decoded arguments, on one line.
-    pub args: String,
+    /// Decoded arguments; the list fits them to its column.
+    pub args: Vec<Item>,
     pub result: CallResult,
 }
 
@@ -170,31 +171,21 @@ pub struct StatRow {
     pub ns: u64,
 }
 
-/// Which calls the list shows.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Filter {
-    /// The calls of one class, a name from [`TraceSource::classes`].
-    Class(String),
-    /// The failed calls (see [`CallResult::is_error`]).
-    Errors,
-}
-
-impl fmt::Display for Filter {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        match self {
-            Filter::Class(name) => f.write_str(name),
-            Filter::Errors => f.write_str("errors"),
-        }
-    }
+/// A search's match: the call, and whether the search went past the end
+/// (or the start, going back) to find it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SearchHit {
+    pub seq: u64,
+    pub wrapped: bool,
 }
 
 /// A trace as the UI reads it. Implementations decode only what is asked
 /// for: the UI asks for the rows on screen and the selected call.
 pub trait TraceSource {
     fn summary(&self) -> Summary;
-    /// The classes calls fall into (`fd`, `path`, …), in the order the
-    /// filter menu lists them.
-    fn classes(&self) -> Vec<String>;
+    /// The words a filter is made of (`%fd`, `path_open`, `--failed`, …),
+    /// in the order the filter menu offers them.
+    fn filter_words(&self) -> Vec<String>;
     /// Number of calls.
     fn len(&self) -> u64;
     fn is_empty(&self) -> bool {
@@ -206,11 +197,22 @@ pub trait TraceSource {
     /// The last `max` bytes the guest had written to stdout and stderr when
     /// call `seq` returned.
     fn output_at(&mut self, seq: u64, max: usize) -> (Vec<u8>, Vec<u8>);
-    /// The first call after (or before) `from` whose function, decoded
-    /// arguments or data contain `text`, wrapping around.
-    fn search(&mut self, from: u64, forward: bool, text: &str) -> Option<u64>;
-    /// The calls `filter` keeps, in order.
-    fn select(&mut self, filter: &Filter) -> Vec<u64>;
+    /// Starts looking for the first call after (or before) `from` whose
+    /// function, decoded arguments or data contain `text`, wrapping around.
+    /// Progress is counted in calls, out of [`TraceSource::len`].
+    fn search(&mut self, from: u64, forward: bool, text: &str) -> Task<Option<SearchHit>>;
+    /// Starts gathering the calls the filter `expr` keeps, in order; `expr`
+    /// is what `dump` takes: `-e` lists and `--failed`, space-separated
+    /// (`%path,!fd_close --failed`). A bad expression is an error at once,
+    /// a line naming the bad part.
+    fn select(&mut self, expr: &str) -> Result<Task<Vec<u64>>, String>;
+    /// Starts computing the guest's call stack at call `seq`, innermost
+    /// frame first, one line per frame; `None` when the source cannot.
+    /// The detail pane shows it under the call once it is done.
+    fn stack(&mut self, seq: u64) -> Option<Task<Vec<String>>> {
+        let _ = seq;
+        None
+    }
     /// Calls per time bucket over the whole run; may be computed a step at a
     /// time: returns `None` until done, and `step` does more of the work.
     fn density(&mut self, buckets: usize) -> Option<Vec<u64>>;

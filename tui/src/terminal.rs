@@ -5,9 +5,10 @@
 use crate::app::App;
 use crate::keys::message_for;
 use crate::source::TraceSource;
-use crate::view::{draw, list_page};
+use crate::view::draw;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture};
 use ratatui::crossterm::execute;
+use ratatui::layout::Rect;
 use std::io;
 use std::time::Duration;
 
@@ -26,16 +27,12 @@ fn event_loop<S: TraceSource>(
 ) -> io::Result<()> {
     while !app.quit {
         let size = terminal.size()?;
-        app.refresh(list_page(ratatui::layout::Rect::new(
-            0,
-            0,
-            size.width,
-            size.height,
-        )));
+        app.refresh_screen(Rect::new(0, 0, size.width, size.height));
         terminal.draw(|f| draw(&app, f))?;
-        // While the timeline is being computed, wake up to do more of it.
-        let wait = if app.density.is_none() {
-            Duration::from_millis(10)
+        // While work runs in the background (the timeline, a search, a
+        // filter, a stack), wake up to show how far it got.
+        let wait = if app.busy() {
+            Duration::from_millis(if app.density.is_none() { 10 } else { 50 })
         } else {
             Duration::from_secs(3600)
         };

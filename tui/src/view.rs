@@ -1,13 +1,13 @@
 //! Drawing the model. Nothing here changes state.
 
-use crate::app::{App, Overlay, Pane, Prompt};
+use crate::app::{App, Overlay, Pane, Prompt, StackView};
 use crate::overlay;
 use crate::source::{CallResult, Detail, MemBlock, RunStatus, TraceSource};
 use crate::values;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 struct Areas {
@@ -19,7 +19,14 @@ struct Areas {
     status: Rect,
 }
 
+/// Columns from which the detail pane sits beside the list; on a narrower
+/// terminal the list takes the whole width, so names are never cut.
+const WIDE: u16 = 120;
+
 fn areas(area: Rect) -> Areas {
+    if area.width < WIDE {
+        return narrow_areas(area);
+    }
     let [header, middle, timeline, output, status] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(8),
@@ -40,13 +47,41 @@ fn areas(area: Rect) -> Areas {
     }
 }
 
+/// The list across the screen; a one-line timeline under it; the detail
+/// and the output side by side at the bottom.
+fn narrow_areas(area: Rect) -> Areas {
+    let [header, list, timeline, bottom, status] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(6),
+        Constraint::Length(1),
+        Constraint::Length(8),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let [detail, output] =
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
+    Areas {
+        header,
+        list,
+        detail,
+        timeline,
+        output,
+        status,
+    }
+}
+
 /// Rows of the call list that fit in `area` (borders and the column titles
 /// take three lines).
 pub fn list_page(area: Rect) -> u64 {
     areas(area).list.height.saturating_sub(3).max(1) as u64
 }
 
-fn time(ns: u64) -> String {
+/// The inside of the detail pane on a terminal of `area`.
+pub fn detail_inner(area: Rect) -> Rect {
+    Block::bordered().inner(areas(area).detail)
+}
+
+pub(crate) fn time(ns: u64) -> String {
     format!("{:.6}", ns as f64 / 1e9)
 }
 
@@ -65,7 +100,7 @@ pub fn pane_block(title: String, focused: bool) -> Block<'static> {
 pub fn draw<S: TraceSource>(app: &App<S>, frame: &mut Frame) {
     let a = areas(frame.area());
     draw_header(app, frame, a.header);
-    draw_list(app, frame, a.list);
+    list::draw_list(app, frame, a.list);
     draw_detail(app, frame, a.detail);
     draw_timeline(app, frame, a.timeline);
     draw_output(app, frame, a.output);
@@ -74,7 +109,7 @@ pub fn draw<S: TraceSource>(app: &App<S>, frame: &mut Frame) {
         Overlay::None => {}
         Overlay::Help { scroll } => overlay::draw_help(frame, *scroll),
         Overlay::Stats(rows, extra) => overlay::draw_stats(frame, rows, extra),
-        Overlay::Filters { cursor } => overlay::draw_filter_menu(app, frame, *cursor),
+        Overlay::Filter(menu) => overlay::draw_filter_menu(app, frame, menu),
     }
 }
 
@@ -113,7 +148,7 @@ fn status_style(status: &RunStatus) -> Style {
 }
 
 /// Injected results in magenta (they are not the host's), errors in red.
-fn result_style(result: &CallResult) -> Style {
+pub(crate) fn result_style(result: &CallResult) -> Style {
     if result.injected {
         Style::new().fg(Color::Magenta)
     } else if result.is_error {
@@ -142,47 +177,6 @@ fn draw_header<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
         ]),
     ];
     frame.render_widget(Paragraph::new(lines), area);
-}
-
-fn draw_list<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
-    let rows = app.visible.iter().map(|r| {
-        TableRow::new(vec![
-            Cell::from(format!("#{}", r.seq)),
-            Cell::from(time(r.time_ns)),
-            Cell::from(r.func.clone()),
-            Cell::from(r.args.clone()),
-            Cell::from(r.result.short.clone()),
-        ])
-        .style(result_style(&r.result))
-    });
-    let widths = [
-        Constraint::Length(9),
-        Constraint::Length(10),
-        Constraint::Length(22),
-        Constraint::Fill(1),
-        Constraint::Length(18),
-    ];
-    let title = match &app.filter {
-        Some(f) => format!(
-            " calls: {} filter, {} of {} ",
-            f.filter,
-            f.seqs.len(),
-            app.source.len()
-        ),
-        None => format!(" calls ({}) ", app.source.len()),
-    };
-    let table = Table::new(rows, widths)
-        .header(
-            TableRow::new(["call", "time s", "function", "arguments", "result"])
-                .style(Style::new().add_modifier(Modifier::BOLD)),
-        )
-        .block(pane_block(title, app.focus == Pane::List))
-        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
-    let mut state = TableState::default();
-    if app.count() > 0 {
-        state.select(Some((app.selected - app.offset) as usize));
-    }
-    frame.render_stateful_widget(table, area, &mut state);
 }
 
 /// Bytes per hex dump line: hex and text side by side fit a narrow pane.
@@ -248,49 +242,116 @@ fn detail_lines(d: &Detail, width: usize) -> Vec<Line<'static>> {
     lines
 }
 
-fn draw_detail<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
-    let width = area.width.saturating_sub(2) as usize;
-    let lines = app
+/// The stack section under the call: the source's frames, or word that
+/// they are still coming. Absent when the source computes no stacks.
+fn stack_lines(stack: &StackView) -> Vec<Line<'static>> {
+    let heading = |text: &str| Line::styled(text.to_string(), Style::new().fg(Color::Yellow));
+    match stack {
+        StackView::None => Vec::new(),
+        StackView::Computing(_) => vec![heading("stack: computing...")],
+        StackView::Failed => vec![heading("stack: could not be computed")],
+        StackView::Ready(frames) => std::iter::once(heading("stack:"))
+            .chain(frames.iter().map(|f| Line::raw(format!("  {f}"))))
+            .collect(),
+    }
+}
+
+/// The detail pane's text, wrapped to the pane.
+fn detail_paragraph<S: TraceSource>(app: &App<S>, width: u16) -> Paragraph<'static> {
+    let mut lines = app
         .detail
         .as_ref()
-        .map_or_else(Vec::new, |d| detail_lines(d, width));
-    let p = Paragraph::new(Text::from(lines))
-        .block(pane_block(" detail ".into(), app.focus == Pane::Detail))
-        // Long data wraps rather than running off the pane.
-        .wrap(Wrap { trim: false })
+        .map_or_else(Vec::new, |d| detail_lines(d, width as usize));
+    // The stack goes right under the result, before the memory dumps.
+    let at = app
+        .detail
+        .as_ref()
+        .map_or(0, |d| lines.len().min(detail_head_len(d, width as usize)));
+    lines.splice(at..at, stack_lines(&app.stack));
+    Paragraph::new(Text::from(lines)).wrap(Wrap { trim: false })
+}
+
+/// Lines of the detail before its memory dumps.
+fn detail_head_len(d: &Detail, width: usize) -> usize {
+    let mut short = d.clone();
+    short.memory.clear();
+    detail_lines(&short, width).len()
+}
+
+/// Lines the detail takes wrapped to `width` columns.
+pub fn detail_height<S: TraceSource>(app: &App<S>, width: u16) -> usize {
+    if width == 0 {
+        return 0;
+    }
+    detail_paragraph(app, width).line_count(width)
+}
+
+fn draw_detail<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
+    let inner = Block::bordered().inner(area);
+    let total = detail_height(app, inner.width);
+    let title = if total > inner.height as usize {
+        let first = app.detail_scroll as usize + 1;
+        let last = (app.detail_scroll as usize + inner.height as usize).min(total);
+        format!(" detail {first}-{last} of {total} (J/K) ")
+    } else {
+        " detail ".into()
+    };
+    let p = detail_paragraph(app, inner.width)
+        .block(pane_block(title, app.focus == Pane::Detail))
         .scroll((app.detail_scroll, 0));
     frame.render_widget(p, area);
 }
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
+/// The timeline's bars across `width` columns, and the column of the
+/// selected call.
+fn timeline_bars<S: TraceSource>(app: &App<S>, buckets: &[u64], width: usize) -> (String, usize) {
+    let max = buckets.iter().copied().max().unwrap_or(1).max(1);
+    let bars: String = (0..width)
+        .map(|x| buckets[x * buckets.len() / width])
+        .map(|n| match n {
+            0 => ' ',
+            n => BARS[((n * 7) / max) as usize],
+        })
+        .collect();
+    let at = app.detail.as_ref().map(|d| d.time_ns).unwrap_or(0);
+    let total = app.summary.duration_ns.max(1);
+    let x = ((at as u128 * width as u128) / total as u128).min(width as u128 - 1) as usize;
+    (bars, x)
+}
+
 fn draw_timeline<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
-    let width = area.width.saturating_sub(2) as usize;
+    // On a narrow terminal: one line, no box, the selected call's column
+    // in reverse video.
+    let boxed = area.height >= 3;
+    let width = area.width.saturating_sub(if boxed { 2 } else { 0 }) as usize;
     let lines = match &app.density {
         Some(buckets) if !buckets.is_empty() && width > 0 => {
-            let max = buckets.iter().copied().max().unwrap_or(1).max(1);
-            let cells: Vec<usize> = (0..width).map(|x| x * buckets.len() / width).collect();
-            let bars: String = cells
-                .iter()
-                .map(|&b| {
-                    if buckets[b] == 0 {
-                        ' '
-                    } else {
-                        BARS[((buckets[b] * 7) / max) as usize]
-                    }
-                })
-                .collect();
-            let at = app.detail.as_ref().map(|d| d.time_ns).unwrap_or(0);
-            let total = app.summary.duration_ns.max(1);
-            let x = ((at as u128 * width as u128) / total as u128).min(width as u128 - 1) as usize;
-            vec![Line::from(bars), Line::from(format!("{}^", " ".repeat(x)))]
+            let (bars, x) = timeline_bars(app, buckets, width);
+            if boxed {
+                vec![Line::from(bars), Line::from(format!("{}^", " ".repeat(x)))]
+            } else {
+                let chars: Vec<char> = bars.chars().collect();
+                let part = |r: std::ops::Range<usize>| chars[r].iter().collect::<String>();
+                vec![Line::from(vec![
+                    Span::raw(part(0..x)),
+                    Span::styled(
+                        part(x..x + 1),
+                        Style::new().add_modifier(Modifier::REVERSED),
+                    ),
+                    Span::raw(part(x + 1..width)),
+                ])]
+            }
         }
         _ => vec![Line::from("computing the timeline...")],
     };
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" timeline (calls over time) ")),
-        area,
-    );
+    let p = Paragraph::new(lines);
+    let p = match boxed {
+        true => p.block(Block::bordered().title(" timeline (calls over time) ")),
+        false => p,
+    };
+    frame.render_widget(p, area);
 }
 
 fn draw_output<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
@@ -320,18 +381,47 @@ fn draw_output<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
     frame.render_widget(p, area);
 }
 
-fn draw_status<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
-    let left = match &app.prompt {
-        Some(Prompt::Goto(s)) => format!(":{s}_"),
-        Some(Prompt::Search(s)) => format!("/{s}_"),
+/// What the status line says on the left: the prompt being typed, the
+/// work in progress, or what just happened.
+fn status_text<S: TraceSource>(app: &App<S>) -> String {
+    if let Some(prompt) = &app.prompt {
+        return match prompt {
+            Prompt::Goto(s) => format!(":{s}_"),
+            Prompt::Search(s) => format!("/{s}_"),
+        };
+    }
+    match &app.job {
+        Some(job) => {
+            let (done, total) = job.progress();
+            format!(
+                "{}: {}% ({done} of {total} calls), Esc stops",
+                job.what(),
+                job.percent()
+            )
+        }
         None => app.status.clone(),
-    };
-    let right = format!(
-        "call {} of {}  ? help  q quit",
-        app.selected_seq().map_or("-".into(), |s| s.to_string()),
-        app.source.len()
-    );
-    let pad = (area.width as usize).saturating_sub(left.chars().count() + right.len());
+    }
+}
+
+/// Where the selection is: `#41 (100 calls)`, call numbers as `dump`
+/// prints them.
+pub fn position_text<S: TraceSource>(app: &App<S>) -> String {
+    let at = app.selected_seq().map_or("-".into(), |s| format!("#{s}"));
+    match &app.filter {
+        Some(f) => format!("{at} ({} of {} calls)", f.seqs.len(), app.source.len()),
+        None => format!("{at} ({} calls)", app.source.len()),
+    }
+}
+
+fn draw_status<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
+    // The help hint gives way to a long message.
+    let mut right = format!("{}  ? help", position_text(app));
+    if status_text(app).chars().count() + right.chars().count() >= area.width as usize {
+        right = position_text(app);
+    }
+    let room = (area.width as usize).saturating_sub(right.chars().count() + 1);
+    let left: String = status_text(app).chars().take(room).collect();
+    let pad = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count());
     frame.render_widget(
         Paragraph::new(format!("{left}{}{right}", " ".repeat(pad)))
             .style(Style::new().add_modifier(Modifier::REVERSED)),
@@ -339,5 +429,6 @@ fn draw_status<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
     );
 }
 
+mod list;
 #[cfg(test)]
 mod tests;

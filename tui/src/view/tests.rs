@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::app::Message;
-use crate::fake::Fake;
+use crate::fake::{Fake, ENDLESS};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::Terminal;
@@ -10,7 +10,7 @@ use ratatui::Terminal;
 /// The screen drawn on a terminal `width` by `height`.
 fn render_on(app: &mut App<Fake>, width: u16, height: u16) -> Buffer {
     let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
-    app.refresh(list_page(Rect::new(0, 0, width, height)));
+    app.refresh_screen(Rect::new(0, 0, width, height));
     t.draw(|f| draw(app, f)).unwrap();
     t.backend().buffer().clone()
 }
@@ -128,7 +128,7 @@ fn the_screen_shows_rows_detail_output_and_status() {
     );
     assert!(find(&s, "line 0").starts_with("│line 0"));
     assert!(
-        s.last().unwrap().ends_with("call 0 of 100  ? help  q quit"),
+        s.last().unwrap().ends_with("#0 (100 calls)  ? help"),
         "{}",
         s.last().unwrap()
     );
@@ -146,8 +146,10 @@ fn a_failed_call_is_red_and_its_detail_shows_each_argument() {
         &[
             "#7 path_open  at 0.000007 s, 2 µs",
             "  fd = 3</data>",
+            "  dirflags = SYMLINK_FOLLOW",
             "  path = \"missing\"",
             "  oflags = CREAT|TRUNC",
+            "  fs_rights_base = FD_READ|FD_SEEK|...(24 rights)",
             "result: 44 ENOENT (No such file or directory)",
         ],
     );
@@ -176,7 +178,7 @@ fn a_proc_exit_that_ends_the_run_is_not_red() {
     let buf = render(&mut app);
     assert_shows(
         &lines(&buf),
-        &["#9        0.000009   proc_exit              arg=9            ? exit 2"],
+        &["#9   0.000009 proc_exit      rval=2                                   ? exit 2"],
     );
     assert!(row_colours(&buf, 9).iter().all(|c| *c == Color::Reset));
     go_to(&mut app, 9);
@@ -214,10 +216,11 @@ fn the_help_lists_every_key_from_the_key_map() {
     assert_shows(
         &s,
         &[
-            "  q, Esc           close a view, or quit",
+            "  Esc              stop the search or filter in progress; else as q",
+            "  q                close a view, or quit",
             "  Ctrl-C           quit",
             "",
-            "in the filter menu",
+            "typing a filter after f",
         ],
     );
     assert_shows(
@@ -263,31 +266,57 @@ fn the_help_scrolls_on_a_short_terminal() {
 }
 
 #[test]
-fn the_filter_menu_lists_the_classes_the_source_gives() {
+fn the_filter_prompt_lists_the_words_that_fit() {
     let mut app = App::new(Fake { n: 100 });
     app.update(Message::OpenFilters);
+    for c in "%".chars() {
+        app.update(Message::PromptChar(c));
+    }
+    app.update(Message::MenuDown);
     app.update(Message::MenuDown);
     let s = screen(&mut app);
-    assert!(find(&s, " filter: Enter picks, Esc closes ").contains('┌'));
+    assert!(find(&s, " filter, as dump -e takes it (Esc closes) ").contains('┌'));
     assert_shows(
         &s,
         &[
-            "  all calls",
-            "> fd",
-            "  path",
-            "  teleport",
-            "  errors (failed calls)",
+            "filter: %_",
+            "Tab completes, Enter filters, nothing typed: every call",
+            "  %fd",
+            "  %path",
+            "  %teleport",
         ],
     );
-    app.update(Message::MenuDown);
-    app.update(Message::MenuDown);
+    let buf = render(&mut app);
+    let y = lines(&buf)
+        .iter()
+        .position(|l| l.contains("  %path "))
+        .unwrap();
+    let x = lines(&buf)[y].chars().position(|c| c == '%').unwrap();
+    assert!(
+        buf[(x as u16, y as u16)]
+            .modifier
+            .contains(Modifier::REVERSED),
+        "the picked word"
+    );
+    app.update(Message::MenuComplete);
+    for c in " --x".chars() {
+        app.update(Message::PromptChar(c));
+    }
     app.update(Message::MenuChoose);
     let s = screen(&mut app);
-    assert!(find(&s, " calls: teleport filter, 0 of 100 ").starts_with('┌'));
+    assert_shows(&s, &["filter: %path --x_", "unknown filter \"%path --x\""]);
+    assert_eq!(colour_of(&render(&mut app), "unknown filter"), Color::Red);
+    for _ in 0..4 {
+        app.update(Message::PromptBackspace);
+    }
+    app.update(Message::MenuChoose);
+    let s = screen(&mut app);
+    assert!(find(&s, " calls: filter %path, 11 of 100 ").starts_with('┌'));
     assert!(s
         .last()
         .unwrap()
-        .starts_with("filter teleport: 0 calls (f: change)"));
+        .starts_with("filter %path: 11 calls (f: change)"));
+    assert!(s.last().unwrap().ends_with("#7 (11 of 100 calls)  ? help"));
 }
 
 #[test]
@@ -301,10 +330,7 @@ fn jumping_to_the_end_and_typing_a_search() {
         s.iter().any(|l| l.contains("line 95")),
         "output as it stood at #99"
     );
-    assert!(s
-        .last()
-        .unwrap()
-        .ends_with("call 99 of 100  ? help  q quit"));
+    assert!(s.last().unwrap().ends_with("#99 (100 calls)  ? help"));
     app.update(Message::StartSearch);
     app.update(Message::PromptChar('f'));
     let s = screen(&mut app);
@@ -313,4 +339,112 @@ fn jumping_to_the_end_and_typing_a_search() {
         "{}",
         s.last().unwrap()
     );
+}
+
+#[test]
+fn at_80_by_24_names_are_whole_and_path_calls_show_their_paths() {
+    let mut app = App::new(Fake { n: 100 });
+    go_to(&mut app, 98);
+    let s = lines(&render_on(&mut app, 80, 24));
+    let unlink = find(&s, "#98 ");
+    assert!(unlink.contains(" path_unlink_file "), "{unlink}");
+    assert!(
+        unlink.contains("fd=3</data>, path=\"old/notes.txt\""),
+        "{unlink}"
+    );
+    let open = find(&s, "#91 ");
+    assert!(open.contains(" path_open "), "{open}");
+    assert!(open.contains("path=\"missing\""), "{open}");
+    assert!(open.contains("44 ENOENT"), "{open}");
+    assert!(find(&s, "#97 ").contains(" clock_time_get "));
+    assert!(
+        find(&s, "#98 path_unlink_file  at ").starts_with('│'),
+        "the detail"
+    );
+    assert!(s.last().unwrap().ends_with("#98 (100 calls)  ? help"));
+}
+
+#[test]
+fn the_detail_wraps_and_scrolls_to_its_last_line() {
+    let mut app = App::new(Fake { n: 100 });
+    let s = lines(&render_on(&mut app, 80, 24));
+    // 6 lines of a 46-column pane: the title says how far down it is.
+    assert!(find(&s, " detail 1-6 of 15 (J/K) ").starts_with('┌'));
+    assert!(!shows(&s, &["read iovs at 0x10, 13 bytes"]));
+    for _ in 0..20 {
+        app.update(Message::ScrollDetail(1));
+    }
+    assert_eq!(app.detail_scroll, 9, "no further than the last line");
+    let s = lines(&render_on(&mut app, 80, 24));
+    assert!(find(&s, " detail 10-15 of 15 (J/K) ").starts_with('┌'));
+    assert_shows(
+        &s,
+        &[
+            "read iovs at 0x10, 13 bytes",
+            "0x00000010  68 65 6c 6c 6f 2c 20 77  |hello, ",
+            "w|",
+            "0x00000018  6f 72 6c 64 21           |orld!|",
+        ],
+    );
+    app.update(Message::ScrollDetail(-10));
+    let s = lines(&render_on(&mut app, 80, 24));
+    assert!(find(&s, " detail 1-6 of 15 (J/K) ").starts_with('┌'));
+}
+
+#[test]
+fn the_status_line_shows_progress_then_what_came_of_it() {
+    let mut app = App::new(Fake { n: 100 });
+    go_to(&mut app, 41);
+    app.update(Message::StartSearch);
+    for c in ENDLESS.chars() {
+        app.update(Message::PromptChar(c));
+    }
+    app.update(Message::PromptSubmit);
+    let status = loop {
+        let s = lines(&render_on(&mut app, 80, 24));
+        let status = s.last().unwrap().clone();
+        if status.contains("33%") {
+            break status;
+        }
+    };
+    assert!(status.starts_with("search for \"endless\": 33% (33 of 100 calls), Esc stops  "));
+    assert!(status.ends_with("  #41 (100 calls)  ? help"));
+    app.update(Message::Escape);
+    let s = lines(&render_on(&mut app, 80, 24));
+    assert!(s
+        .last()
+        .unwrap()
+        .starts_with("search for \"endless\" stopped at 33%  "));
+    assert!(s.last().unwrap().ends_with("#41 (100 calls)  ? help"));
+    assert!(find(&s, "#41 ").starts_with("│#41 "), "still selected");
+
+    app.update(Message::Last);
+    app.update(Message::StartSearch);
+    app.update(Message::PromptChar('w'));
+    app.update(Message::PromptSubmit);
+    while app.job.is_some() {
+        render_on(&mut app, 80, 24);
+    }
+    let s = lines(&render_on(&mut app, 80, 24));
+    assert!(s
+        .last()
+        .unwrap()
+        .starts_with("search wrapped to the top: #0 matches \"w\"  "));
+}
+
+#[test]
+fn the_help_wraps_long_descriptions_at_80_columns() {
+    let mut app = App::new(Fake { n: 100 });
+    app.update(Message::ToggleHelp);
+    app.update(Message::ScrollHelp(5));
+    let s = lines(&render_on(&mut app, 80, 24));
+    assert_shows(
+        &s,
+        &[
+            "  /                search function names, decoded arguments and data: text,",
+            "                   then Enter",
+            "  n                next match",
+        ],
+    );
+    assert!(s.iter().all(|l| l.chars().count() == 80));
 }
