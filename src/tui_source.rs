@@ -15,6 +15,8 @@ use crate::filter::Filter;
 use crate::report::stats;
 use crate::syscalls::{Class, SYSCALLS};
 use crate::trace::{func_name, Faults, Injection, Outcome, RunEnd, TraceReader};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use wtrace_tui::{
     CallResult, Detail, Item, MemBlock, Row, RunStatus, SearchHit, StatRow, Summary, Task,
     TraceSource, Value, ValueKind,
@@ -212,6 +214,36 @@ impl TraceSource for TraceView {
         Task::spawn(self.len(), move |progress| {
             scan::search(&path, search, progress)
         })
+    }
+
+    /// Replays the embedded module up to the call (on a thread of its own:
+    /// the list stays responsive): its stack, innermost first.
+    fn stack(&mut self, seq: u64) -> Option<Task<Vec<String>>> {
+        self.reader.module.as_ref()?;
+        let path = self.reader.path().to_path_buf();
+        // One replay at a time, for the call selected last: scrolling
+        // through the list must not start a replay per row passed.
+        static LATEST: AtomicU64 = AtomicU64::new(0);
+        static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+        LATEST.store(seq, Ordering::SeqCst);
+        Some(Task::spawn(seq + 1, move |_progress| {
+            let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+            if LATEST.load(Ordering::SeqCst) != seq {
+                return None;
+            }
+            Some(match crate::replay::state_at(&path, None, seq) {
+                // The function and where in the source: the pane is narrow.
+                Ok(state) => state
+                    .frames
+                    .iter()
+                    .map(|f| match f.location() {
+                        Some(at) => format!("{} at {at}", f.func),
+                        None => f.func.clone(),
+                    })
+                    .collect(),
+                Err(e) => vec![format!("no stack: {e:#}")],
+            })
+        }))
     }
 
     fn select(&mut self, expr: &str) -> Result<Task<Vec<u64>>, String> {

@@ -77,6 +77,21 @@ fn a_search_sees_fd_paths_and_data() {
 }
 
 #[test]
+fn the_stack_of_a_call_is_replayed_in_the_background() {
+    let mut v = view("traces/go-files.wtrace");
+    let stack = wait(v.stack(1).expect("the module is embedded"));
+    assert_eq!(
+        stack[..3],
+        [
+            "runtime.clock_time_get",
+            "runtime.nanotime1",
+            "runtime.__ticksType_.init",
+        ]
+    );
+    assert_eq!(stack.last().unwrap(), "_rt0_wasm_wasip1");
+}
+
+#[test]
 fn a_filter_takes_what_dump_takes() {
     let mut v = view("traces/manycalls.wtrace");
     assert_eq!(wait(v.select("%clock").unwrap()), [0, 10001]);
