@@ -12,9 +12,12 @@
 //! Go's own script does for wasmtime (host `/` as `/`, `PWD` and `PATH`
 //! passed, a 1 MiB wasm stack) and records into `$WTRACE_DIR` (default
 //! `./wtrace-traces`), or only runs when `WTRACE_MODE=run`.
+//! `WTRACE_INJECT`, `WTRACE_CHAOS` and `WTRACE_REPEAT` are `record`'s
+//! `--inject` (several specs separated by `;`), `--chaos` and `--repeat`.
 
 use crate::host::{HostOptions, DEFAULT_MAX_WASM_STACK};
-use crate::record::{self, IfExists, RecordOptions, TracePath};
+use crate::inject::{parse_chaos, InjectSpec};
+use crate::record::{self, IfExists, RecordOptions, Repeated, TracePath};
 use crate::timefmt::compact_utc;
 use crate::trace::{Preopen, RunEnd};
 use anyhow::{bail, Context, Result};
@@ -93,6 +96,7 @@ pub fn go_exec(command: &[String]) -> Result<RunEnd> {
                 std::time::SystemTime::now(),
                 std::process::id(),
             ));
+            let faults = Faults::from_env()?;
             let opts = RecordOptions {
                 host,
                 // Names hold the time and pid; should one be taken all the
@@ -103,12 +107,63 @@ pub fn go_exec(command: &[String]) -> Result<RunEnd> {
                 },
                 embed_module: true,
                 print: None,
-                inject: Vec::new(),
-                chaos: None,
+                inject: faults.inject,
+                chaos: faults.chaos,
             };
-            Ok(record::record(module, command.to_vec(), opts)?.run_end)
+            let Some(max) = faults.repeat else {
+                return Ok(record::record(module, command.to_vec(), opts)?.run_end);
+            };
+            match record::record_until_failure(module, command.to_vec(), opts, max)? {
+                Repeated::Passed { attempts } => {
+                    eprintln!("wtrace: no failure in {attempts} attempts; no trace kept");
+                    Ok(RunEnd::Exit(0))
+                }
+                Repeated::Failed { attempt, recorded }
+                | Repeated::Stopped { attempt, recorded } => {
+                    eprintln!(
+                        "wtrace: attempt {attempt} of {max} {}; its trace is {}",
+                        recorded.run_end.describe(),
+                        recorded.path.display()
+                    );
+                    Ok(recorded.run_end)
+                }
+            }
         }
         Ok(other) => bail!("WTRACE_MODE={other}: use record (the default) or run"),
+    }
+}
+
+/// `WTRACE_INJECT`, `WTRACE_CHAOS`, `WTRACE_REPEAT`: record's fault
+/// injection, for every test binary.
+struct Faults {
+    inject: Vec<InjectSpec>,
+    chaos: Option<crate::trace::Chaos>,
+    repeat: Option<u32>,
+}
+
+impl Faults {
+    fn from_env() -> Result<Faults> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let inject = var("WTRACE_INJECT")
+            .iter()
+            .flat_map(|v| v.split(';').map(str::trim).filter(|s| !s.is_empty()))
+            .map(|spec| InjectSpec::parse(spec).context("WTRACE_INJECT"))
+            .collect::<Result<Vec<_>>>()?;
+        let chaos = var("WTRACE_CHAOS")
+            .map(|c| parse_chaos(&c).context("WTRACE_CHAOS"))
+            .transpose()?;
+        let repeat = match var("WTRACE_REPEAT") {
+            None => None,
+            Some(n) => match n.parse::<u32>() {
+                Ok(n) if n >= 1 => Some(n),
+                _ => bail!("WTRACE_REPEAT={n}: the most runs, a number from 1"),
+            },
+        };
+        Ok(Faults {
+            inject,
+            chaos,
+            repeat,
+        })
     }
 }
 

@@ -158,3 +158,97 @@ fn go_run_prints_what_a_plain_run_prints_and_wtrace_mode_run_records_nothing() {
     assert!(String::from_utf8_lossy(&ran.stdout).starts_with("Hello from Go on WASI!\n"));
     assert!(!plain.exists(), "WTRACE_MODE=run must not record");
 }
+
+const FLAKY_GO: &str = r#"package shimtest
+
+import (
+	"crypto/rand"
+	"os"
+	"testing"
+)
+
+func TestHalfTheTime(t *testing.T) {
+	b := make([]byte, 1)
+	rand.Read(b)
+	if b[0] < 128 {
+		t.Fatalf("unlucky: %d", b[0])
+	}
+}
+
+func TestReadsItsOwnSource(t *testing.T) {
+	if _, err := os.ReadFile("flaky_test.go"); err != nil {
+		t.Fatal(err)
+	}
+}
+"#;
+
+#[test]
+fn wtrace_repeat_keeps_the_failing_run_and_wtrace_inject_fails_a_test() {
+    let Some(go) = common::go() else { return };
+    let d = tempdir();
+    let shim_dir = shim(&d.path().join("cache"));
+    let pkg = d.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("go.mod"), "module shimtest\n\ngo 1.21\n").unwrap();
+    std::fs::write(pkg.join("flaky_test.go"), FLAKY_GO).unwrap();
+
+    let traces = d.path().join("repeat");
+    let o = output(
+        go_cmd(&go, &shim_dir, &pkg)
+            .args(["test", "-run", "TestHalfTheTime", "."])
+            .env("WTRACE_DIR", &traces)
+            .env("WTRACE_REPEAT", "40"),
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!o.status.success(), "{all}");
+    assert!(all.contains(" of 40 exited with 1; its trace is "), "{all}");
+    let names: Vec<_> = std::fs::read_dir(&traces).unwrap().collect();
+    assert_eq!(names.len(), 1, "only the failing attempt's trace: {all}");
+    let trace = names[0].as_ref().unwrap().path();
+    let r = output(wtrace().arg("replay").arg(&trace));
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stdout).contains("unlucky"));
+
+    let traces = d.path().join("inject");
+    let o = output(
+        go_cmd(&go, &shim_dir, &pkg)
+            .args(["test", "-run", "TestReadsItsOwnSource", "."])
+            .env("WTRACE_DIR", &traces)
+            .env(
+                "WTRACE_INJECT",
+                "path_open:path~flaky_test:error=EACCES; random_get:zero",
+            ),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!o.status.success());
+    assert!(out.contains("flaky_test.go: Permission denied"), "{out}");
+    let trace = std::fs::read_dir(&traces)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let dumped =
+        String::from_utf8_lossy(&output(wtrace().arg("dump").arg(&trace)).stdout).into_owned();
+    assert!(
+        dumped.contains("flaky_test.go\"")
+            && dumped.contains("= 2 EACCES (Permission denied) (INJECTED)")
+    );
+
+    let o = output(
+        go_cmd(&go, &shim_dir, &pkg)
+            .args(["test", "."])
+            .env("WTRACE_DIR", &traces)
+            .env("WTRACE_REPEAT", "0"),
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("WTRACE_REPEAT=0: the most runs, a number from 1")
+            || String::from_utf8_lossy(&o.stdout)
+                .contains("WTRACE_REPEAT=0: the most runs, a number from 1")
+    );
+}
