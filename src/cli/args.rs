@@ -84,7 +84,7 @@ pub enum Command {
     Export(ExportArgs),
     /// Print a directory to put first on PATH so that `go test`/`go run` record under wtrace
     #[command(
-        after_help = "Examples:\n  export PATH=\"$(wtrace go-shim):$PATH\"\n  GOOS=wasip1 GOARCH=wasm go test ./...          # traces in ./wtrace-traces\n  WTRACE_DIR=/tmp/traces GOOS=wasip1 GOARCH=wasm go run ./cmd/tool\n  WTRACE_MODE=run GOOS=wasip1 GOARCH=wasm go test ./...   # run, do not record"
+        after_help = "Examples:\n  export PATH=\"$(wtrace go-shim):$PATH\"\n  GOOS=wasip1 GOARCH=wasm go test ./...          # traces in ./wtrace-traces\n  WTRACE_DIR=/tmp/traces GOOS=wasip1 GOARCH=wasm go run ./cmd/tool\n  WTRACE_MODE=run GOOS=wasip1 GOARCH=wasm go test ./...   # run, do not record\n  WTRACE_KEEP=failed GOOS=wasip1 GOARCH=wasm go test ./...  # keep only failing binaries' traces\n\nWTRACE_KEEP=failed deletes the trace of every test binary that exits 0; for each one\nthat fails it prints the trace's path and `wtrace replay PATH` to stderr, which go test\nshows with the package's failure."
     )]
     GoShim,
     /// Print a shell completion script
