@@ -16,6 +16,17 @@ Exit codes:
   130, 143  recording stopped by SIGINT, SIGTERM (trace finished)
   134       the guest trapped (as wasmtime: 128 + SIGABRT)";
 
+/// What `replay --allow-extra-writes` tolerates, as docs/bug-reports.md says.
+const ALLOW_EXTRA_WRITES: &str = "\
+--allow-extra-writes (with --module, a rebuild with debug prints added; implies --force):
+  tolerated:  writes to stdout/stderr the recording lacks (performed for real);
+              clock reads the recording lacks (served the last recorded value of that clock);
+              sleeps, polls on clocks only, the recording lacks (return at once);
+              recorded clock reads and sleeps the rebuild does not make (passed over)
+  diverges:   any other call the recording lacks or has in its place (a file opened, read
+              or written, stdin, random, args, env, a changed or removed print), other
+              arguments or bytes, another exit code";
+
 /// Where `record` writes, as the README says.
 const RECORD_OUTPUT: &str = "\
 Where the trace goes:
@@ -47,7 +58,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  wtrace record hello.wasm                 # writes hello.wtrace (hello-1.wtrace if taken)\n  wtrace record -o bug.wtrace --dir data prog.wasm input.txt\n  wtrace record --print prog.wasm          # strace-style lines on stderr\n  wtrace record --print -e trace=%path --failed prog.wasm\n\n".to_owned() + RECORD_OUTPUT + "\n\n" + EXIT_CODES)]
     Record(RecordArgs),
     /// Replay a trace: every WASI call is served from the recording
-    #[command(after_help = "Examples:\n  wtrace replay hello.wtrace\n  wtrace replay --print --until 100 hello.wtrace\n  wtrace replay --module rebuilt.wasm --force bug.wtrace\n\n".to_owned() + EXIT_CODES)]
+    #[command(after_help = "Examples:\n  wtrace replay hello.wtrace\n  wtrace replay --print --until 100 hello.wtrace\n  wtrace replay --module rebuilt.wasm --force bug.wtrace\n  wtrace replay --module with-prints.wasm --allow-extra-writes bug.wtrace\n\n".to_owned() + ALLOW_EXTRA_WRITES + "\n\n" + EXIT_CODES)]
     Replay(ReplayArgs),
     /// Print the calls of a trace, one strace-style line each
     #[command(
@@ -240,6 +251,10 @@ pub struct ReplayArgs {
     /// Stop after call N
     #[arg(long, value_name = "N")]
     pub until: Option<u64>,
+    /// With --module (a rebuild with added prints): perform writes to stdout/stderr that
+    /// the recording lacks, serve extra clock reads from recorded values (implies --force)
+    #[arg(long, requires = "module")]
+    pub allow_extra_writes: bool,
     pub trace: PathBuf,
 }
 

@@ -141,6 +141,7 @@ fn replay(a: ReplayArgs) -> Result<i32> {
         quiet: a.quiet,
         print: a.print.then(Decoder::default),
         until: a.until,
+        allow_extra_writes: a.allow_extra_writes,
     };
     match replay::replay(&a.trace, opts)? {
         ReplayEnd::Finished(end) => Ok(report_end(&end)),

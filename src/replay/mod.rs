@@ -10,12 +10,14 @@
 //! - `prefetch`: decodes the chunks ahead of the guest on a thread of its own;
 //! - `serve`: the host functions that serve calls from the trace;
 //! - `relocate`: memory effects applied where the guest's pointers point now;
-//! - `divergence`: the report when the guest parts from the recording.
+//! - `divergence`: the report when the guest parts from the recording;
+//! - `tolerate`: what `--allow-extra-writes` lets a rebuilt module do.
 
 mod divergence;
 mod prefetch;
 mod relocate;
 mod serve;
+mod tolerate;
 
 pub use divergence::Divergence;
 
@@ -42,6 +44,9 @@ pub struct ReplayOptions {
     pub print: Option<Decoder>,
     /// Stop after call N.
     pub until: Option<u64>,
+    /// A rebuilt module may write to stdout/stderr and read the clock more
+    /// (or less) often than the recording says ([`tolerate`]).
+    pub allow_extra_writes: bool,
 }
 
 /// How a replay ended.
@@ -70,7 +75,9 @@ fn module_bytes(
         Some(path) => {
             let bytes = host::read_module(path)?;
             let hash = blake3::hash(&bytes);
-            if *hash.as_bytes() != header.module_blake3 && !opts.force {
+            // A module with added prints is a different build by design.
+            let accepted = opts.force || opts.allow_extra_writes;
+            if *hash.as_bytes() != header.module_blake3 && !accepted {
                 bail!(
                     "{} is not the recorded module (blake3 {}, recorded {}); use --force to replay it anyway",
                     path.display(),
@@ -110,6 +117,7 @@ pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
         pos: 0,
         memory: None,
         opts,
+        tolerated: Default::default(),
     };
     let mut store = Store::new(&engine, state);
     let mut linker: Linker<ReplayState> = Linker::new(&engine);
@@ -125,8 +133,12 @@ pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
     let start = host::start_func(&linker, &mut store, &module)?;
     let result = start.call(&mut store, ());
     let _ = std::io::stdout().flush();
+    let state = store.into_data();
+    if state.tolerated.any() {
+        eprintln!("{}", state.tolerated.summary());
+    }
     let _ = std::io::stderr().flush();
-    conclude(store.into_data(), result)
+    conclude(state, result)
 }
 
 /// How the replay ended, from how the guest's `_start` returned and how

@@ -3,12 +3,13 @@
 use super::divergence::{diverge, StopHere, Unreadable};
 use super::prefetch::Prefetch;
 use super::relocate::{apply, reads_match, relocate};
+use super::tolerate::{self, Tolerated, Unmatched};
 use super::ReplayOptions;
 use crate::capture;
 use crate::compare::{self, Wording};
 use crate::host;
 use crate::host::calls::GuestCall;
-use crate::syscalls::{FuncId, Kind, Syscall};
+use crate::syscalls::{Class, FuncId, Kind, Syscall};
 use crate::trace::{Call, CallBatch, End, Header, Outcome, RunEnd};
 use anyhow::Result;
 use std::io::Write;
@@ -32,6 +33,8 @@ pub(super) struct ReplayState {
     pub(super) pos: usize,
     pub(super) memory: Option<Memory>,
     pub(super) opts: ReplayOptions,
+    /// What `--allow-extra-writes` let pass.
+    pub(super) tolerated: Tolerated,
 }
 
 /// Steps to the next recorded call and returns its index in
@@ -156,40 +159,91 @@ pub(super) fn define_replayer(
             args,
             ..
         } = call;
-        let seq = state.next;
-        let made = |data: &[u8]| Call {
-            seq,
-            func: sys.func.id(),
-            args: args.to_vec(),
-            reads: capture::reads(sys, args, data),
-            ..Call::default()
-        };
-        let i = next_recorded(state, || made(data))?;
-        let recorded = state.chunk.view(i);
-        let same = recorded.func == sys.func
-            && recorded.args == args
-            && reads_match(sys, args, data, recorded.reads);
-        let applied = if same {
-            apply(data, recorded.writes.iter().map(|(_, addr, b)| (addr, b)))
-        } else {
-            Err(String::new())
-        };
-        let ret = outcome_result(recorded.outcome);
-        if let Err(problem) = applied {
-            // Not the same bytes: the same call at other addresses (a
-            // rebuilt module) still replays; anything else diverges.
-            let recorded = state.chunk.call(i);
-            let made = made(data);
-            if let Err(what) = serve_moved(sys, &recorded, &made, data, problem, &state.header) {
-                return Err(diverge(state, seq, what, Some(made)));
+        loop {
+            if let Some(served) = serve_call(state, sys, data, args)? {
+                return Ok(served);
             }
         }
-        if !state.opts.quiet && writes_to_stdio(sys, args) {
-            reemit_output(&state.chunk.call(i));
-        }
-        after_call(state, i);
-        ret
     })
+}
+
+/// The call the guest makes now, as a trace call, for comparing.
+fn made_call(seq: u64, sys: &Syscall, args: &[u64], data: &[u8]) -> Call {
+    Call {
+        seq,
+        func: sys.func.id(),
+        args: args.to_vec(),
+        reads: capture::reads(sys, args, data),
+        ..Call::default()
+    }
+}
+
+/// Serves one call: the errno, or `None` when a recorded clock read the
+/// guest no longer makes was passed over (`--allow-extra-writes`) and the
+/// next recorded call is to be tried.
+fn serve_call(
+    state: &mut ReplayState,
+    sys: &'static Syscall,
+    data: &mut [u8],
+    args: &[u64],
+) -> wasmtime::Result<Option<i32>> {
+    let seq = state.next;
+    let tolerant = state.opts.allow_extra_writes;
+    if tolerant && seq >= state.total && tolerate::may_write_past_the_end(state) {
+        let made = made_call(seq, sys, args, data);
+        if let Unmatched::Served(ret) = tolerate::unmatched(state, sys, &made, None, data) {
+            return Ok(Some(ret));
+        }
+    }
+    let i = next_recorded(state, || made_call(seq, sys, args, data))?;
+    let recorded = state.chunk.view(i);
+    let same = recorded.func == sys.func
+        && recorded.args == args
+        && reads_match(sys, args, data, recorded.reads);
+    if !same && tolerant {
+        let recorded = state.chunk.call(i);
+        let made = made_call(seq, sys, args, data);
+        if compare::inputs(&recorded, &made).is_some() {
+            match tolerate::unmatched(state, sys, &made, Some(&recorded), data) {
+                Unmatched::Served(ret) => {
+                    // The recorded call stays next in line.
+                    state.pos -= 1;
+                    state.next -= 1;
+                    return Ok(Some(ret));
+                }
+                Unmatched::PassOver => {
+                    state.tolerated.saw(&recorded);
+                    return Ok(None);
+                }
+                Unmatched::Diverges => {}
+            }
+        }
+    }
+    let recorded = state.chunk.view(i);
+    let applied = if same {
+        apply(data, recorded.writes.iter().map(|(_, addr, b)| (addr, b)))
+    } else {
+        Err(String::new())
+    };
+    let ret = outcome_result(recorded.outcome);
+    if let Err(problem) = applied {
+        // Not the same bytes: the same call at other addresses (a
+        // rebuilt module) still replays; anything else diverges.
+        let recorded = state.chunk.call(i);
+        let made = made_call(seq, sys, args, data);
+        if let Err(what) = serve_moved(sys, &recorded, &made, data, problem, &state.header) {
+            return Err(diverge(state, seq, what, Some(made)));
+        }
+    }
+    if !state.opts.quiet && writes_to_stdio(sys, args) {
+        reemit_output(&state.chunk.call(i));
+    }
+    if tolerant && sys.class == Class::Clock {
+        let recorded = state.chunk.call(i);
+        state.tolerated.saw(&recorded);
+    }
+    after_call(state, i);
+    ret.map(Some)
 }
 
 /// Serves a call whose pointers or memory differ from the recording's:
