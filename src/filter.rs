@@ -86,6 +86,11 @@ impl Filter {
         }
     }
 
+    /// Whether the list names `func` itself (`trace=%clock`, not `!x`).
+    pub fn names(&self, func: Func) -> bool {
+        self.include.as_ref().is_some_and(|inc| inc[func as usize])
+    }
+
     pub fn matches(&self, call: &Call) -> bool {
         if self.failed_only && !call.outcome.is_error() {
             return false;

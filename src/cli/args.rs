@@ -83,9 +83,17 @@ pub enum Command {
         after_help = "Examples:\n  wtrace stats hello.wtrace\n  diff <(wtrace stats passing.wtrace) <(wtrace stats failing.wtrace)"
     )]
     Stats { trace: PathBuf },
-    /// Find where two recordings of a program part ways (exit 0 equal, 1 different)
+    /// Find where two recordings of a program really part ways (exit 0 same, 1 different)
     #[command(
-        after_help = "Examples:\n  wtrace diff passing.wtrace failing.wtrace\n  wtrace diff -e trace=%path,%fd a.wtrace b.wtrace\n  wtrace diff --all a.wtrace b.wtrace      # clock and poll calls too"
+        after_help = "Examples:\n  wtrace diff passing.wtrace failing.wtrace\n  wtrace diff -e trace=%path,%fd a.wtrace b.wtrace\n  wtrace diff -e trace=!%random a.wtrace b.wtrace\n  wtrace diff --all a.wtrace b.wtrace      # every call and every value\n\n\
+By default %clock and %poll calls are left out (their number depends on timing), and in the\n\
+others random bytes, clock values, file timestamps and inode and device numbers are not\n\
+compared. -e adds to these defaults (a class or function it names is compared again).\n\
+The calls are aligned as diff aligns lines; every diverging stretch is listed, first first:\n\
+  @@ A #31-#33 (3 calls), B #31 @@     call numbers in A and in B\n\
+  - A #31 ...                          A's calls, strace-style\n\
+  + B #31 ...                          B's calls\n\
+Exit codes: 0 the same, 1 different, 125 error"
     )]
     Diff(DiffArgs),
     /// Write a trace as Chrome trace-event JSON (Perfetto, chrome://tracing) or JSON lines
@@ -286,10 +294,10 @@ pub struct DumpArgs {
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
-    /// Which calls to compare: trace=NAME,%CLASS,!NAME,... (default: all but %clock and %poll)
+    /// Which calls to compare, added to the defaults: trace=NAME,%CLASS,!NAME,...
     #[arg(short = 'e', value_name = "EXPR")]
     pub expr: Vec<String>,
-    /// Compare clock and poll calls too
+    /// Compare every call and every value (clock and poll calls, random bytes, timestamps, inodes)
     #[arg(long)]
     pub all: bool,
     pub a: PathBuf,
