@@ -100,7 +100,8 @@ impl Filter {
             return self.include.is_none();
         };
         let i = func as usize;
-        !self.exclude[i] && self.include.as_ref().is_none_or(|inc| inc[i])
+        // A default Filter has empty lists: it keeps everything.
+        !self.exclude.get(i).is_some_and(|x| *x) && self.include.as_ref().is_none_or(|inc| inc[i])
     }
 }
 

@@ -7,15 +7,16 @@
 //! before the window's last run of [`ANCHOR`] equal calls is settled, the
 //! rest goes back to be aligned again with what follows. Memory is a window
 //! of decoded lines per side, whatever the length of the traces; the time
-//! per window is bounded by a deadline, past which `similar` settles for a
-//! coarser alignment.
+//! per window is bounded by a deadline (500 ms), past which `similar`
+//! settles for a coarser alignment, and windows with no call in common are
+//! not aligned at all.
 
 use super::noise::Policy;
 use crate::decode::Decoder;
 use crate::trace::{func_name, Call, Header};
 use anyhow::Result;
 use similar::{capture_diff_slices_deadline, Algorithm, DiffOp};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 /// Calls of each side aligned at once where the runs part.
@@ -23,7 +24,7 @@ pub const WINDOW: usize = 2048;
 /// Equal calls in a row that settle an alignment.
 pub const ANCHOR: usize = 8;
 /// Time allowed for aligning one window.
-const DEADLINE: Duration = Duration::from_secs(2);
+const DEADLINE: Duration = Duration::from_millis(500);
 
 /// One compared call, decoded.
 #[derive(Clone, Debug)]
@@ -186,8 +187,7 @@ pub fn align(a: &mut Source, b: &mut Source, mut found: impl FnMut(Stretch)) -> 
         let (wa, wb) = (a.window(WINDOW)?, b.window(WINDOW)?);
         let ka: Vec<u64> = wa.iter().map(|i| i.key).collect();
         let kb: Vec<u64> = wb.iter().map(|i| i.key).collect();
-        let deadline = Instant::now() + DEADLINE;
-        let ops = capture_diff_slices_deadline(Algorithm::Myers, &ka, &kb, Some(deadline));
+        let ops = window_ops(&ka, &kb);
         let (upto_a, upto_b) = settled(&ops, ka.len(), kb.len());
         for op in &ops {
             let (ra, rb) = (op.old_range(), op.new_range());
@@ -206,6 +206,23 @@ pub fn align(a: &mut Source, b: &mut Source, mut found: impl FnMut(Stretch)) -> 
     }
     flush(&mut open);
     Ok(())
+}
+
+/// The alignment of two windows. Windows with no call in common (every
+/// clock reading differs, with `--all`) are one replacement: Myers would
+/// spend its worst time on them for nothing.
+fn window_ops(ka: &[u64], kb: &[u64]) -> Vec<DiffOp> {
+    let in_b: HashSet<u64> = kb.iter().copied().collect();
+    if !ka.iter().any(|k| in_b.contains(k)) {
+        return vec![DiffOp::Replace {
+            old_index: 0,
+            old_len: ka.len(),
+            new_index: 0,
+            new_len: kb.len(),
+        }];
+    }
+    let deadline = Instant::now() + DEADLINE;
+    capture_diff_slices_deadline(Algorithm::Myers, ka, kb, Some(deadline))
 }
 
 /// How far the alignment of a window is settled: to the end of its last
@@ -250,5 +267,20 @@ mod tests {
         assert_eq!(settled(&ops, 1 + ANCHOR, ANCHOR + 3), (1 + ANCHOR, ANCHOR));
         // Without a long enough run of equal calls, all of it.
         assert_eq!(settled(&ops[..1], 1, 0), (1, 0));
+    }
+
+    #[test]
+    fn windows_with_nothing_in_common_are_one_replacement() {
+        let ops = window_ops(&[1, 2, 3], &[4, 5]);
+        assert_eq!(ops.len(), 1);
+        assert_eq!((ops[0].old_range(), ops[0].new_range()), (0..3, 0..2));
+        // One call in common: aligned around it.
+        let ops = window_ops(&[1, 2, 3], &[4, 2]);
+        let equal: Vec<_> = ops
+            .iter()
+            .filter(|o| matches!(o, DiffOp::Equal { .. }))
+            .map(|o| (o.old_range(), o.new_range()))
+            .collect();
+        assert_eq!(equal, vec![(1..2, 1..2)]);
     }
 }
