@@ -115,6 +115,7 @@ pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
         chunks: Prefetch::start(reader)?,
         chunk: CallBatch::default(),
         pos: 0,
+        ahead: None,
         memory: None,
         opts,
         tolerated: Default::default(),

@@ -31,6 +31,8 @@ pub(super) struct ReplayState {
     pub(super) chunk: CallBatch,
     /// Index in `chunk` of the next call.
     pub(super) pos: usize,
+    /// The chunk after `chunk`, when `--allow-extra-writes` looked into it.
+    pub(super) ahead: Option<CallBatch>,
     pub(super) memory: Option<Memory>,
     pub(super) opts: ReplayOptions,
     /// What `--allow-extra-writes` let pass.
@@ -56,10 +58,14 @@ pub(super) fn next_recorded(
     }
     if state.pos == state.chunk.len() {
         let done = std::mem::take(&mut state.chunk);
-        state.chunk = state
-            .chunks
-            .next(done)
-            .map_err(|e| wasmtime::Error::new(Unreadable(format!("{e:#}"))))?;
+        let next = match state.ahead.take() {
+            Some(ahead) => {
+                state.chunks.give_back(done);
+                Ok(ahead)
+            }
+            None => state.chunks.next(done),
+        };
+        state.chunk = next.map_err(|e| wasmtime::Error::new(Unreadable(format!("{e:#}"))))?;
         state.pos = 0;
         if state.chunk.is_empty() {
             return Err(wasmtime::Error::msg("the trace has an empty chunk"));

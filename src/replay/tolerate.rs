@@ -18,7 +18,7 @@
 //!   make now: it is passed over (a clock's value is remembered for the
 //!   reads above). When the guest's call is a write to stdout or stderr, it
 //!   is passed over only if the first recorded call after the clock reads
-//!   and sleeps (within 1024 calls, in the same chunk) is that write;
+//!   and sleeps (within 1024 calls) is that write;
 //!   otherwise the write is an extra one.
 //!
 //! Everything else is served from the trace and compared as in a plain
@@ -209,13 +209,34 @@ fn is_timing(call: &Call) -> bool {
 const LOOKAHEAD: usize = 1024;
 
 /// Whether the first recorded call after the clock reads and sleeps in
-/// line is `made`, within [`LOOKAHEAD`] calls of the chunk being served.
-fn made_next_after_timing(state: &ReplayState, made: &Call) -> bool {
+/// line is `made`, within [`LOOKAHEAD`] calls (looking into the next chunk
+/// when this one ends first).
+fn made_next_after_timing(state: &mut ReplayState, made: &Call) -> bool {
     let from = state.pos.saturating_sub(1);
-    (from..state.chunk.len().min(from + LOOKAHEAD))
+    let in_chunk = state.chunk.len() - from;
+    let next = (from..state.chunk.len().min(from + LOOKAHEAD))
         .map(|i| state.chunk.call(i))
-        .find(|c| !is_timing(c))
-        .is_some_and(|c| crate::compare::inputs(&c, made).is_none())
+        .find(|c| !is_timing(c));
+    let next = match next {
+        Some(c) => c,
+        None if in_chunk < LOOKAHEAD && state.next - 1 + (in_chunk as u64) < state.total => {
+            if state.ahead.is_none() {
+                state.ahead = state.chunks.receive().ok();
+            }
+            let Some(ahead) = &state.ahead else {
+                return false;
+            };
+            let Some(c) = (0..ahead.len().min(LOOKAHEAD - in_chunk))
+                .map(|i| ahead.call(i))
+                .find(|c| !is_timing(c))
+            else {
+                return false;
+            };
+            c
+        }
+        None => return false,
+    };
+    crate::compare::inputs(&next, made).is_none()
 }
 
 /// True when the guest may write past the last recorded call: the
