@@ -28,6 +28,11 @@ impl Filter {
         Ok(Filter { funcs, failed_only })
     }
 
+    /// True when `-e` named `func` (by name, class or `all`).
+    pub fn names(&self, func: crate::syscalls::Func) -> bool {
+        self.funcs.names(func)
+    }
+
     pub fn matches(&self, call: &Call) -> bool {
         self.keeps(call.func, &call.outcome)
     }

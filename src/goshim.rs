@@ -14,6 +14,9 @@
 //! `./wtrace-traces`), or only runs when `WTRACE_MODE=run`.
 //! `WTRACE_INJECT`, `WTRACE_CHAOS` and `WTRACE_REPEAT` are `record`'s
 //! `--inject` (several specs separated by `;`), `--chaos` and `--repeat`.
+//! `WTRACE_KEEP=failed` keeps only the traces of binaries that exited
+//! non-zero and says on stderr (which `go test` shows with the package's
+//! failure) where each is and how to replay it.
 
 use crate::host::{HostOptions, DEFAULT_MAX_WASM_STACK};
 use crate::inject::{parse_chaos, InjectSpec};
@@ -87,6 +90,7 @@ pub fn go_exec(command: &[String]) -> Result<RunEnd> {
     match std::env::var("WTRACE_MODE").as_deref() {
         Ok("run") => crate::run::run(module, command.to_vec(), &host),
         Ok("record") | Err(_) => {
+            let keep = Keep::from_env()?;
             let dir = std::env::var_os("WTRACE_DIR")
                 .map_or_else(|| PathBuf::from("wtrace-traces"), PathBuf::from);
             std::fs::create_dir_all(&dir)
@@ -110,24 +114,28 @@ pub fn go_exec(command: &[String]) -> Result<RunEnd> {
                 inject: faults.inject,
                 chaos: faults.chaos,
             };
-            let Some(max) = faults.repeat else {
-                return Ok(record::record(module, command.to_vec(), opts)?.run_end);
+            let recorded = match faults.repeat {
+                None => record::record(module, command.to_vec(), opts)?,
+                Some(max) => {
+                    match record::record_until_failure(module, command.to_vec(), opts, max)? {
+                        Repeated::Passed { attempts } => {
+                            eprintln!("wtrace: no failure in {attempts} attempts; no trace kept");
+                            return Ok(RunEnd::Exit(0));
+                        }
+                        Repeated::Failed { attempt, recorded }
+                        | Repeated::Stopped { attempt, recorded } => {
+                            eprintln!(
+                                "wtrace: attempt {attempt} of {max} {}; its trace is {}",
+                                recorded.run_end.describe(),
+                                recorded.path.display()
+                            );
+                            recorded
+                        }
+                    }
+                }
             };
-            match record::record_until_failure(module, command.to_vec(), opts, max)? {
-                Repeated::Passed { attempts } => {
-                    eprintln!("wtrace: no failure in {attempts} attempts; no trace kept");
-                    Ok(RunEnd::Exit(0))
-                }
-                Repeated::Failed { attempt, recorded }
-                | Repeated::Stopped { attempt, recorded } => {
-                    eprintln!(
-                        "wtrace: attempt {attempt} of {max} {}; its trace is {}",
-                        recorded.run_end.describe(),
-                        recorded.path.display()
-                    );
-                    Ok(recorded.run_end)
-                }
-            }
+            keep_or_delete(keep, &recorded.path, &recorded.run_end)?;
+            Ok(recorded.run_end)
         }
         Ok(other) => bail!("WTRACE_MODE={other}: use record (the default) or run"),
     }
@@ -167,6 +175,62 @@ impl Faults {
     }
 }
 
+/// Which traces the shim keeps (`WTRACE_KEEP`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Every trace (the default).
+    All,
+    /// Only those of binaries that did not exit 0.
+    Failed,
+}
+
+impl Keep {
+    pub fn parse(value: Option<&str>) -> Result<Keep> {
+        match value {
+            None | Some("" | "all") => Ok(Keep::All),
+            Some("failed") => Ok(Keep::Failed),
+            Some(other) => bail!("WTRACE_KEEP={other}: use all (the default) or failed"),
+        }
+    }
+
+    fn from_env() -> Result<Keep> {
+        Keep::parse(std::env::var("WTRACE_KEEP").ok().as_deref())
+    }
+}
+
+/// With `WTRACE_KEEP=failed`: deletes the trace of a binary that exited 0;
+/// for one that failed, prints where its trace is and the command that
+/// replays it, to stderr, which `go test` shows with the failure.
+fn keep_or_delete(keep: Keep, trace: &Path, end: &RunEnd) -> Result<()> {
+    if keep == Keep::All {
+        return Ok(());
+    }
+    if matches!(end, RunEnd::Exit(0)) {
+        return std::fs::remove_file(trace)
+            .with_context(|| format!("cannot delete the trace {}", trace.display()));
+    }
+    let path = std::path::absolute(trace).unwrap_or_else(|_| trace.to_path_buf());
+    eprint!("{}", failure_note(&path));
+    Ok(())
+}
+
+/// The two lines printed for a failing binary's trace.
+pub fn failure_note(trace: &Path) -> String {
+    let text = trace.to_string_lossy();
+    let plain = text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._-+:=,@%".contains(&b));
+    let quoted = if plain {
+        text.to_string()
+    } else {
+        shell_quote(&text)
+    };
+    format!(
+        "wtrace: this test binary failed; its trace is {}\nwtrace: replay it with: wtrace replay {quoted}\n",
+        trace.display()
+    )
+}
+
 /// `strings.test-20261124T225900Z-4242.wtrace`: which binary ran and when.
 /// `go test` names its binaries `<package>.test`; `go run` names them after
 /// the package's directory.
@@ -196,5 +260,27 @@ mod tests {
             trace_file_name(Path::new("hello.wasm"), when, 7),
             "hello-20261124T225216Z-7.wtrace"
         );
+    }
+
+    #[test]
+    fn wtrace_keep_is_all_or_failed() {
+        assert_eq!(Keep::parse(None).unwrap(), Keep::All);
+        assert_eq!(Keep::parse(Some("all")).unwrap(), Keep::All);
+        assert_eq!(Keep::parse(Some("failed")).unwrap(), Keep::Failed);
+        assert_eq!(
+            Keep::parse(Some("fail")).unwrap_err().to_string(),
+            "WTRACE_KEEP=fail: use all (the default) or failed"
+        );
+    }
+
+    #[test]
+    fn the_failure_note_quotes_paths_only_when_a_shell_needs_it() {
+        assert_eq!(
+            failure_note(Path::new("/ci/traces/x.test-1.wtrace")),
+            "wtrace: this test binary failed; its trace is /ci/traces/x.test-1.wtrace\n\
+             wtrace: replay it with: wtrace replay /ci/traces/x.test-1.wtrace\n"
+        );
+        assert!(failure_note(Path::new("/my traces/it's.wtrace"))
+            .ends_with("wtrace replay '/my traces/it'\\''s.wtrace'\n"));
     }
 }

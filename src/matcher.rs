@@ -71,7 +71,16 @@ impl FuncSet {
             return self.include.is_none();
         };
         let i = func as usize;
-        !self.exclude[i] && self.include.as_ref().is_none_or(|inc| inc[i])
+        // A default set has empty lists: it holds everything.
+        !self.exclude.get(i).is_some_and(|x| *x) && self.include.as_ref().is_none_or(|inc| inc[i])
+    }
+
+    /// True when a list named `func` (by name, class or `all`), rather
+    /// than the set holding it because no list named anything.
+    pub fn names(&self, func: syscalls::Func) -> bool {
+        self.include
+            .as_ref()
+            .is_some_and(|inc| inc.get(func as usize).is_some_and(|x| *x))
     }
 
     /// The preview1 functions in the set.

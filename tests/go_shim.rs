@@ -252,3 +252,84 @@ fn wtrace_repeat_keeps_the_failing_run_and_wtrace_inject_fails_a_test() {
                 .contains("WTRACE_REPEAT=0: the most runs, a number from 1")
     );
 }
+
+const PASSING_GO: &str = r#"package passing
+
+import "testing"
+
+func TestPasses(t *testing.T) {}
+"#;
+
+const FAILING_GO: &str = r#"package failing
+
+import (
+	"os"
+	"testing"
+)
+
+func TestFails(t *testing.T) {
+	if _, err := os.Stat("expected.txt"); err != nil {
+		t.Fatalf("no expected.txt: %v", err)
+	}
+}
+"#;
+
+/// `go test ./...` over a passing and a failing package with
+/// WTRACE_KEEP=failed: the one trace left is the failing binary's, go test
+/// shows its path and the replay command with the failure, and replaying it
+/// (from an empty directory: the stat is served from the trace) fails again.
+#[test]
+fn wtrace_keep_failed_keeps_only_the_failing_binarys_trace_and_it_replays_the_failure() {
+    let Some(go) = common::go() else { return };
+    let d = tempdir();
+    let shim_dir = shim(&d.path().join("cache"));
+    let module = d.path().join("mod");
+    for (pkg, src) in [("passing", PASSING_GO), ("failing", FAILING_GO)] {
+        std::fs::create_dir_all(module.join(pkg)).unwrap();
+        std::fs::write(module.join(pkg).join("x_test.go"), src).unwrap();
+    }
+    std::fs::write(module.join("go.mod"), "module keeptest\n\ngo 1.21\n").unwrap();
+    let traces = d.path().join("traces");
+    let o = output(
+        go_cmd(&go, &shim_dir, &module)
+            .args(["test", "-count=1", "./..."])
+            .env("WTRACE_DIR", &traces)
+            .env("WTRACE_KEEP", "failed"),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("ok  \tkeeptest/passing"), "{out}");
+    assert!(out.contains("FAIL\tkeeptest/failing"), "{out}");
+    let names: Vec<String> = std::fs::read_dir(&traces)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].starts_with("failing.test-"), "{names:?}");
+    let trace = traces.join(&names[0]);
+    assert!(
+        out.contains(&format!(
+            "wtrace: this test binary failed; its trace is {}\nwtrace: replay it with: wtrace replay {}\n",
+            trace.display(),
+            trace.display()
+        )),
+        "{out}"
+    );
+    // Only the failing package's output says so.
+    assert_eq!(out.matches("wtrace: this test binary failed").count(), 1);
+
+    let empty = tempdir();
+    let r = output(wtrace().current_dir(empty.path()).arg("replay").arg(&trace));
+    let replayed = String::from_utf8_lossy(&r.stdout);
+    assert_eq!(
+        r.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(replayed.contains("--- FAIL: TestFails"), "{replayed}");
+    assert!(
+        replayed.contains("no expected.txt: stat expected.txt: No such file or directory"),
+        "{replayed}"
+    );
+}

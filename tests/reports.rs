@@ -225,48 +225,63 @@ fn stats_counts_calls_errors_and_bytes_per_fd() {
 }
 
 #[test]
-fn diff_finds_the_differing_random_value() {
+fn diff_leaves_random_bytes_and_clock_values_out_unless_all() {
     let d = tempdir();
     let a = readfile_trace(d.path(), "a.wtrace");
     let b = readfile_trace(d.path(), "b.wtrace");
-    let same = output(wtrace().arg("diff").arg(&a).arg(&a));
-    assert_eq!(same.status.code(), Some(0));
-    assert!(stdout(&same).ends_with("compared: 7 calls of A with 7 of B (clock and poll calls left out; --all compares them too)\nno difference\n"), "{}", stdout(&same));
-
+    // Two runs differ only in their random bytes and clock readings.
     let o = output(wtrace().arg("diff").arg(&a).arg(&b));
-    assert_eq!(o.status.code(), Some(1));
-    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).ends_with("compared: 7 calls of A with 7 of B (left out: %clock and %poll calls, whose number depends on timing; not compared: random bytes, clock values, file timestamps, inode and device numbers; --all compares everything)\nno difference\n"), "{}", stdout(&o));
+
+    // --all compares every value: the clock reading, then the random bytes.
+    let all = output(wtrace().args(["diff", "--all"]).arg(&a).arg(&b));
+    assert_eq!(all.status.code(), Some(1));
+    let text = stdout(&all);
     let lines: Vec<&str> = text.lines().collect();
     assert!(
         lines[0].starts_with("modules: the same (readfile.wat, blake3 "),
         "{text}"
     );
-    assert!(
-        lines[2]
-            .starts_with("first difference: the bytes the host wrote: `buf` differs at offset "),
+    assert_eq!(
+        lines[1],
+        "compared: 8 calls of A with 8 of B (every call and value)"
+    );
+    assert_eq!(lines[2], "1 diverging stretch, first first:", "{text}");
+    assert_eq!(
+        lines[3], "@@ A #0-#1 (2 calls), B #0-#1 (2 calls) @@",
         "{text}"
     );
     assert!(
-        lines[3].starts_with("  A: #1 random_get(buf=0x48, buf_len=8) = 0 (buf=\""),
+        lines[4].starts_with("- A #0 clock_time_get(id=REALTIME, precision=1000) = 0 (time="),
         "{text}"
     );
     assert!(
-        lines[4].starts_with("  B: #1 random_get(buf=0x48, buf_len=8) = 0 (buf=\""),
+        lines[5].starts_with("- A #1 random_get(buf=0x48, buf_len=8) = 0 (buf=\""),
         "{text}"
     );
-    assert_eq!(lines[5], "in all: 1 of 7 positions differ");
-    assert_eq!(lines.len(), 6, "{text}");
+    assert!(lines[6].starts_with("+ B #0 clock_time_get("), "{text}");
+    assert!(lines[7].starts_with("+ B #1 random_get("), "{text}");
+    assert_eq!(lines.len(), 8, "{text}");
 
-    // With the clock compared too, the first difference is the time.
-    let all = output(wtrace().args(["diff", "--all"]).arg(&a).arg(&b));
-    assert!(
-        stdout(&all).contains("first difference: the bytes the host wrote: `time` differs"),
-        "{}",
-        stdout(&all)
+    // A user filter naming the clock compares it, its values still not.
+    let clock = output(
+        wtrace()
+            .args(["diff", "-e", "trace=%clock"])
+            .arg(&a)
+            .arg(&b),
     );
-    // Only paths: no difference.
-    let paths = output(wtrace().args(["diff", "-e", "trace=%path"]).arg(&a).arg(&b));
-    assert_eq!(paths.status.code(), Some(0), "{}", stdout(&paths));
+    assert_eq!(clock.status.code(), Some(0), "{}", stdout(&clock));
+    assert!(
+        stdout(&clock).contains("compared: 1 calls of A with 1 of B ("),
+        "{}",
+        stdout(&clock)
+    );
+    assert!(
+        stdout(&clock).contains("; and only -e trace=%clock)\n"),
+        "{}",
+        stdout(&clock)
+    );
 }
 
 #[test]

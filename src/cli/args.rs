@@ -55,6 +55,17 @@ marks it: dump prints (INJECTED), and replay serves it like any other call.
 --chaos SEED[:RATE]: short reads and writes, EAGAIN on non-blocking fds, EINTR, clocks that
 jump forward, poll_oneoff returning early: the same seed gives the same faults.";
 
+/// What `replay --allow-extra-writes` tolerates, as docs/bug-reports.md says.
+const ALLOW_EXTRA_WRITES: &str = "\
+--allow-extra-writes (with --module, a rebuild with debug prints added; implies --force):
+  tolerated:  writes to stdout/stderr the recording lacks (performed for real);
+              clock reads the recording lacks (served the last recorded value of that clock);
+              sleeps, polls on clocks only, the recording lacks (return at once);
+              recorded clock reads and sleeps the rebuild does not make (passed over)
+  diverges:   any other call the recording lacks or has in its place (a file opened, read
+              or written, stdin, random, args, env, a changed or removed print), other
+              arguments or bytes, another exit code";
+
 /// Where `record` writes, as the README says.
 const RECORD_OUTPUT: &str = "\
 Where the trace goes:
@@ -86,7 +97,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  wtrace record hello.wasm                 # writes hello.wtrace (hello-1.wtrace if taken)\n  wtrace record -o bug.wtrace --dir data prog.wasm input.txt\n  wtrace record --print prog.wasm          # strace-style lines on stderr\n  wtrace record --print -e trace=%path --failed prog.wasm\n  wtrace record --inject 'path_open:path~config:error=ENOENT' prog.wasm\n  wtrace record --inject fd_write:fd=1:short=10:when=2+ prog.wasm\n  wtrace record --chaos 42 --repeat 20 prog.wasm   # keep the first failing run\n\n".to_owned() + RECORD_OUTPUT + "\n\n" + INJECT_HELP + "\n\n" + EXIT_CODES)]
     Record(RecordArgs),
     /// Replay a trace: every WASI call is served from the recording
-    #[command(after_help = "Examples:\n  wtrace replay hello.wtrace\n  wtrace replay --print --until 100 hello.wtrace\n  wtrace replay --module rebuilt.wasm --force bug.wtrace\n\n".to_owned() + DEBUGGER + "\n\n" + EXIT_CODES)]
+    #[command(after_help = "Examples:\n  wtrace replay hello.wtrace\n  wtrace replay --print --until 100 hello.wtrace\n  wtrace replay --module rebuilt.wasm --force bug.wtrace\n  wtrace replay --module with-prints.wasm --allow-extra-writes bug.wtrace\n\n".to_owned() + DEBUGGER + "\n\n" + ALLOW_EXTRA_WRITES + "\n\n" + EXIT_CODES)]
     Replay(ReplayArgs),
     /// Print the calls of a trace, one strace-style line each
     #[command(
@@ -111,9 +122,17 @@ pub enum Command {
         after_help = "Examples:\n  wtrace stats hello.wtrace\n  diff <(wtrace stats passing.wtrace) <(wtrace stats failing.wtrace)"
     )]
     Stats { trace: PathBuf },
-    /// Find where two recordings of a program part ways (exit 0 equal, 1 different)
+    /// Find where two recordings of a program really part ways (exit 0 same, 1 different)
     #[command(
-        after_help = "Examples:\n  wtrace diff passing.wtrace failing.wtrace\n  wtrace diff -e trace=%path,%fd a.wtrace b.wtrace\n  wtrace diff --all a.wtrace b.wtrace      # clock and poll calls too"
+        after_help = "Examples:\n  wtrace diff passing.wtrace failing.wtrace\n  wtrace diff -e trace=%path,%fd a.wtrace b.wtrace\n  wtrace diff -e trace=!%random a.wtrace b.wtrace\n  wtrace diff --all a.wtrace b.wtrace      # every call and every value\n\n\
+By default %clock and %poll calls are left out (their number depends on timing), and in the\n\
+others random bytes, clock values, file timestamps and inode and device numbers are not\n\
+compared. -e adds to these defaults (a class or function it names is compared again).\n\
+The calls are aligned as diff aligns lines; every diverging stretch is listed, first first:\n\
+  @@ A #31-#33 (3 calls), B #31 @@     call numbers in A and in B\n\
+  - A #31 ...                          A's calls, strace-style\n\
+  + B #31 ...                          B's calls\n\
+Exit codes: 0 the same, 1 different, 125 error"
     )]
     Diff(DiffArgs),
     /// Write a trace as Chrome trace-event JSON (Perfetto, chrome://tracing), JSON lines, or a standalone reproducer module (--wasm)
@@ -123,7 +142,7 @@ pub enum Command {
     Export(ExportArgs),
     /// Print a directory to put first on PATH so that `go test`/`go run` record under wtrace
     #[command(
-        after_help = "Examples:\n  export PATH=\"$(wtrace go-shim):$PATH\"\n  GOOS=wasip1 GOARCH=wasm go test ./...          # traces in ./wtrace-traces\n  WTRACE_DIR=/tmp/traces GOOS=wasip1 GOARCH=wasm go run ./cmd/tool\n  WTRACE_MODE=run GOOS=wasip1 GOARCH=wasm go test ./...   # run, do not record"
+        after_help = "Examples:\n  export PATH=\"$(wtrace go-shim):$PATH\"\n  GOOS=wasip1 GOARCH=wasm go test ./...          # traces in ./wtrace-traces\n  WTRACE_DIR=/tmp/traces GOOS=wasip1 GOARCH=wasm go run ./cmd/tool\n  WTRACE_MODE=run GOOS=wasip1 GOARCH=wasm go test ./...   # run, do not record\n  WTRACE_KEEP=failed GOOS=wasip1 GOARCH=wasm go test ./...  # keep only failing binaries' traces\n\nWTRACE_KEEP=failed deletes the trace of every test binary that exits 0; for each one\nthat fails it prints the trace's path and `wtrace replay PATH` to stderr, which go test\nshows with the package's failure."
     )]
     GoShim,
     /// Print a shell completion script
@@ -312,6 +331,10 @@ pub struct ReplayArgs {
     /// (see below); repeatable (the first to fire stops)
     #[arg(long = "break", value_name = "EXPR", value_parser = parse_trigger)]
     pub breaks: Vec<Trigger>,
+    /// With --module (a rebuild with added prints): perform writes to stdout/stderr that
+    /// the recording lacks, serve extra clock reads from recorded values (implies --force)
+    #[arg(long, requires = "module")]
+    pub allow_extra_writes: bool,
     pub trace: PathBuf,
 }
 
@@ -354,10 +377,10 @@ pub struct DumpArgs {
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
-    /// Which calls to compare: trace=NAME,%CLASS,!NAME,... (default: all but %clock and %poll)
+    /// Which calls to compare, added to the defaults: trace=NAME,%CLASS,!NAME,...
     #[arg(short = 'e', value_name = "EXPR")]
     pub expr: Vec<String>,
-    /// Compare clock and poll calls too
+    /// Compare every call and every value (clock and poll calls, random bytes, timestamps, inodes)
     #[arg(long)]
     pub all: bool,
     pub a: PathBuf,

@@ -190,6 +190,7 @@ fn replay(a: ReplayArgs) -> Result<i32> {
         memory_args: a.memory_args,
         watches: a.watches,
         breaks: a.breaks,
+        allow_extra_writes: a.allow_extra_writes,
         ..ReplayOptions::default()
     };
     report_replay(replay::replay(&a.trace, opts)?)
@@ -280,17 +281,16 @@ fn tui(trace: &Path) -> Result<i32> {
 }
 
 fn diff(a: DiffArgs) -> Result<i32> {
-    let (exprs, text) = match (a.all, a.expr.is_empty()) {
-        (_, false) => (a.expr.clone(), format!("only -e {}", a.expr.join(" -e "))),
-        (true, true) => (vec![], "all calls".to_string()),
-        (false, true) => (
-            vec!["trace=!%clock,!%poll".to_string()],
-            "clock and poll calls left out; --all compares them too".to_string(),
-        ),
+    // The user's -e adds to the defaults; --all compares everything.
+    let user = Filter::parse(&a.expr, false)?;
+    let user_text = if a.expr.is_empty() {
+        String::new()
+    } else {
+        format!("-e {}", a.expr.join(" -e "))
     };
-    let filter = Filter::parse(&exprs, false)?;
+    let policy = crate::report::diff::noise::Policy::new(user, a.all);
     let (mut ra, mut rb) = (TraceReader::open(&a.a)?, TraceReader::open(&a.b)?);
-    let (report, equal) = crate::report::diff::diff(&mut ra, &mut rb, &filter, &text)?;
+    let (report, equal) = crate::report::diff::diff(&mut ra, &mut rb, &policy, &user_text)?;
     print!("{report}");
     Ok(if equal { 0 } else { 1 })
 }

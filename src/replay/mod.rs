@@ -15,6 +15,7 @@
 //!
 //! Call stacks (`-k`), breakpoints, watches and memory at a call are all
 //! computed here, by running the module again: recording pays nothing.
+//! - `tolerate`: what `--allow-extra-writes` lets a rebuilt module do.
 
 mod breakpoint;
 mod divergence;
@@ -22,6 +23,7 @@ mod inspect;
 mod prefetch;
 mod relocate;
 mod serve;
+mod tolerate;
 mod watch;
 
 pub use divergence::Divergence;
@@ -70,6 +72,9 @@ pub struct ReplayOptions {
     /// With `until`: keep call N's stack, the memory and the exported
     /// globals ([`state_at`]).
     pub keep_state: bool,
+    /// A rebuilt module may write to stdout/stderr and read the clock more
+    /// (or less) often than the recording says ([`tolerate`]).
+    pub allow_extra_writes: bool,
 }
 
 /// How a replay ended.
@@ -98,7 +103,9 @@ fn module_bytes(
         Some(path) => {
             let bytes = host::read_module(path)?;
             let hash = blake3::hash(&bytes);
-            if *hash.as_bytes() != header.module_blake3 && !opts.force {
+            // A module with added prints is a different build by design.
+            let accepted = opts.force || opts.allow_extra_writes;
+            if *hash.as_bytes() != header.module_blake3 && !accepted {
                 bail!(
                     "{} is not the recorded module (blake3 {}, recorded {}); use --force to replay it anyway",
                     path.display(),
@@ -180,8 +187,10 @@ fn run(trace_path: &Path, mut opts: ReplayOptions) -> Result<(ReplayEnd, Option<
         chunks: Prefetch::start(reader)?,
         chunk: CallBatch::default(),
         pos: 0,
+        ahead: None,
         memory: None,
         opts,
+        tolerated: Default::default(),
     };
     let mut store = Store::new(&engine, state);
     let linker = replay_linker(&engine, served, &foreign)?;
@@ -193,6 +202,9 @@ fn run(trace_path: &Path, mut opts: ReplayOptions) -> Result<(ReplayEnd, Option<
     let reported = report_after_the_run(&mut store, instance, &result);
     let _ = store.data_mut().out.flush();
     let _ = std::io::stdout().flush();
+    if store.data().tolerated.any() {
+        eprintln!("{}", store.data().tolerated.summary());
+    }
     let _ = std::io::stderr().flush();
     reported?;
     let mut state = store.into_data();

@@ -38,7 +38,17 @@ impl Prefetch {
 
     /// The next chunk; hands back the one before.
     pub(super) fn next(&mut self, done: CallBatch) -> Result<CallBatch> {
+        self.give_back(done);
+        self.receive()
+    }
+
+    /// Hands back a chunk the guest is done with, to be decoded into again.
+    pub(super) fn give_back(&mut self, done: CallBatch) {
         let _ = self.spent.send(done);
+    }
+
+    /// The next chunk, without handing one back (a look ahead).
+    pub(super) fn receive(&mut self) -> Result<CallBatch> {
         self.decoded
             .recv()
             .map_err(|_| anyhow::anyhow!("the thread reading the trace stopped"))?

@@ -3,6 +3,7 @@
 use super::divergence::{diverge, StopHere, Unreadable};
 use super::prefetch::Prefetch;
 use super::relocate::{apply, reads_match, relocate};
+use super::tolerate::{self, Tolerated, Unmatched};
 use super::watch::Watches;
 use super::ReplayOptions;
 use crate::capture;
@@ -11,7 +12,7 @@ use crate::decode::Decoder;
 use crate::host;
 use crate::host::calls::GuestCall;
 use crate::stack::{self, StackLines};
-use crate::syscalls::{FuncId, Kind, Syscall};
+use crate::syscalls::{Class, FuncId, Kind, Syscall};
 use crate::trace::{Call, CallBatch, End, Header, Outcome, RunEnd};
 use anyhow::Result;
 use std::io::Write;
@@ -33,6 +34,8 @@ pub(super) struct ReplayState {
     pub(super) chunk: CallBatch,
     /// Index in `chunk` of the next call.
     pub(super) pos: usize,
+    /// The chunk after `chunk`, when `--allow-extra-writes` looked into it.
+    pub(super) ahead: Option<CallBatch>,
     pub(super) memory: Option<Memory>,
     pub(super) opts: ReplayOptions,
     /// Where `--print` lines and the reports of watches, breakpoints and
@@ -52,6 +55,8 @@ pub(super) struct ReplayState {
     /// after it.
     pub(super) until_stack: Option<Vec<stack::Frame>>,
     pub(super) kept: Option<super::CallState>,
+    /// What `--allow-extra-writes` let pass.
+    pub(super) tolerated: Tolerated,
 }
 
 /// Steps to the next recorded call and returns its index in
@@ -73,10 +78,14 @@ pub(super) fn next_recorded(
     }
     if state.pos == state.chunk.len() {
         let done = std::mem::take(&mut state.chunk);
-        state.chunk = state
-            .chunks
-            .next(done)
-            .map_err(|e| wasmtime::Error::new(Unreadable(format!("{e:#}"))))?;
+        let next = match state.ahead.take() {
+            Some(ahead) => {
+                state.chunks.give_back(done);
+                Ok(ahead)
+            }
+            None => state.chunks.next(done),
+        };
+        state.chunk = next.map_err(|e| wasmtime::Error::new(Unreadable(format!("{e:#}"))))?;
         state.pos = 0;
         if state.chunk.is_empty() {
             return Err(wasmtime::Error::msg("the trace has an empty chunk"));
@@ -261,44 +270,97 @@ pub(super) fn define_replayer(
             stack,
             ..
         } = call;
-        let seq = state.next;
-        let made = |data: &[u8]| Call {
-            seq,
-            func: sys.func.id(),
-            args: args.to_vec(),
-            reads: capture::reads(sys, args, data),
-            ..Call::default()
-        };
-        let i = next_recorded(state, || made(data))?;
-        state.watch_guest(i, data, stack.as_ref());
-        state.break_at(i, stack.as_ref())?;
-        let recorded = state.chunk.view(i);
-        let same = recorded.func == sys.func
-            && recorded.args == args
-            && reads_match(sys, args, data, recorded.reads);
-        let applied = if same {
-            apply(data, recorded.writes.iter().map(|(_, addr, b)| (addr, b)))
-        } else {
-            Err(String::new())
-        };
-        let ret = outcome_result(recorded.outcome);
-        if let Err(problem) = applied {
-            // Not the same bytes: the same call at other addresses (a
-            // rebuilt module) still replays; anything else diverges.
-            let recorded = state.chunk.call(i);
-            let made = made(data);
-            if let Err(what) = serve_moved(sys, &recorded, &made, data, problem, &state.header) {
-                return Err(diverge(state, seq, what, Some(made)));
+        loop {
+            if let Some(served) = serve_call(state, sys, data, args, stack.as_ref())? {
+                return Ok(served);
             }
         }
-        state.watch_host(i, data);
-        if !state.opts.quiet && writes_to_stdio(sys, args) {
-            reemit_output(&state.chunk.call(i));
-        }
-        after_call(state, i, stack.as_ref());
-        state.stop_at_until(i, stack.as_ref())?;
-        ret
     })
+}
+
+/// The call the guest makes now, as a trace call, for comparing.
+fn made_call(seq: u64, sys: &Syscall, args: &[u64], data: &[u8]) -> Call {
+    Call {
+        seq,
+        func: sys.func.id(),
+        args: args.to_vec(),
+        reads: capture::reads(sys, args, data),
+        ..Call::default()
+    }
+}
+
+/// Serves one call: the errno, or `None` when a recorded clock read the
+/// guest no longer makes was passed over (`--allow-extra-writes`) and the
+/// next recorded call is to be tried.
+fn serve_call(
+    state: &mut ReplayState,
+    sys: &'static Syscall,
+    data: &mut [u8],
+    args: &[u64],
+    stack: Option<&WasmBacktrace>,
+) -> wasmtime::Result<Option<i32>> {
+    let seq = state.next;
+    let tolerant = state.opts.allow_extra_writes;
+    if tolerant && seq >= state.total && tolerate::may_write_past_the_end(state) {
+        let made = made_call(seq, sys, args, data);
+        if let Unmatched::Served(ret) = tolerate::unmatched(state, sys, &made, None, data) {
+            return Ok(Some(ret));
+        }
+    }
+    let i = next_recorded(state, || made_call(seq, sys, args, data))?;
+    let recorded = state.chunk.view(i);
+    let same = recorded.func == sys.func
+        && recorded.args == args
+        && reads_match(sys, args, data, recorded.reads);
+    if !same && tolerant {
+        let recorded = state.chunk.call(i);
+        let made = made_call(seq, sys, args, data);
+        if compare::inputs(&recorded, &made).is_some() {
+            match tolerate::unmatched(state, sys, &made, Some(&recorded), data) {
+                Unmatched::Served(ret) => {
+                    // The recorded call stays next in line.
+                    state.pos -= 1;
+                    state.next -= 1;
+                    return Ok(Some(ret));
+                }
+                Unmatched::PassOver => {
+                    state.tolerated.saw(&recorded);
+                    return Ok(None);
+                }
+                Unmatched::Diverges => {}
+            }
+        }
+    }
+    // The recorded call i is the one served: watches and breakpoints see it.
+    state.watch_guest(i, data, stack);
+    state.break_at(i, stack)?;
+    let recorded = state.chunk.view(i);
+    let applied = if same {
+        apply(data, recorded.writes.iter().map(|(_, addr, b)| (addr, b)))
+    } else {
+        Err(String::new())
+    };
+    let ret = outcome_result(recorded.outcome);
+    if let Err(problem) = applied {
+        // Not the same bytes: the same call at other addresses (a
+        // rebuilt module) still replays; anything else diverges.
+        let recorded = state.chunk.call(i);
+        let made = made_call(seq, sys, args, data);
+        if let Err(what) = serve_moved(sys, &recorded, &made, data, problem, &state.header) {
+            return Err(diverge(state, seq, what, Some(made)));
+        }
+    }
+    state.watch_host(i, data);
+    if !state.opts.quiet && writes_to_stdio(sys, args) {
+        reemit_output(&state.chunk.call(i));
+    }
+    if tolerant && sys.class == Class::Clock {
+        let recorded = state.chunk.call(i);
+        state.tolerated.saw(&recorded);
+    }
+    after_call(state, i, stack);
+    state.stop_at_until(i, stack)?;
+    ret.map(Some)
 }
 
 /// Serves a call whose pointers or memory differ from the recording's:

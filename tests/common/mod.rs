@@ -213,3 +213,40 @@ pub fn rust_example(name: &str) -> PathBuf {
     std::fs::rename(&tmp, &wasm).unwrap();
     wasm
 }
+
+/// Builds a one-file Go program (`main.go` = `source`) for wasip1 under
+/// `target/go-src/<name>`, once per change of its source; returns the .wasm
+/// path, or None when Go tests are skipped.
+pub fn go_program(name: &str, source: &str) -> Option<PathBuf> {
+    let go = go()?;
+    let _guard = GO_BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = target_dir().join("go-src").join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let main = dir.join("main.go");
+    if std::fs::read_to_string(&main).ok().as_deref() != Some(source) {
+        std::fs::write(&main, source).unwrap();
+        std::fs::write(dir.join("go.mod"), format!("module {name}\n\ngo 1.21\n")).unwrap();
+    }
+    let wasm = dir.join(format!("{name}.wasm"));
+    let fresh = wasm.exists()
+        && std::fs::metadata(&wasm).unwrap().modified().unwrap() >= newest_mtime(&dir);
+    if fresh {
+        return Some(wasm);
+    }
+    let out = Command::new(&go)
+        .current_dir(&dir)
+        .args(["build", "-o"])
+        .arg(&wasm)
+        .arg(".")
+        .env("GOOS", "wasip1")
+        .env("GOARCH", "wasm")
+        .env("GOTOOLCHAIN", "local")
+        .output()
+        .expect("run go build");
+    assert!(
+        out.status.success(),
+        "go build {name} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(wasm)
+}
