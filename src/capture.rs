@@ -217,14 +217,10 @@ pub fn ciovec_consumed(call: &Call) -> Option<(u32, Vec<u8>)> {
         return None;
     }
     let sys = call.func.syscall()?;
-    let (param, consumed) = sys
-        .params
-        .iter()
-        .enumerate()
-        .find_map(|(i, p)| match p.kind {
-            Kind::Ciovecs { consumed, .. } => Some((i, consumed)),
-            _ => None,
-        })?;
+    let (param, consumed) = sys.find_param(|k| match k {
+        Kind::Ciovecs { consumed, .. } => Some(consumed),
+        _ => None,
+    })?;
     let fd = *call.args.get(sys.fd_param()?)? as u32;
     let n = out_u32(&call.writes, consumed).unwrap_or(0) as usize;
     Some((fd, ciovec_data(&call.reads, param, n)))

@@ -166,14 +166,10 @@ impl Injector {
         match plan.fault {
             Fault::Error(e) => Some(e as i32),
             Fault::Zero | Fault::Seeded(_) => {
-                let (i, len) = sys
-                    .params
-                    .iter()
-                    .enumerate()
-                    .find_map(|(i, p)| match p.kind {
-                        Kind::Buf { len, .. } => Some((i, len)),
-                        _ => None,
-                    })?;
+                let (i, len) = sys.find_param(|k| match k {
+                    Kind::Buf { len, .. } => Some(len),
+                    _ => None,
+                })?;
                 let buf = slice_mut(memory, arg(i), arg(len));
                 match plan.fault {
                     Fault::Seeded(k) => self.specs[k].random.as_mut()?.fill(buf),
@@ -301,22 +297,14 @@ fn clock_reading(sys: &Syscall, args: &[u64]) -> Option<(usize, u32)> {
 /// poll_oneoff woken at once: one event, for the first clock subscription.
 fn early_poll(sys: &Syscall, args: &[u64], memory: &mut [u8]) -> Option<i32> {
     let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
-    let (subs, count) = sys
-        .params
-        .iter()
-        .enumerate()
-        .find_map(|(i, p)| match p.kind {
-            Kind::Subscriptions { count } => Some((i, count)),
-            _ => None,
-        })?;
-    let (events, nevents) = sys
-        .params
-        .iter()
-        .enumerate()
-        .find_map(|(i, p)| match p.kind {
-            Kind::Events { filled } => Some((i, filled)),
-            _ => None,
-        })?;
+    let (subs, count) = sys.find_param(|k| match k {
+        Kind::Subscriptions { count } => Some(count),
+        _ => None,
+    })?;
+    let (events, nevents) = sys.find_param(|k| match k {
+        Kind::Events { filled } => Some(filled),
+        _ => None,
+    })?;
     let list = slice_mut(
         memory,
         arg(subs),

@@ -264,15 +264,10 @@ fn write_for_real(
     fd: u32,
     memory: &mut [u8],
 ) -> i32 {
-    let Some((param, consumed)) = sys
-        .params
-        .iter()
-        .enumerate()
-        .find_map(|(i, p)| match p.kind {
-            Kind::Ciovecs { consumed, .. } => Some((i, consumed)),
-            _ => None,
-        })
-    else {
+    let Some((param, consumed)) = sys.find_param(|k| match k {
+        Kind::Ciovecs { consumed, .. } => Some(consumed),
+        _ => None,
+    }) else {
         return 0;
     };
     let data = capture::ciovec_data(&made.reads, param, usize::MAX);

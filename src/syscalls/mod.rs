@@ -235,6 +235,15 @@ impl Syscall {
         })
     }
 
+    /// The first parameter whose kind `pick` accepts: its index and what
+    /// `pick` took from the kind (`Kind::Buf { len, .. } => Some(len)`).
+    pub fn find_param<T>(&self, pick: impl Fn(Kind) -> Option<T>) -> Option<(usize, T)> {
+        self.params
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| pick(p.kind).map(|t| (i, t)))
+    }
+
     /// Index of the first fd argument.
     pub fn fd_param(&self) -> Option<usize> {
         self.param_where(|k| k == Kind::Value(Value::Fd))
