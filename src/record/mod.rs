@@ -7,6 +7,12 @@
 //! wasmtime-wasi function runs ([`crate::syscalls::dispatch`]), and its
 //! memory effects are read back from the out-pointers.
 
+mod output;
+mod repeat;
+
+pub use output::{IfExists, TracePath};
+pub use repeat::{record_until_failure, Repeated};
+
 use crate::capture::{self, Range, StringSizes};
 use crate::decode::Decoder;
 use crate::filter::Filter;
@@ -18,7 +24,7 @@ use crate::syscalls::{self, FuncId, Syscall};
 use crate::trace::{
     CallBatch, Chaos, End, Header, Injection, Outcome, RunEnd, TraceWriter, WriterStats,
 };
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -257,190 +263,6 @@ pub struct Recorded {
     pub run_end: RunEnd,
     pub stats: WriterStats,
     pub path: PathBuf,
-}
-
-/// Where the trace goes, and what happens when that file exists. A file
-/// that is not a trace is never replaced: `-o prog.wasm` would lose the
-/// module.
-#[derive(Clone, Copy, Debug)]
-pub struct TracePath<'a> {
-    pub path: &'a Path,
-    pub if_exists: IfExists,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IfExists {
-    /// Replace an earlier trace (`--force`).
-    Replace,
-    /// Refuse (an explicit `-o` without `--force`).
-    Refuse,
-    /// Write to the first free of `<stem>-1.wtrace`, `<stem>-2.wtrace`...
-    /// instead, as rr numbers its traces: nothing is replaced.
-    NextFree,
-}
-
-impl TracePath<'_> {
-    /// Refuses, before anything runs, to write where data would be lost.
-    fn check(&self) -> Result<()> {
-        if self.if_exists == IfExists::NextFree {
-            return Ok(());
-        }
-        let path = self.path;
-        let meta = match std::fs::metadata(path) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("cannot write the trace to {}", path.display()))
-            }
-        };
-        if meta.is_dir() {
-            bail!(
-                "cannot write the trace to {}: it is a directory",
-                path.display()
-            );
-        }
-        // A device or a pipe holds no file to lose, nor does an
-        // empty file (what mktemp makes).
-        if !meta.is_file() || meta.len() == 0 {
-            return Ok(());
-        }
-        if !starts_with_trace_magic(path)? {
-            bail!(
-                "refusing to overwrite {}: it is not a wtrace trace",
-                path.display()
-            );
-        }
-        if self.if_exists == IfExists::Refuse {
-            bail!(
-                "refusing to overwrite {}: it is a trace already; --force replaces it",
-                path.display()
-            );
-        }
-        Ok(())
-    }
-
-    /// The file to write: `path`, or with [`IfExists::NextFree`] the first
-    /// numbered name that is free, created at once so that two recordings
-    /// started together do not pick the same one.
-    fn claim(&self) -> Result<PathBuf> {
-        if self.if_exists != IfExists::NextFree {
-            return Ok(self.path.to_path_buf());
-        }
-        let stem = self.path.file_stem().unwrap_or_default().to_string_lossy();
-        let ext = self
-            .path
-            .extension()
-            .map(|e| format!(".{}", e.to_string_lossy()))
-            .unwrap_or_default();
-        for n in 0u64.. {
-            let candidate = match n {
-                0 => self.path.to_path_buf(),
-                n => self.path.with_file_name(format!("{stem}-{n}{ext}")),
-            };
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&candidate)
-            {
-                Ok(_) => return Ok(candidate),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => {
-                    return Err(e).with_context(|| {
-                        format!("cannot create trace file {}", candidate.display())
-                    })
-                }
-            }
-        }
-        unreachable!("u64 names run out")
-    }
-}
-
-fn starts_with_trace_magic(path: &Path) -> Result<bool> {
-    use std::io::Read;
-    let mut start = Vec::with_capacity(crate::trace::MAGIC_PREFIX.len());
-    std::fs::File::open(path)
-        .and_then(|f| {
-            f.take(crate::trace::MAGIC_PREFIX.len() as u64)
-                .read_to_end(&mut start)
-        })
-        .with_context(|| {
-            format!(
-                "cannot read {} to see whether it is a trace",
-                path.display()
-            )
-        })?;
-    Ok(start == crate::trace::MAGIC_PREFIX)
-}
-
-/// How `record --repeat` ended.
-pub enum Repeated {
-    /// Attempt `attempt` (from 1) failed; its trace is kept.
-    Failed { attempt: u32, recorded: Recorded },
-    /// Every attempt exited with 0; no trace is kept.
-    Passed { attempts: u32 },
-    /// Attempt `attempt` was stopped by a signal or could not be written;
-    /// its trace is kept, as a single recording's would be.
-    Stopped { attempt: u32, recorded: Recorded },
-}
-
-/// `record --repeat N`: records up to `max` runs, each into a scratch file
-/// beside the trace, and keeps the first that exits non-zero or traps
-/// under the trace's name. With `--chaos SEED`, attempt k uses seed
-/// SEED + k - 1, so each attempt is reproducible by itself.
-pub fn record_until_failure(
-    module_path: &Path,
-    argv: Vec<String>,
-    opts: RecordOptions<'_>,
-    max: u32,
-) -> Result<Repeated> {
-    opts.output.check()?;
-    let dir = match opts.output.path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let scratch = dir.join(format!(".wtrace-attempt-{}.wtrace", std::process::id()));
-    for attempt in 1..=max {
-        let chaos = opts.chaos.map(|c| Chaos {
-            seed: c.seed.wrapping_add(u64::from(attempt - 1)),
-            ..c
-        });
-        let this = RecordOptions {
-            host: opts.host.clone(),
-            output: TracePath {
-                path: &scratch,
-                if_exists: IfExists::Replace,
-            },
-            embed_module: opts.embed_module,
-            print: opts.print.clone(),
-            inject: opts.inject.clone(),
-            chaos,
-        };
-        let mut recorded = record(module_path, argv.clone(), this)?;
-        let failed = match &recorded.run_end {
-            RunEnd::Exit(0) => false,
-            RunEnd::Exit(_) | RunEnd::Trap(_) => true,
-            RunEnd::Signal(_) | RunEnd::WriteFailed(_) => {
-                recorded.path = keep(&scratch, &opts.output)?;
-                return Ok(Repeated::Stopped { attempt, recorded });
-            }
-        };
-        if failed {
-            recorded.path = keep(&scratch, &opts.output)?;
-            return Ok(Repeated::Failed { attempt, recorded });
-        }
-        std::fs::remove_file(&scratch)
-            .with_context(|| format!("cannot remove {}", scratch.display()))?;
-    }
-    Ok(Repeated::Passed { attempts: max })
-}
-
-/// Moves the scratch trace to where the trace goes.
-fn keep(scratch: &Path, output: &TracePath<'_>) -> Result<PathBuf> {
-    let path = output.claim()?;
-    std::fs::rename(scratch, &path)
-        .with_context(|| format!("cannot move the trace to {}", path.display()))?;
-    Ok(path)
 }
 
 /// Records a run of `module_path` with `argv` (argv[0] is the module path).
