@@ -41,6 +41,15 @@ fn shim(cache_home: &Path) -> std::path::PathBuf {
     dir
 }
 
+/// A Go module `shimtest` in `dir/pkg` holding one test file.
+fn test_package(dir: &Path, file: &str, source: &str) -> std::path::PathBuf {
+    let pkg = dir.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("go.mod"), "module shimtest\n\ngo 1.21\n").unwrap();
+    std::fs::write(pkg.join(file), source).unwrap();
+    pkg
+}
+
 const TEST_GO: &str = r#"package shimtest
 
 import (
@@ -62,10 +71,7 @@ fn go_test_records_each_test_binary_and_the_trace_replays() {
     let Some(go) = common::go() else { return };
     let d = tempdir();
     let shim_dir = shim(&d.path().join("cache"));
-    let pkg = d.path().join("pkg");
-    std::fs::create_dir_all(&pkg).unwrap();
-    std::fs::write(pkg.join("go.mod"), "module shimtest\n\ngo 1.21\n").unwrap();
-    std::fs::write(pkg.join("shim_test.go"), TEST_GO).unwrap();
+    let pkg = test_package(d.path(), "shim_test.go", TEST_GO);
     let traces = d.path().join("traces");
     let o = output(
         go_cmd(&go, &shim_dir, &pkg)
@@ -187,10 +193,7 @@ fn wtrace_repeat_keeps_the_failing_run_and_wtrace_inject_fails_a_test() {
     let Some(go) = common::go() else { return };
     let d = tempdir();
     let shim_dir = shim(&d.path().join("cache"));
-    let pkg = d.path().join("pkg");
-    std::fs::create_dir_all(&pkg).unwrap();
-    std::fs::write(pkg.join("go.mod"), "module shimtest\n\ngo 1.21\n").unwrap();
-    std::fs::write(pkg.join("flaky_test.go"), FLAKY_GO).unwrap();
+    let pkg = test_package(d.path(), "flaky_test.go", FLAKY_GO);
 
     let traces = d.path().join("repeat");
     let o = output(
