@@ -123,7 +123,7 @@ impl TraceReader {
                 codec::FORMAT_VERSION
             );
         }
-        let first = read_frame_at(&mut file, file_len, MAGIC_LEN)
+        let first = read_frame_at(&file, file_len, MAGIC_LEN)
             .with_context(|| format!("{}: cannot read the trace header", path.display()))?
             .with_context(|| {
                 format!(
@@ -267,7 +267,7 @@ impl TraceReader {
     }
 
     fn read_frame(&mut self, offset: u64) -> Result<Option<Frame>> {
-        read_frame_at(&mut self.file, self.file_len, offset)
+        read_frame_at(&self.file, self.file_len, offset)
     }
 
     /// Reads the footer, the index and the end record. False when there is
@@ -445,19 +445,23 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> Result<usize> {
 
 /// Reads the frame at `offset`; `None` when the file ends before the frame
 /// does.
-fn read_frame_at(file: &mut File, file_len: u64, offset: u64) -> Result<Option<Frame>> {
+///
+/// Positioned reads (`pread`), not seek-then-read: processes forked from
+/// one reader (time travel's checkpoints) share the file's offset, and
+/// each must read its own chunks without moving the others'.
+fn read_frame_at(file: &File, file_len: u64, offset: u64) -> Result<Option<Frame>> {
+    use std::os::unix::fs::FileExt;
     if offset + FRAME_HEADER_LEN > file_len {
         return Ok(None);
     }
-    file.seek(SeekFrom::Start(offset))?;
     let mut head = [0u8; FRAME_HEADER_LEN as usize];
-    file.read_exact(&mut head)?;
+    file.read_exact_at(&mut head, offset)?;
     let len = u32::from_le_bytes(head[1..5].try_into().expect("4 bytes")) as u64;
     if offset + FRAME_HEADER_LEN + len > file_len {
         return Ok(None);
     }
     let mut payload = vec![0u8; len as usize];
-    file.read_exact(&mut payload)?;
+    file.read_exact_at(&mut payload, offset + FRAME_HEADER_LEN)?;
     Ok(Some(Frame {
         kind: FrameKind::from_byte(head[0]),
         offset,
