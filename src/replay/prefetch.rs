@@ -4,13 +4,25 @@ use crate::trace::{CallBatch, ChunkDecoder, TraceReader};
 use anyhow::Result;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 
-/// Decodes the chunks of a trace in order on a thread of its own, one
-/// chunk ahead of the guest (decompressing and decoding run on the other
-/// core). The batches the guest is done with come back and are decoded
-/// into again: once warm, a replay allocates nothing per chunk.
-pub(super) struct Prefetch {
-    decoded: Receiver<Result<CallBatch>>,
-    spent: Sender<CallBatch>,
+/// The chunks of a trace, in order, as the guest's calls need them.
+pub(super) enum Prefetch {
+    /// Decoded on a thread of its own, one chunk ahead of the guest
+    /// (decompressing and decoding run on the other core). The batches
+    /// the guest is done with come back and are decoded into again: once
+    /// warm, a replay allocates nothing per chunk.
+    Ahead {
+        decoded: Receiver<Result<CallBatch>>,
+        spent: Sender<CallBatch>,
+    },
+    /// Decoded on the guest's thread when it needs them: for a replay that
+    /// forks (time travel's checkpoints), which must stay single-threaded
+    /// since a forked child keeps only the thread that forked.
+    Inline {
+        reader: Box<TraceReader>,
+        decoder: ChunkDecoder,
+        next: usize,
+        spare: Option<CallBatch>,
+    },
 }
 
 impl Prefetch {
@@ -33,7 +45,17 @@ impl Prefetch {
                     }
                 }
             })?;
-        Ok(Prefetch { decoded, spent })
+        Ok(Prefetch::Ahead { decoded, spent })
+    }
+
+    /// Chunks read on the calling thread only.
+    pub(super) fn inline(reader: TraceReader) -> Prefetch {
+        Prefetch::Inline {
+            reader: Box::new(reader),
+            decoder: ChunkDecoder::default(),
+            next: 0,
+            spare: None,
+        }
     }
 
     /// The next chunk; hands back the one before.
@@ -44,13 +66,34 @@ impl Prefetch {
 
     /// Hands back a chunk the guest is done with, to be decoded into again.
     pub(super) fn give_back(&mut self, done: CallBatch) {
-        let _ = self.spent.send(done);
+        match self {
+            Prefetch::Ahead { spent, .. } => {
+                let _ = spent.send(done);
+            }
+            Prefetch::Inline { spare, .. } => *spare = Some(done),
+        }
     }
 
     /// The next chunk, without handing one back (a look ahead).
     pub(super) fn receive(&mut self) -> Result<CallBatch> {
-        self.decoded
-            .recv()
-            .map_err(|_| anyhow::anyhow!("the thread reading the trace stopped"))?
+        match self {
+            Prefetch::Ahead { decoded, .. } => decoded
+                .recv()
+                .map_err(|_| anyhow::anyhow!("the thread reading the trace stopped"))?,
+            Prefetch::Inline {
+                reader,
+                decoder,
+                next,
+                spare,
+            } => {
+                if *next >= reader.chunks().len() {
+                    anyhow::bail!("the trace has no more chunks");
+                }
+                let mut batch = spare.take().unwrap_or_default();
+                reader.read_batch(*next, decoder, &mut batch)?;
+                *next += 1;
+                Ok(batch)
+            }
+        }
     }
 }
