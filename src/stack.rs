@@ -6,7 +6,7 @@ use std::fmt;
 
 /// One frame of the guest's stack. A call site that the compiler inlined
 /// into its caller is a frame of its own, with the caller's offsets.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Frame {
     /// Demangled: `os.ReadFile`, `myapp::config::parse`, or
     /// `<wasm function N>` for a module without names.

@@ -23,6 +23,18 @@ pub struct CallState {
     pub memory: Vec<u8>,
     /// The exported globals: name and value as text (`1 (0x1, i32)`).
     pub globals: Vec<(String, String)>,
+    /// The memory behind the call's pointer arguments (`--memory-args`).
+    pub pointers: Vec<Pointer>,
+}
+
+/// Memory behind a pointer argument: what the host read there (strings,
+/// iovec lists, the data written) or, when the call succeeded, wrote.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pointer {
+    /// The parameter's name in the preview1 table: `path`, `iovs`, `buf`.
+    pub param: String,
+    pub addr: u32,
+    pub len: u32,
 }
 
 /// Keeps the state after the `--until` call, for [`super::state_at`].
@@ -32,11 +44,23 @@ pub(super) fn keep_state(store: &mut Store<ReplayState>, instance: Instance) {
     let (Some(call), Some(memory)) = (&state.until_call, state.memory) else {
         return;
     };
+    let data = memory.data(&*store);
+    let pointers = call.func.syscall().map_or(Vec::new(), |sys| {
+        pointer_ranges(state, call, data)
+            .into_iter()
+            .map(|r| Pointer {
+                param: sys.params[r.param as usize].name.to_string(),
+                addr: r.addr,
+                len: r.len,
+            })
+            .collect()
+    });
     let kept = CallState {
         seq: call.seq,
         frames: state.until_stack.clone().unwrap_or_default(),
-        memory: memory.data(&*store).to_vec(),
+        memory: data.to_vec(),
         globals,
+        pointers,
     };
     store.data_mut().kept = Some(kept);
 }
@@ -77,6 +101,25 @@ fn pointer_args(state: &ReplayState, call: &Call, memory: &[u8]) -> String {
     let Some(sys) = call.func.syscall() else {
         return String::new();
     };
+    let mut out = format!("memory behind the pointer arguments of #{}:\n", call.seq);
+    for r in pointer_ranges(state, call, memory) {
+        let name = sys.params[r.param as usize].name;
+        let region = Region {
+            addr: r.addr,
+            len: r.len,
+        };
+        let _ = writeln!(out, "{name} {region}:");
+        out.push_str(&hexdump(r.addr, r.bytes(memory)));
+    }
+    out
+}
+
+/// The non-empty ranges behind `call`'s pointer arguments, by parameter
+/// and address (none for a call that is not preview1's).
+fn pointer_ranges(state: &ReplayState, call: &Call, memory: &[u8]) -> Vec<Range> {
+    let Some(sys) = call.func.syscall() else {
+        return Vec::new();
+    };
     let mut ranges: Vec<Range> = Vec::new();
     capture::read_ranges(sys, &call.args, memory, |r| ranges.push(r));
     if call.outcome == Outcome::Errno(0) {
@@ -91,17 +134,8 @@ fn pointer_args(state: &ReplayState, call: &Call, memory: &[u8]) -> String {
     }
     ranges.sort_by_key(|r| (r.param, r.addr));
     ranges.dedup();
-    let mut out = format!("memory behind the pointer arguments of #{}:\n", call.seq);
-    for r in ranges.iter().filter(|r| r.len > 0) {
-        let name = sys.params[r.param as usize].name;
-        let region = Region {
-            addr: r.addr,
-            len: r.len,
-        };
-        let _ = writeln!(out, "{name} {region}:");
-        out.push_str(&hexdump(r.addr, r.bytes(memory)));
-    }
-    out
+    ranges.retain(|r| r.len > 0);
+    ranges
 }
 
 pub(super) fn exported_globals(
