@@ -7,6 +7,7 @@
 //! - [`host`], [`run`], [`record`], [`replay`]: the wasmtime host and its modes.
 //! - [`names`], [`decode`], [`filter`], [`dump`]: turning calls into text and JSON.
 //! - [`compare`]: how two calls differ (replay's divergences, `wtrace diff`).
+//! - [`timetravel`]: the state at any call, fast, from forked checkpoints.
 
 pub mod capture;
 #[cfg(feature = "runtime")]
@@ -36,6 +37,8 @@ pub mod run;
 pub mod stack;
 pub mod syscalls;
 pub mod timefmt;
+#[cfg(feature = "runtime")]
+pub mod timetravel;
 pub mod trace;
 #[cfg(feature = "runtime")]
 pub mod tui_source;

@@ -161,12 +161,33 @@ Exit codes: 0 the same, 1 different, 125 error"
         /// The subcommand whose page to print
         command: Option<String>,
     },
+    /// Time travel's server (wtrace::timetravel): replays TRACE once, forking checkpoints; stdin is the control socket
+    #[command(name = "__timetravel", hide = true)]
+    TimeTravel(TimeTravelArgs),
     /// Run a Go wasip1 binary as Go's go_wasip1_wasm_exec would (used by the go-shim script)
     #[command(hide = true)]
     GoExec {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
     },
+}
+
+/// `wtrace __timetravel`, as `wtrace::timetravel::TimeMachine` starts it.
+#[derive(Args, Debug)]
+pub struct TimeTravelArgs {
+    pub trace: PathBuf,
+    /// Replay this module instead of the one embedded in the trace
+    #[arg(long, value_name = "MODULE")]
+    pub module: Option<PathBuf>,
+    /// A checkpoint every MS milliseconds of the replay's CPU time
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    pub every_ms: u64,
+    /// A checkpoint every N calls instead
+    #[arg(long, value_name = "N")]
+    pub every_calls: Option<u64>,
+    /// Checkpoints kept at most (then every other one goes)
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_checkpoints: usize,
 }
 
 /// wasmtime's flags for setting up the guest.

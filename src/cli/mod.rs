@@ -65,6 +65,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
             println!("{}", crate::goshim::make_shim_dir()?.display());
             Ok(0)
         }
+        Command::TimeTravel(a) => time_travel(a),
         Command::GoExec { command } => Ok(report_end(&crate::goshim::go_exec(&command)?)),
         Command::Completions { shell } => {
             let mut script = Vec::new();
@@ -73,6 +74,23 @@ fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::Man { command } => write_stdout(&man_page(command.as_deref())?),
     }
+}
+
+/// The server a `TimeMachine` talks to (Linux: it forks checkpoints).
+#[cfg(target_os = "linux")]
+fn time_travel(a: TimeTravelArgs) -> Result<i32> {
+    use crate::timetravel::Spacing;
+    let spacing = match a.every_calls {
+        Some(n) => Spacing::Calls(n.max(1)),
+        None => Spacing::CpuTime(std::time::Duration::from_millis(a.every_ms)),
+    };
+    replay::serve_time_travel(&a.trace, a.module, spacing, a.max_checkpoints)?;
+    Ok(0)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn time_travel(_: TimeTravelArgs) -> Result<i32> {
+    bail!("time travel's checkpoints need Linux (fork, prctl)")
 }
 
 fn run(a: RunArgs) -> Result<i32> {

@@ -18,6 +18,8 @@
 //! - `tolerate`: what `--allow-extra-writes` lets a rebuilt module do.
 
 mod breakpoint;
+#[cfg(target_os = "linux")]
+mod checkpoint;
 mod divergence;
 mod inspect;
 mod prefetch;
@@ -26,8 +28,10 @@ mod serve;
 mod tolerate;
 mod watch;
 
+#[cfg(target_os = "linux")]
+pub use checkpoint::serve as serve_time_travel;
 pub use divergence::Divergence;
-pub use inspect::CallState;
+pub use inspect::{CallState, Pointer};
 
 use crate::decode::Decoder;
 use crate::filter::Filter;
@@ -124,8 +128,21 @@ fn module_bytes(
     }
 }
 
+/// Checks that the trace can be replayed as far as its module goes (the
+/// embedded one, or `module`, as `replay --module` takes it) and returns
+/// how many calls it has.
+pub fn check_module(trace_path: &Path, module: Option<&Path>) -> Result<u64> {
+    let mut reader = TraceReader::open(trace_path)?;
+    let opts = ReplayOptions {
+        module: module.map(Path::to_path_buf),
+        ..ReplayOptions::default()
+    };
+    module_bytes(&reader.header, reader.module.take(), &opts)?;
+    Ok(reader.call_count())
+}
+
 pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
-    Ok(run(trace_path, opts)?.0)
+    Ok(run(trace_path, opts, None)?.0)
 }
 
 /// The guest's stack at call `n` and its memory and exported globals when
@@ -139,22 +156,41 @@ pub fn state_at(trace_path: &Path, module: Option<PathBuf>, n: u64) -> Result<Ca
         keep_state: true,
         ..ReplayOptions::default()
     };
-    match run(trace_path, opts)? {
+    kept_state(run(trace_path, opts, None), n)
+}
+
+/// The state a replay `--until n` kept, or why there is none.
+fn kept_state(result: Result<(ReplayEnd, Option<CallState>)>, n: u64) -> Result<CallState> {
+    match result? {
         (_, Some(state)) => Ok(state),
         (ReplayEnd::Diverged(d), None) => bail!("{d}"),
         (_, None) => bail!("the replay ended before call #{n}"),
     }
 }
 
+#[cfg(target_os = "linux")]
+type Checkpointing = checkpoint::Checkpointing;
+/// Time travel's checkpoints are Linux's (fork, prctl).
+#[cfg(not(target_os = "linux"))]
+type Checkpointing = std::convert::Infallible;
+
 /// Replays the trace; returns how it ended and, with `keep_state`, the
-/// state after the `until` call.
-fn run(trace_path: &Path, mut opts: ReplayOptions) -> Result<(ReplayEnd, Option<CallState>)> {
+/// state after the `until` call. With `checkpointing` the replay forks
+/// checkpoints as it goes (time travel's server) and stays single-threaded.
+fn run(
+    trace_path: &Path,
+    mut opts: ReplayOptions,
+    checkpointing: Option<Checkpointing>,
+) -> Result<(ReplayEnd, Option<CallState>)> {
     let mut reader = TraceReader::open(trace_path)?;
     let header = reader.header.clone();
     let bytes = module_bytes(&header, reader.module.take(), &opts)?;
     host::check_module_bytes(&bytes, &header.module_name)?;
-    let stacks_shown =
-        opts.stacks || opts.keep_state || !opts.watches.is_empty() || !opts.breaks.is_empty();
+    let stacks_shown = opts.stacks
+        || opts.keep_state
+        || !opts.watches.is_empty()
+        || !opts.breaks.is_empty()
+        || checkpointing.is_some();
     let engine = host::engine(header.max_wasm_stack as usize, stacks_shown)?;
     let module = host::load_module(&engine, &bytes, &header.module_name, true)?;
     let (served, foreign) = host::check_imports(&module, !header.foreign_imports.is_empty())?;
@@ -184,7 +220,11 @@ fn run(trace_path: &Path, mut opts: ReplayOptions) -> Result<(ReplayEnd, Option<
         end,
         next: 0,
         total,
-        chunks: Prefetch::start(reader)?,
+        chunks: match checkpointing {
+            Some(_) => Prefetch::inline(reader),
+            None => Prefetch::start(reader)?,
+        },
+        checkpointing,
         chunk: CallBatch::default(),
         pos: 0,
         ahead: None,

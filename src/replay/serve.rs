@@ -57,6 +57,8 @@ pub(super) struct ReplayState {
     pub(super) kept: Option<super::CallState>,
     /// What `--allow-extra-writes` let pass.
     pub(super) tolerated: Tolerated,
+    /// Time travel's server: checkpoints forked as the replay goes.
+    pub(super) checkpointing: Option<super::Checkpointing>,
 }
 
 /// Steps to the next recorded call and returns its index in
@@ -146,6 +148,16 @@ fn after_call(state: &mut ReplayState, i: usize, stack: Option<&WasmBacktrace>) 
 }
 
 impl ReplayState {
+    #[cfg(target_os = "linux")]
+    fn checkpoint_due(&self) -> bool {
+        self.checkpointing.as_ref().is_some_and(|c| c.due)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn checkpoint_due(&self) -> bool {
+        false
+    }
+
     /// A stack as ` > ` lines.
     pub(super) fn stack_lines(&self, bt: &WasmBacktrace) -> String {
         let frames = stack::frames(bt);
@@ -249,11 +261,13 @@ impl host::calls::CallHost for ReplayState {
     const MAY_WANT_STACK: bool = true;
 
     /// `-k` prints every stack; `state_at` keeps the stack of its call; a
-    /// watch needs one when the guest has written the watched bytes.
+    /// watch needs one when the guest has written the watched bytes; a
+    /// checkpoint keeps the stack of the call it is taken at.
     fn wants_stack(&self, memory: &[u8]) -> bool {
         (self.opts.stacks && self.print)
             || (self.opts.keep_state && self.opts.until == Some(self.next))
             || self.watches.differ(memory)
+            || self.checkpoint_due()
     }
 }
 
@@ -360,6 +374,8 @@ fn serve_call(
     }
     after_call(state, i, stack);
     state.stop_at_until(i, stack)?;
+    #[cfg(target_os = "linux")]
+    super::checkpoint::at_call(state, i, stack)?;
     ret.map(Some)
 }
 

@@ -76,6 +76,20 @@ fn encode_raw<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     Ok(bincode::serde::encode_to_vec(value, config())?)
 }
 
+/// A message between wtrace's own processes (time travel's server and the
+/// machine asking it, `crate::timetravel`): bincode 2 as records are,
+/// uncompressed; the framing is the caller's.
+pub fn encode_message<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    encode_raw(value)
+}
+
+/// A message [`encode_message`] made, the whole of `raw`.
+pub fn decode_message<T: for<'de> Deserialize<'de>>(raw: &[u8], what: &str) -> Result<T> {
+    let (value, used) = decode_raw(raw, what)?;
+    no_stray_bytes(&raw[used..], what)?;
+    Ok(value)
+}
+
 fn compress(raw: &[u8], level: i32) -> Result<Vec<u8>> {
     let mut enc = zstd::bulk::Compressor::new(level)?;
     enc.include_checksum(true)?;

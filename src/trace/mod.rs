@@ -24,7 +24,7 @@ mod reader;
 mod writer;
 
 pub use batch::{CallBatch, CallView, MemsView};
-pub use codec::{ChunkDecoder, FORMAT_VERSION, MAGIC_PREFIX};
+pub use codec::{decode_message, encode_message, ChunkDecoder, FORMAT_VERSION, MAGIC_PREFIX};
 pub use reader::{ChunkInfo, Frame, FrameKind, TraceReader, VerifyReport};
 pub use writer::{TraceWriter, WriterStats};
 
