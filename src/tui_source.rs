@@ -14,9 +14,8 @@ use crate::decode::{result_text, short_result, Decoder, Field, Named};
 use crate::filter::Filter;
 use crate::report::stats;
 use crate::syscalls::{Class, SYSCALLS};
+use crate::timetravel::{Cancelled, TimeMachine};
 use crate::trace::{func_name, Faults, Injection, Outcome, RunEnd, TraceReader};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use wtrace_tui::{
     CallResult, Detail, Item, MemBlock, Row, RunStatus, SearchHit, StatRow, Summary, Task,
     TraceSource, Value, ValueKind,
@@ -40,6 +39,8 @@ pub struct TraceView {
     timeline: Vec<u64>,
     /// Decoder at the end of the chunks reached: the next checkpoint.
     pass: Decoder,
+    /// Answers the stacks, once one is asked for.
+    time_machine: Option<TimeMachine>,
 }
 
 impl TraceView {
@@ -58,6 +59,7 @@ impl TraceView {
             output: Vec::new(),
             timeline: vec![0; TIMELINE_BUCKETS],
             pass: Decoder::new(STRSIZE),
+            time_machine: None,
         })
     }
 
@@ -216,33 +218,35 @@ impl TraceSource for TraceView {
         })
     }
 
-    /// Replays the embedded module up to the call (on a thread of its own:
-    /// the list stays responsive): its stack, innermost first.
+    /// The call's stack, innermost first, from the time machine (on a
+    /// thread of its own: the list stays responsive). The machine starts
+    /// with the first stack asked for; a task the UI drops (the selection
+    /// moved on) cancels its request.
     fn stack(&mut self, seq: u64) -> Option<Task<Vec<String>>> {
         self.reader.module.as_ref()?;
-        let path = self.reader.path().to_path_buf();
-        // One replay at a time, for the call selected last: scrolling
-        // through the list must not start a replay per row passed.
-        static LATEST: AtomicU64 = AtomicU64::new(0);
-        static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-        LATEST.store(seq, Ordering::SeqCst);
-        Some(Task::spawn(seq + 1, move |_progress| {
-            let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-            if LATEST.load(Ordering::SeqCst) != seq {
-                return None;
+        if self.time_machine.is_none() {
+            match TimeMachine::open(self.reader.path(), None) {
+                Ok(tm) => self.time_machine = Some(tm),
+                Err(e) => return Some(Task::ready(vec![format!("no stack: {e:#}")])),
             }
-            Some(match crate::replay::state_at(&path, None, seq) {
+        }
+        let tm = self.time_machine.clone()?;
+        Some(Task::spawn(seq + 1, move |progress| {
+            match tm.state(seq, &[], &|| progress.cancelled()) {
                 // The function and where in the source: the pane is narrow.
-                Ok(state) => state
-                    .frames
-                    .iter()
-                    .map(|f| match f.location() {
-                        Some(at) => format!("{} at {at}", f.func),
-                        None => f.func.clone(),
-                    })
-                    .collect(),
-                Err(e) => vec![format!("no stack: {e:#}")],
-            })
+                Ok(state) => Some(
+                    state
+                        .frames
+                        .iter()
+                        .map(|f| match f.location() {
+                            Some(at) => format!("{} at {at}", f.func),
+                            None => f.func.clone(),
+                        })
+                        .collect(),
+                ),
+                Err(e) if e.is::<Cancelled>() => None,
+                Err(e) => Some(vec![format!("no stack: {e:#}")]),
+            }
         }))
     }
 

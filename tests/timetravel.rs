@@ -274,3 +274,132 @@ fn a_trace_without_its_module_names_module() {
     let state = wtrace::replay::state_at(&trace, Some(wat), 3).unwrap();
     assert_same(&snap, &state, &[]);
 }
+
+/// The figures of docs/performance.md ("Call stacks"): on a big trace
+/// (`WTRACE_BIG_TRACE`, release build), the time to the end of the
+/// background pass, the checkpoints and their memory, and the time to the
+/// stack and 4 KiB of memory near the start, the middle and the end.
+///
+///     WTRACE_BIG_TRACE=/tmp/time.wtrace cargo test --release --test timetravel -- --ignored --nocapture
+#[test]
+#[ignore]
+fn measure_on_a_big_trace() {
+    shared_cache();
+    let Some(trace) = std::env::var_os("WTRACE_BIG_TRACE").map(PathBuf::from) else {
+        eprintln!("set WTRACE_BIG_TRACE to a trace to measure");
+        return;
+    };
+    let options = Options {
+        server: Some(PathBuf::from(env!("CARGO_BIN_EXE_wtrace"))),
+        ..Options::default()
+    };
+    let t0 = Instant::now();
+    let tm = TimeMachine::open_with(&trace, options).unwrap();
+    let opened = t0.elapsed();
+    until_done(&tm);
+    let pass = t0.elapsed();
+    let server = tm.processes()[0];
+    let total = tm.progress().total;
+    eprintln!(
+        "open {:.1} ms; pass done after {:.2} s wall, server CPU {:.2} s; {} calls; checkpoints at {:?}",
+        opened.as_secs_f64() * 1e3,
+        pass.as_secs_f64(),
+        cpu_secs(server),
+        total,
+        tm.checkpoints()
+    );
+    let (pss, rss) = tm
+        .processes()
+        .iter()
+        .map(|&p| (rollup(p, "Pss:"), rollup(p, "Rss:")))
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    eprintln!(
+        "{} processes: Pss {} MiB in all (Rss {} MiB summed); server alone Pss {} MiB",
+        tm.processes().len(),
+        pss / 1024,
+        rss / 1024,
+        rollup(server, "Pss:") / 1024
+    );
+    let region = [Region {
+        addr: 0x10000,
+        len: 4096,
+    }];
+    let no = AtomicBool::new(false);
+    for (name, seq) in [("start", 1000), ("middle", total / 2), ("end", total - 1)] {
+        let mut runs = Vec::new();
+        for _ in 0..7 {
+            let t = Instant::now();
+            let snap = tm.state(seq, &region, &no).unwrap();
+            runs.push((t.elapsed().as_secs_f64(), snap.cpu_ns as f64 / 1e9));
+            assert_eq!(snap.regions[0].1.len(), 4096);
+            assert!(!snap.frames.is_empty());
+            if runs.len() == 7 {
+                eprintln!(
+                    "{name} #{seq}: {} frames, replayed {} calls from #{}",
+                    snap.frames.len(),
+                    seq - snap.replayed_from,
+                    snap.replayed_from
+                );
+            }
+        }
+        let mut wall: Vec<f64> = runs.iter().map(|r| r.0).collect();
+        let mut cpu: Vec<f64> = runs.iter().map(|r| r.1).collect();
+        wall.sort_by(f64::total_cmp);
+        cpu.sort_by(f64::total_cmp);
+        eprintln!(
+            "  wall median {:.3} s ({:.3}-{:.3}), replaying child's CPU median {:.3} s ({:.3}-{:.3})",
+            wall[3], wall[0], wall[6], cpu[3], cpu[0], cpu[6]
+        );
+    }
+    let t = Instant::now();
+    let from_start = wtrace::replay::state_at(&trace, None, total - 1).unwrap();
+    let snap = tm.state(total - 1, &region, &no).unwrap();
+    eprintln!(
+        "state_at #{} (from the start): {:.2} s",
+        total - 1,
+        t.elapsed().as_secs_f64()
+    );
+    assert_same(&snap, &from_start, &region);
+}
+
+/// User + system CPU seconds of a process, from /proc.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split(' ').collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+/// A field of /proc/PID/smaps_rollup, in KiB.
+fn rollup(pid: u32, field: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn without_a_server_each_request_replays_from_the_start() {
+    shared_cache();
+    let d = tempdir();
+    let trace = record(
+        d.path(),
+        "memory",
+        &[],
+        &root().join("examples/wat/memory.wat"),
+    );
+    // Not a wtrace: it never says that it serves.
+    let options = Options {
+        server: Some(PathBuf::from("/bin/true")),
+        ..Options::default()
+    };
+    let tm = TimeMachine::open_with(&trace, options).unwrap();
+    let regions = [Region {
+        addr: 0x200,
+        len: 8,
+    }];
+    check_calls(&tm, &trace, &[4, 1], &regions);
+    assert_eq!(tm.checkpoints(), Vec::<u64>::new());
+    assert!(tm.progress().done);
+}

@@ -5,16 +5,15 @@
 use super::protocol::{
     packet_pair, receive, send, stream_pair, Answer, AnswerReader, Event, Order,
 };
-use super::{Cancelled, Options, Progress, Snapshot, Spacing};
+use super::{Cancel, Cancelled, Options, Progress, Snapshot, Spacing};
 use anyhow::{anyhow, bail, Context, Result};
 use nix::poll::{poll, PollFd, PollFlags};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::collections::BTreeMap;
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -28,6 +27,8 @@ pub(super) struct Machine {
     pass: Arc<(Mutex<Pass>, Condvar)>,
     listener: Mutex<Option<JoinHandle<()>>>,
     total: u64,
+    trace: PathBuf,
+    module: Option<PathBuf>,
 }
 
 /// What the server has said.
@@ -39,6 +40,8 @@ struct Pass {
     finished: Option<Option<String>>,
     /// The control socket closed: the server is gone.
     gone: bool,
+    /// The server said it serves.
+    hello: bool,
 }
 
 #[derive(Clone)]
@@ -100,6 +103,8 @@ impl Machine {
             pass,
             listener: Mutex::new(Some(listener)),
             total,
+            trace: trace.to_path_buf(),
+            module: options.module,
         })
     }
 
@@ -111,7 +116,7 @@ impl Machine {
         &self,
         seq: u64,
         regions: &[(u32, u32)],
-        cancel: &AtomicBool,
+        cancel: &dyn Cancel,
     ) -> Result<Snapshot> {
         if seq >= self.total {
             match self.total {
@@ -120,7 +125,10 @@ impl Machine {
             }
         }
         loop {
-            let (at, checkpoint) = self.checkpoint_for(seq, cancel)?;
+            let Some((at, checkpoint)) = self.checkpoint_for(seq, cancel)? else {
+                let state = crate::replay::state_at(&self.trace, self.module.clone(), seq)?;
+                return Ok(Snapshot::of(state, regions));
+            };
             match ask(&checkpoint, seq, regions, cancel) {
                 Ok(snapshot) => return Ok(snapshot),
                 Err(Unanswered::Failed(e)) => return Err(e),
@@ -131,12 +139,16 @@ impl Machine {
         }
     }
 
-    /// The nearest checkpoint at or before call `seq`, once there is one.
-    fn checkpoint_for(&self, seq: u64, cancel: &AtomicBool) -> Result<(u64, Checkpoint)> {
+    /// The nearest checkpoint at or before call `seq`, once there is one;
+    /// `None` when what was started is not a wtrace that serves.
+    fn checkpoint_for(&self, seq: u64, cancel: &dyn Cancel) -> Result<Option<(u64, Checkpoint)>> {
         let mut pass = self.pass();
         loop {
             if let Some((&at, c)) = pass.checkpoints.range(..=seq).next_back() {
-                return Ok((at, c.clone()));
+                return Ok(Some((at, c.clone())));
+            }
+            if pass.gone && !pass.hello {
+                return Ok(None);
             }
             if let Some(Some(error)) = &pass.finished {
                 bail!("{error}");
@@ -144,7 +156,7 @@ impl Machine {
             if pass.finished.is_some() || pass.gone {
                 bail!("the time-travel server stopped before call #{seq}");
             }
-            if cancel.load(Ordering::SeqCst) {
+            if cancel.cancelled() {
                 return Err(Cancelled.into());
             }
             pass = self
@@ -159,6 +171,14 @@ impl Machine {
     pub(super) fn progress(&self) -> Progress {
         let pass = self.pass();
         let done = pass.finished.is_some() || pass.gone;
+        if done && !pass.hello {
+            // Replaying from the start each time: nothing in the background.
+            return Progress {
+                total: self.total,
+                done,
+                ..Progress::default()
+            };
+        }
         Progress {
             calls: pass.calls,
             total: self.total,
@@ -203,6 +223,7 @@ fn listen(control: &OwnedFd, pass: &(Mutex<Pass>, Condvar), total: u64) {
         let event = receive::<Event>(control.as_fd());
         let mut p = pass.0.lock().unwrap_or_else(|e| e.into_inner());
         match event {
+            Ok(Some((Event::Hello, _))) => p.hello = true,
             Ok(Some((Event::Checkpoint { seq, pid }, Some(socket)))) => {
                 let socket = Arc::new(socket);
                 p.checkpoints.insert(seq, Checkpoint { pid, socket });
@@ -237,7 +258,7 @@ fn ask(
     checkpoint: &Checkpoint,
     seq: u64,
     regions: &[(u32, u32)],
-    cancel: &AtomicBool,
+    cancel: &dyn Cancel,
 ) -> Result<Snapshot, Unanswered> {
     let (ours, theirs) = stream_pair()?;
     let order = Order::State {
@@ -254,7 +275,7 @@ fn ask(
         while let Some(answer) = answers.take()? {
             match answer {
                 Answer::Started { pid } => child = Some(pid),
-                Answer::State(_) if cancel.load(Ordering::SeqCst) => {
+                Answer::State(_) if cancel.cancelled() => {
                     reap(checkpoint, child);
                     return Err(Unanswered::Failed(Cancelled.into()));
                 }
@@ -266,7 +287,7 @@ fn ask(
         }
         // Before it has started there is nothing to kill: its pid comes
         // first, at once.
-        if let (true, Some(pid)) = (cancel.load(Ordering::SeqCst), child) {
+        if let (true, Some(pid)) = (cancel.cancelled(), child) {
             let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
             reap(checkpoint, child);
             return Err(Unanswered::Failed(Cancelled.into()));

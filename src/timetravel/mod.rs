@@ -54,6 +54,10 @@ pub struct Snapshot {
     /// The regions asked for: address and bytes. A region that goes past
     /// the end of memory is cut there (to nothing when it starts past it).
     pub regions: Vec<(u32, Vec<u8>)>,
+    /// The call of the checkpoint the answer was replayed from.
+    pub replayed_from: u64,
+    /// CPU time spent replaying from there, in nanoseconds.
+    pub cpu_ns: u64,
 }
 
 impl Snapshot {
@@ -75,6 +79,8 @@ impl Snapshot {
             globals: state.globals,
             pointers: state.pointers,
             regions,
+            replayed_from: 0,
+            cpu_ns: 0,
         }
     }
 }
@@ -105,7 +111,9 @@ pub struct Options {
     /// `replay --module`: for a trace recorded with `--no-embed`.
     pub module: Option<PathBuf>,
     /// The wtrace executable that serves (default: this one). A program
-    /// that links the library and is not wtrace names it here.
+    /// that links the library and is not wtrace names it here; when what
+    /// runs does not answer as the server, each request replays from the
+    /// start instead (as `replay::state_at`).
     pub server: Option<PathBuf>,
     pub spacing: Spacing,
     /// Checkpoints kept at most (each is a paused process).
@@ -137,6 +145,24 @@ pub struct Progress {
     pub done: bool,
     /// Checkpoints kept now.
     pub checkpoints: usize,
+}
+
+/// What says that a request is no longer wanted: an `AtomicBool`, or
+/// any `Fn() -> bool` (a TUI task's `|| progress.cancelled()`).
+pub trait Cancel {
+    fn cancelled(&self) -> bool;
+}
+
+impl Cancel for AtomicBool {
+    fn cancelled(&self) -> bool {
+        self.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl<F: Fn() -> bool> Cancel for F {
+    fn cancelled(&self) -> bool {
+        self()
+    }
 }
 
 /// The error of a request whose cancel flag was set.
@@ -191,9 +217,9 @@ impl TimeMachine {
     }
 
     /// The state when call `seq` returned, with the bytes of `regions`.
-    /// Setting `cancel` makes it give up soon with [`Cancelled`] (the
+    /// Once `cancel` says so, it gives up soon with [`Cancelled`] (the
     /// machine stays usable).
-    pub fn state(&self, seq: u64, regions: &[Region], cancel: &AtomicBool) -> Result<Snapshot> {
+    pub fn state(&self, seq: u64, regions: &[Region], cancel: &dyn Cancel) -> Result<Snapshot> {
         let regions: Vec<(u32, u32)> = regions.iter().map(|r| (r.addr, r.len)).collect();
         #[cfg(target_os = "linux")]
         return self.machine.state(seq, &regions, cancel);

@@ -32,6 +32,9 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 /// Server → machine, on the control socket.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Event {
+    /// First, before anything else: this is a wtrace that serves (the
+    /// machine falls back to replaying from the start without it).
+    Hello,
     /// A checkpoint holds the state when call `seq` returned; its socket
     /// comes with this message.
     Checkpoint { seq: u64, pid: u32 },

@@ -69,6 +69,8 @@ impl Checkpointing {
 
 /// What a checkpoint's child is to answer, once its replay has stopped.
 struct Request {
+    /// The checkpoint's call.
+    from: u64,
     seq: u64,
     regions: Vec<(u32, u32)>,
     answer: OwnedFd,
@@ -81,6 +83,7 @@ static REQUEST: Mutex<Option<Request>> = Mutex::new(None);
 /// goes (the checkpoints die with this process). Never returns in a
 /// checkpoint or its children.
 pub fn serve(trace: &Path, module: Option<PathBuf>, spacing: Spacing, max: usize) -> Result<()> {
+    send(control(), &Event::Hello, None)?;
     let opts = ReplayOptions {
         module,
         quiet: true,
@@ -179,7 +182,7 @@ fn take_checkpoint(pass: &mut Checkpointing, seq: u64) -> wasmtime::Result<Optio
             if let Ok(null) = std::fs::File::open("/dev/null") {
                 let _ = nix::unistd::dup2_stdin(null);
             }
-            Ok(Some(checkpoint(theirs)))
+            Ok(Some(checkpoint(theirs, seq)))
         }
         ForkResult::Parent { child } => {
             drop(theirs);
@@ -222,7 +225,7 @@ fn die_with(parent: Pid) {
 /// A checkpoint: waits for orders on its socket and forks a child for
 /// each request, which returns with it; exits once the machine closes the
 /// socket (after its children end).
-fn checkpoint(socket: OwnedFd) -> Request {
+fn checkpoint(socket: OwnedFd, from: u64) -> Request {
     let me = nix::unistd::getpid();
     loop {
         match receive::<Order>(socket.as_fd()) {
@@ -238,6 +241,7 @@ fn checkpoint(socket: OwnedFd) -> Request {
                             unsafe { nix::libc::_exit(0) }
                         }
                         return Request {
+                            from,
                             seq,
                             regions,
                             answer,
@@ -291,6 +295,11 @@ fn become_the_answerer(
 /// The child's answer: the state its replay kept, or why there is none.
 fn answer(request: Request, result: Result<(ReplayEnd, Option<CallState>)>) {
     let state = super::kept_state(result, request.seq).map_err(|e| format!("{e:#}"));
-    let snapshot = state.map(|s| Snapshot::of(s, &request.regions));
+    let snapshot = state.map(|s| Snapshot {
+        replayed_from: request.from,
+        // A forked child's CPU clock starts at zero.
+        cpu_ns: cpu_time().as_nanos() as u64,
+        ..Snapshot::of(s, &request.regions)
+    });
     let _ = write_answer(request.answer.as_fd(), &Answer::State(snapshot));
 }
