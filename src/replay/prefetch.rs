@@ -26,14 +26,19 @@ pub(super) enum Prefetch {
 }
 
 impl Prefetch {
-    pub(super) fn start(mut reader: TraceReader) -> Result<Prefetch> {
+    pub(super) fn start(reader: TraceReader) -> Result<Prefetch> {
+        Prefetch::start_at(reader, 0)
+    }
+
+    /// Decodes from chunk `first` on, on a thread of its own.
+    fn start_at(mut reader: TraceReader, first: usize) -> Result<Prefetch> {
         let (decoded_tx, decoded) = sync_channel(1);
         let (spent, spent_rx) = channel::<CallBatch>();
         std::thread::Builder::new()
             .name("wtrace-prefetch".into())
             .spawn(move || {
                 let mut decoder = ChunkDecoder::default();
-                for i in 0..reader.chunks().len() {
+                for i in first..reader.chunks().len() {
                     let mut batch = spent_rx.try_recv().unwrap_or_default();
                     let chunk = reader
                         .read_batch(i, &mut decoder, &mut batch)
@@ -56,6 +61,18 @@ impl Prefetch {
             next: 0,
             spare: None,
         }
+    }
+
+    /// From now on the chunks are decoded ahead on a thread of their own
+    /// (a process that will not fork again may have threads).
+    pub(super) fn go_ahead(&mut self) -> Result<()> {
+        let (_, decoded) = sync_channel(1);
+        let (spent, _) = channel();
+        *self = match std::mem::replace(self, Prefetch::Ahead { decoded, spent }) {
+            Prefetch::Inline { reader, next, .. } => Prefetch::start_at(*reader, next)?,
+            ahead => ahead,
+        };
+        Ok(())
     }
 
     /// The next chunk; hands back the one before.

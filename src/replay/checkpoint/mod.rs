@@ -284,7 +284,12 @@ fn become_the_answerer(
     state.opts.keep_state = true;
     *REQUEST.lock().unwrap_or_else(|e| e.into_inner()) = Some(request);
     if seq != here {
-        return Ok(());
+        // This child forks no more: the chunks may be decoded on the
+        // other core.
+        return state
+            .chunks
+            .go_ahead()
+            .map_err(|e| wasmtime::Error::msg(format!("{e:#}")));
     }
     state.until_call = Some(state.chunk.call(i));
     state.until_stack = stack.map(stack::frames);
