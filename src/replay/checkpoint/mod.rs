@@ -11,7 +11,12 @@
 //!
 //! Everything here runs single-threaded (the chunks are read inline, not
 //! by the prefetch thread): a forked child keeps only the thread that
-//! forked. Linux only (prctl's parent-death signal).
+//! forked, and a lock another thread held at the fork stays held in the
+//! child. One exception: a module not yet in the compile cache is compiled
+//! by wasmtime on rayon's worker threads, which then sleep, holding
+//! nothing, for the rest of the process; the forked children never compile.
+//! The child that answers forks no more and decodes on a thread again.
+//! Linux only (prctl's parent-death signal).
 
 mod schedule;
 
