@@ -25,6 +25,8 @@ use wtrace_tui::{
 const CHUNKS_PER_STEP: usize = 8;
 /// Resolution of the timeline the pass gathers.
 const TIMELINE_BUCKETS: usize = 1024;
+/// 10 ms steps a stack request waits for the selection to settle.
+const STACK_SETTLE_STEPS: usize = 4;
 /// Data shown per string in rows and details.
 const STRSIZE: usize = 64;
 
@@ -232,6 +234,14 @@ impl TraceSource for TraceView {
         }
         let tm = self.time_machine.clone()?;
         Some(Task::spawn(seq + 1, move |progress| {
+            // Scrolling through the list must not fork a replay per row
+            // passed: the request goes once the selection stays a moment.
+            for _ in 0..STACK_SETTLE_STEPS {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                if progress.cancelled() {
+                    return None;
+                }
+            }
             match tm.state(seq, &[], &|| progress.cancelled()) {
                 // The function and where in the source: the pane is narrow.
                 Ok(state) => Some(

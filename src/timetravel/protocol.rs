@@ -198,3 +198,64 @@ impl AnswerReader {
         Ok(Some(answer))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    /// Answers arrive whole however the stream cuts them, and in order.
+    #[test]
+    fn answers_are_whole_messages_on_a_stream() {
+        let (a, b) = stream_pair().unwrap();
+        let snap = Snapshot {
+            seq: 7,
+            regions: vec![(0x100, vec![0xab; 100_000])],
+            ..Snapshot::default()
+        };
+        let writer = std::thread::spawn(move || {
+            write_answer(b.as_fd(), &Answer::Started { pid: 42 }).unwrap();
+            write_answer(b.as_fd(), &Answer::State(Ok(snap))).unwrap();
+        });
+        let mut reader = AnswerReader::default();
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            match reader.take().unwrap() {
+                Some(answer) => got.push(answer),
+                None => assert!(reader.fill(a.as_fd()).unwrap(), "closed early"),
+            }
+        }
+        writer.join().unwrap();
+        assert!(matches!(got[0], Answer::Started { pid: 42 }));
+        match &got[1] {
+            Answer::State(Ok(s)) => {
+                assert_eq!(s.seq, 7);
+                assert_eq!(s.regions, [(0x100, vec![0xab; 100_000])]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!reader.fill(a.as_fd()).unwrap(), "the writer closed");
+    }
+
+    /// A descriptor sent with a message arrives with it.
+    #[test]
+    fn a_socket_travels_with_its_message() {
+        let (a, b) = packet_pair().unwrap();
+        let (x, y) = packet_pair().unwrap();
+        send(
+            a.as_fd(),
+            &Event::Checkpoint { seq: 3, pid: 9 },
+            Some(x.as_fd()),
+        )
+        .unwrap();
+        drop(x);
+        let (event, fd) = receive::<Event>(b.as_fd()).unwrap().unwrap();
+        assert!(matches!(event, Event::Checkpoint { seq: 3, pid: 9 }));
+        let x = fd.expect("the socket came with it");
+        send(x.as_fd(), &Order::Reap { pid: 5 }, None).unwrap();
+        let (order, none) = receive::<Order>(y.as_fd()).unwrap().unwrap();
+        assert!(matches!(order, Order::Reap { pid: 5 }) && none.is_none());
+        drop(a);
+        assert!(receive::<Event>(b.as_fd()).unwrap().is_none(), "closed");
+    }
+}
