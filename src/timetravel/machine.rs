@@ -139,12 +139,17 @@ impl Machine {
         }
     }
 
-    /// The nearest checkpoint at or before call `seq`, once there is one;
-    /// `None` when what was started is not a wtrace that serves.
+    /// The nearest checkpoint at or before call `seq`, once the pass has
+    /// served that call; `None` when what was started is not a wtrace that
+    /// serves. A call the pass has yet to reach is waited for: replaying
+    /// towards it from an earlier checkpoint, beside the pass, would get
+    /// there later than the pass does, and slow it.
     fn checkpoint_for(&self, seq: u64, cancel: &dyn Cancel) -> Result<Option<(u64, Checkpoint)>> {
         let mut pass = self.pass();
         loop {
-            if let Some((&at, c)) = pass.checkpoints.range(..=seq).next_back() {
+            let running = pass.hello && pass.finished.is_none() && !pass.gone;
+            let nearest = pass.checkpoints.range(..=seq).next_back();
+            if let (Some((&at, c)), false) = (nearest, running && pass.calls <= seq) {
                 return Ok(Some((at, c.clone())));
             }
             if pass.gone && !pass.hello {
