@@ -132,7 +132,7 @@ pub(super) fn at_call(
     };
     let seq = state.chunk.first_seq() + i as u64;
     if pass.due {
-        if let Some(request) = take_checkpoint(pass, seq)? {
+        if let Some(request) = take_checkpoint(pass, seq) {
             return become_the_answerer(state, i, stack, request);
         }
     }
@@ -156,10 +156,7 @@ fn look_ahead(pass: &mut Checkpointing, next: u64) {
     }
     if pass.last_progress.elapsed() >= PROGRESS_EVERY {
         pass.last_progress = Instant::now();
-        if send(control(), &Event::Progress { calls: next }, None).is_err() {
-            // The machine is gone: so is the point of this pass.
-            std::process::exit(0);
-        }
+        tell(&Event::Progress { calls: next }, None);
     }
 }
 
@@ -171,14 +168,15 @@ fn cpu_time() -> Duration {
 
 /// Forks a checkpoint at call `seq` and hands its socket to the machine.
 /// Returns in the pass (`None`) and, with its request, in each child the
-/// checkpoint forks; the checkpoint itself never returns.
-fn take_checkpoint(pass: &mut Checkpointing, seq: u64) -> wasmtime::Result<Option<Request>> {
+/// checkpoint forks; the checkpoint itself never returns. When no process
+/// or socket can be made now, the pass goes on without this checkpoint.
+fn take_checkpoint(pass: &mut Checkpointing, seq: u64) -> Option<Request> {
     pass.due = false;
     reap_checkpoints(WaitPidFlag::WNOHANG);
-    let (ours, theirs) = crate::timetravel::protocol::packet_pair().map_err(machine_gone)?;
+    let (ours, theirs) = crate::timetravel::protocol::packet_pair().ok()?;
     let parent = nix::unistd::getpid();
     // SAFETY: this process is single-threaded (see the module's comment).
-    match unsafe { fork() }.map_err(|e| wasmtime::Error::msg(format!("cannot fork: {e}")))? {
+    match unsafe { fork() }.ok()? {
         ForkResult::Child => {
             drop(ours);
             die_with(parent);
@@ -187,24 +185,27 @@ fn take_checkpoint(pass: &mut Checkpointing, seq: u64) -> wasmtime::Result<Optio
             if let Ok(null) = std::fs::File::open("/dev/null") {
                 let _ = nix::unistd::dup2_stdin(null);
             }
-            Ok(Some(checkpoint(theirs, seq)))
+            Some(checkpoint(theirs, seq))
         }
         ForkResult::Parent { child } => {
             drop(theirs);
             let pid = child.as_raw() as u32;
-            let event = Event::Checkpoint { seq, pid };
-            send(control(), &event, Some(ours.as_fd())).map_err(machine_gone)?;
+            tell(&Event::Checkpoint { seq, pid }, Some(ours.as_fd()));
             let seqs = pass.schedule.taken(seq, cpu_time());
             if !seqs.is_empty() {
-                send(control(), &Event::Dropped { seqs }, None).map_err(machine_gone)?;
+                tell(&Event::Dropped { seqs }, None);
             }
-            Ok(None)
+            None
         }
     }
 }
 
-fn machine_gone(e: anyhow::Error) -> wasmtime::Error {
-    wasmtime::Error::msg(format!("cannot talk to the time-travel machine: {e:#}"))
+/// Tells the machine; when it is gone, so is the point of this pass (and
+/// the checkpoints end with it).
+fn tell(event: &Event, fd: Option<BorrowedFd>) {
+    if send(control(), event, fd).is_err() {
+        std::process::exit(0);
+    }
 }
 
 /// Reaps the checkpoints that have ended (those the machine let go).
