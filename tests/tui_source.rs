@@ -279,6 +279,31 @@ fn search_speed() {
     }
 }
 
+/// How fast a continue to a breakpoint that matches nothing goes through
+/// a big trace, forward from the start and back from the end (as
+/// `search_speed`, with the same variable).
+#[test]
+#[ignore]
+fn continue_speed() {
+    let path = std::env::var("WTRACE_BIG_TRACE").expect("WTRACE_BIG_TRACE names a trace");
+    let mut v = TraceView::new(TraceReader::open(path.as_ref()).unwrap()).unwrap();
+    let n = v.len();
+    let bps = [
+        "path_open path~config".to_string(),
+        "errno=ENOENT".to_string(),
+    ];
+    for (from, forward) in [(0, true), (n - 1, false), (0, true), (n - 1, false)] {
+        let (start, cpu) = (Instant::now(), cpu_seconds());
+        assert_eq!(wait(v.continue_to(from, forward, &bps).unwrap()), None);
+        let (secs, cpu) = (start.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+        println!(
+            "{} {n} calls in {secs:.2} s ({cpu:.2} s of CPU): {:.2} M calls/s",
+            if forward { "forward" } else { "back" },
+            n as f64 / secs / 1e6
+        );
+    }
+}
+
 /// User and system time of this process so far (Linux).
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap();

@@ -82,7 +82,7 @@ fn the_memory_view_shows_hex_and_text_goes_to_addresses_and_follows_pointers() {
     go_to(&mut app, 5);
     app.update(Message::ToggleMemory);
     let s = settled(&mut app);
-    assert!(find(&s, " memory at #5 when it returned: 4096 bytes").starts_with('┌'));
+    assert!(find(&s, " memory when #5 returned: 4096 bytes; g address").starts_with('┌'));
     assert_shows(
         &s,
         &[

@@ -107,13 +107,13 @@ pub fn draw_memory<S: TraceSource>(app: &App<S>, frame: &mut Frame) {
                 StateView::None => "this trace has no memory to show".into(),
                 _ => "still being computed...".into(),
             };
-            let block = Block::bordered().title(format!(" memory at {seq} (m closes) "));
+            let block = Block::bordered().title(format!(" memory when {seq} returned (m close) "));
             frame.render_widget(Paragraph::new(why).block(block), area);
             return;
         }
     };
     let title = format!(
-        " memory at {seq} when it returned: {} bytes (g: address, Tab: pointer, m closes) ",
+        " memory when {seq} returned: {} bytes; g address, Tab pointer, m close ",
         state.memory_size
     );
     let block = Block::bordered().title(title);
