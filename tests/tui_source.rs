@@ -180,6 +180,23 @@ fn the_state_and_memory_at_a_call_are_what_the_program_wrote_by_then() {
     );
 }
 
+#[test]
+fn a_state_given_up_on_stops_its_replay() {
+    // The flag the UI's task sets when a newer selection drops it.
+    let dir = common::tempdir();
+    let trace = memory_trace(dir.path());
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let err = wtrace::replay::state_at_unless(&trace, None, 3, cancel).unwrap_err();
+    assert_eq!(err.to_string(), "the replay ended before call #3");
+    let mut v = TraceView::new(TraceReader::open(&trace).unwrap()).unwrap();
+    drop(v.state(3).unwrap());
+    assert_eq!(
+        wait(v.state(2).unwrap()).unwrap().seq,
+        2,
+        "the next one runs"
+    );
+}
+
 fn cont(v: &mut TraceView, from: u64, forward: bool, bps: &[&str]) -> Option<(u64, usize)> {
     let bps: Vec<String> = bps.iter().map(|b| b.to_string()).collect();
     wait(v.continue_to(from, forward, &bps).unwrap()).map(|h| (h.seq, h.breakpoint))
@@ -288,19 +305,33 @@ fn continue_speed() {
     let path = std::env::var("WTRACE_BIG_TRACE").expect("WTRACE_BIG_TRACE names a trace");
     let mut v = TraceView::new(TraceReader::open(path.as_ref()).unwrap()).unwrap();
     let n = v.len();
-    let bps = [
+    // Nothing matches: forward from the start, back from the end. Then
+    // every call matches and when= counts them all: back from the end and
+    // forward past the one that fires go through the whole trace (on
+    // clock10m.wtrace, the 65535th clock call is #65548).
+    let none = [
         "path_open path~config".to_string(),
         "errno=ENOENT".to_string(),
     ];
-    for (from, forward) in [(0, true), (n - 1, false), (0, true), (n - 1, false)] {
-        let (start, cpu) = (Instant::now(), cpu_seconds());
-        assert_eq!(wait(v.continue_to(from, forward, &bps).unwrap()), None);
-        let (secs, cpu) = (start.elapsed().as_secs_f64(), cpu_seconds() - cpu);
-        println!(
-            "{} {n} calls in {secs:.2} s ({cpu:.2} s of CPU): {:.2} M calls/s",
-            if forward { "forward" } else { "back" },
-            n as f64 / secs / 1e6
-        );
+    let counted = ["%clock when=65535".to_string()];
+    let runs = [
+        (&none[..], 0, true, None),
+        (&none[..], n - 1, false, None),
+        (&counted[..], n - 1, false, Some(65548)),
+        (&counted[..], 100_000, true, None),
+    ];
+    for _ in 0..2 {
+        for (bps, from, forward, want) in &runs {
+            let (start, cpu) = (Instant::now(), cpu_seconds());
+            let hit = wait(v.continue_to(*from, *forward, bps).unwrap());
+            assert_eq!(hit.map(|h| h.seq), *want);
+            let (secs, cpu) = (start.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+            println!(
+                "{bps:?} from #{from} {}: {n} calls in {secs:.2} s ({cpu:.2} s of CPU): {:.2} M calls/s",
+                if *forward { "forward" } else { "back" },
+                n as f64 / secs / 1e6
+            );
+        }
     }
 }
 
