@@ -16,7 +16,7 @@ impl<S: TraceSource> App<S> {
             return;
         }
         if let Err(why) = self.source.check_breakpoint(&expr) {
-            self.status = format!("bad breakpoint {expr:?}: {why}");
+            self.status = format!("bad breakpoint: {why}");
             return;
         }
         if self.breakpoints.contains(&expr) {
