@@ -4,6 +4,7 @@
 use super::tests::{assert_shows, find, go_to, lines, render_on};
 use crate::app::{App, Message};
 use crate::fake::Fake;
+use ratatui::style::Color;
 use std::sync::atomic::Ordering;
 
 /// The screen at 80x24 once the selected call's state and the memory
@@ -57,6 +58,11 @@ fn the_detail_shows_the_state_when_the_call_returned() {
     );
     assert_shows(&s, &["stack and memory: computing..."]);
     app.update(Message::Up);
+    app.update(Message::ToggleMemory);
+    let s = lines(&render_on(&mut app, 80, 24));
+    assert_shows(&s, &["still being computed..."]);
+    assert!(find(&s, " memory when #5 returned (m close) ").starts_with('┌'));
+    app.update(Message::ToggleMemory);
     hold.store(false, Ordering::Relaxed);
     settled(&mut app);
     let s = lines(&render_on(&mut app, 140, 40));
@@ -109,6 +115,16 @@ fn the_memory_view_shows_hex_and_text_goes_to_addresses_and_follows_pointers() {
         &[Message::FollowPointer(1), Message::FollowPointer(1)],
     );
     let s = settled(&mut app);
+    // The pointer's 13 bytes stand out, in hex and as text; the rest not.
+    let buf = render_on(&mut app, 80, 24);
+    let y = s.iter().position(|l| l.contains("│00000010  68")).unwrap() as u16;
+    let colour = |x: u16| buf[(x, y)].fg;
+    let hex_at = |i: u16| 11 + i * 3 + if i >= 8 { 1 } else { 0 };
+    assert_eq!(colour(hex_at(0)), Color::Yellow, "68");
+    assert_eq!(colour(hex_at(12)), Color::Yellow, "21");
+    assert_eq!(colour(hex_at(13)), Color::Reset, "00 after it");
+    assert_eq!(colour(61), Color::Yellow, "h");
+    assert_eq!(colour(61 + 13), Color::Reset, ".");
     assert_eq!(
         app.status,
         "buf at 0x10, 13 bytes (pointer argument 2 of 2; Tab: next)"
