@@ -2,7 +2,7 @@
 //! returned, a window of rows read from the source when shown.
 
 use super::jobs::outcome;
-use super::{App, Prompt};
+use super::{App, Prompt, StateView};
 use crate::source::{CallState, TraceSource};
 use crate::task::Task;
 
@@ -103,13 +103,13 @@ impl<S: TraceSource> App<S> {
     /// none yet.
     fn memory_state(&mut self) -> Option<CallState> {
         let seq = self.selected_seq()?;
-        match self.state.ready() {
-            Some(s) => Some(s.clone()),
-            None => {
-                self.status = format!("the memory at #{seq} is still being computed");
-                None
-            }
-        }
+        self.status = match &self.state {
+            StateView::Ready(s) => return Some(s.clone()),
+            StateView::Computing(_) => format!("the memory at #{seq} is still being computed"),
+            StateView::Failed(why) => format!("no memory at #{seq}: {why}"),
+            StateView::None => "this trace has no memory to show".into(),
+        };
+        None
     }
 
     pub(super) fn scroll_memory(&mut self, rows: i64) {

@@ -306,3 +306,11 @@ fn esc_cancels_a_running_continue() {
     a.refresh(10);
     assert_eq!(a.selected_seq(), Some(42), "the selection stays");
 }
+
+#[test]
+fn without_states_the_memory_view_says_there_is_no_memory() {
+    let mut a = app(10);
+    send(&mut a, [Message::ToggleMemory, Message::FollowPointer(1)]);
+    assert!(a.memory.open);
+    assert_eq!(a.status, "this trace has no memory to show");
+}

@@ -212,3 +212,43 @@ fn stepping_back_and_forth_lands_on_the_same_state() {
         "00000200  03 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  ................"
     );
 }
+
+#[test]
+fn continuing_with_the_memory_view_open_shows_each_stop_s_memory() {
+    let fake = Fake::debugger(100);
+    let hold = fake.hold.clone();
+    hold.store(true, Ordering::Relaxed);
+    let mut app = App::new(fake);
+    app.update(Message::StartBreakpoint);
+    typed(&mut app, "fd_write");
+    app.update(Message::PromptSubmit);
+    render_on(&mut app, 80, 24);
+    app.update(Message::ToggleMemory);
+    app.update(Message::StartAddress);
+    typed(&mut app, "0x200");
+    app.update(Message::PromptSubmit);
+    assert_eq!(app.status, "the memory at #0 is still being computed");
+    hold.store(false, Ordering::Relaxed);
+    settled(&mut app);
+    app.update(Message::StartAddress);
+    typed(&mut app, "0x200");
+    app.update(Message::PromptSubmit);
+    let mut rows = Vec::new();
+    for m in [Message::Continue, Message::Continue, Message::ContinueBack] {
+        app.update(m);
+        while app.job.is_some() {
+            settled(&mut app);
+        }
+        rows.push(memory_rows(&settled(&mut app))[0].clone());
+    }
+    assert_eq!(app.selected_seq(), Some(5));
+    assert!(app.memory.open, "the view stays open");
+    assert_eq!(
+        rows,
+        [
+            "00000200  05 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  ................",
+            "00000200  0a 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  ................",
+            "00000200  05 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  ................",
+        ]
+    );
+}
