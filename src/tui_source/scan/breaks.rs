@@ -27,26 +27,14 @@ pub fn continue_to(
     progress: &Progress<Option<BreakHit>>,
 ) -> Option<Option<BreakHit>> {
     let reader = TraceReader::open(path).ok()?;
-    let n = reader.call_count();
-    let wanted = match c.forward {
-        true => c.from.saturating_add(1).min(n)..n,
-        false => 0..c.from.min(n),
-    };
     // With `when=`, every match from the start counts; else only the
     // calls looked for are read, the nearest first.
     let counting = c.triggers.iter().any(|t| !t.when().is_always());
-    let (Some(lo), Some(hi)) = (
-        reader.chunk_of(if counting { 0 } else { wanted.start }),
-        wanted.end.checked_sub(1).and_then(|l| reader.chunk_of(l)),
-    ) else {
+    let in_trace_order = c.forward || counting;
+    let Some((wanted, chunks)) = plan(&reader, &c, counting) else {
         return Some(None);
     };
     drop(reader);
-    let in_trace_order = c.forward || counting;
-    let chunks: Vec<usize> = match in_trace_order {
-        true => (lo..=hi).collect(),
-        false => (lo..=hi).rev().collect(),
-    };
     let triggers = Arc::new(c.triggers);
     let mut counts = Counts {
         hits: vec![0; triggers.len()],
@@ -92,6 +80,22 @@ pub fn continue_to(
     };
     let found = in_order(path, chunks, workers, work, take, progress)?;
     Some(found.or(last))
+}
+
+/// The calls looked for, and the chunks to read, in the order read.
+fn plan(reader: &TraceReader, c: &Continue, counting: bool) -> Option<(Range<u64>, Vec<usize>)> {
+    let n = reader.call_count();
+    let wanted = match c.forward {
+        true => c.from.saturating_add(1).min(n)..n,
+        false => 0..c.from.min(n),
+    };
+    let lo = reader.chunk_of(if counting { 0 } else { wanted.start })?;
+    let hi = reader.chunk_of(wanted.end.checked_sub(1)?)?;
+    let chunks = match c.forward || counting {
+        true => (lo..=hi).collect(),
+        false => (lo..=hi).rev().collect(),
+    };
+    Some((wanted, chunks))
 }
 
 /// Each breakpoint's matches so far, for `when=`.

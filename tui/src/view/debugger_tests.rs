@@ -137,7 +137,17 @@ fn the_memory_view_shows_hex_and_text_goes_to_addresses_and_follows_pointers() {
     assert!(app
         .status
         .starts_with("iovs at 0x300, 16 bytes (pointer argument 1 of 2"));
+}
 
+#[test]
+fn the_memory_view_scrolls_and_refuses_addresses_past_the_end() {
+    let mut app = App::new(Fake::debugger(100));
+    go_to(&mut app, 5);
+    app.update(Message::ToggleMemory);
+    settled(&mut app);
+    send(&mut app, &[Message::StartAddress]);
+    typed(&mut app, "0x300");
+    app.update(Message::PromptSubmit);
     app.update(Message::ScrollMemory(-1));
     let s = settled(&mut app);
     assert!(memory_rows(&s)[0].starts_with("000002f0  "), "a row up");
