@@ -306,7 +306,10 @@ fn memory_view_and_breakpoints_in_a_terminal() {
     tmux.type_text("fd_write fd=2");
     tmux.keys(&["Enter", "c"]);
     tmux.wait_for("breakpoint 1 (fd_write fd=2) at #3");
-    tmux.keys(&["G", "C"]);
+    // A key clears the status line: the next message is the continue's.
+    tmux.keys(&["G"]);
+    tmux.wait_for("#5 (6 calls)");
+    tmux.keys(&["C"]);
     let s = tmux.wait_for("breakpoint 1 (fd_write fd=2) at #3  ");
     assert!(s.contains("#3 (6 calls)"), "{s}");
     tmux.keys(&["C"]);
