@@ -9,17 +9,17 @@
 //! stdout and stderr (for the output pane).
 
 mod scan;
+mod state;
 
 use crate::decode::{result_text, short_result, Decoder, Field, Named};
 use crate::filter::Filter;
+use crate::matcher::Trigger;
 use crate::report::stats;
 use crate::syscalls::{Class, SYSCALLS};
 use crate::trace::{func_name, Faults, Injection, Outcome, RunEnd, TraceReader};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use wtrace_tui::{
-    CallResult, Detail, Item, MemBlock, Row, RunStatus, SearchHit, StatRow, Summary, Task,
-    TraceSource, Value, ValueKind,
+    BreakHit, CallResult, Detail, Item, MemBlock, Row, RunStatus, SearchHit, StatRow, Summary,
+    Task, TraceSource, Value, ValueKind,
 };
 
 /// Chunks the background pass handles per UI tick.
@@ -40,6 +40,8 @@ pub struct TraceView {
     timeline: Vec<u64>,
     /// Decoder at the end of the chunks reached: the next checkpoint.
     pass: Decoder,
+    /// The guest's state at the selected call.
+    states: state::States,
 }
 
 impl TraceView {
@@ -52,6 +54,7 @@ impl TraceView {
             },
         };
         Ok(TraceView {
+            states: state::States::new(reader.path()),
             reader,
             duration_ns,
             checkpoints: Vec::new(),
@@ -216,33 +219,39 @@ impl TraceSource for TraceView {
         })
     }
 
-    /// Replays the embedded module up to the call (on a thread of its own:
-    /// the list stays responsive): its stack, innermost first.
-    fn stack(&mut self, seq: u64) -> Option<Task<Vec<String>>> {
+    /// Replays the embedded module up to the call, on a thread of its
+    /// own: the list stays responsive.
+    fn state(&mut self, seq: u64) -> Option<Task<Result<wtrace_tui::CallState, String>>> {
         self.reader.module.as_ref()?;
+        Some(self.states.state(seq))
+    }
+
+    fn memory(&mut self, seq: u64, addr: u32, len: u32) -> Task<Result<Vec<u8>, String>> {
+        self.states.memory(seq, addr, len)
+    }
+
+    fn check_breakpoint(&self, expr: &str) -> Result<(), String> {
+        Trigger::parse(expr).map(drop).map_err(|e| format!("{e:#}"))
+    }
+
+    fn continue_to(
+        &mut self,
+        from: u64,
+        forward: bool,
+        breakpoints: &[String],
+    ) -> Result<Task<Option<BreakHit>>, String> {
+        let triggers = breakpoints
+            .iter()
+            .map(|b| Trigger::parse(b).map_err(|e| format!("breakpoint {b:?}: {e:#}")))
+            .collect::<Result<Vec<_>, _>>()?;
         let path = self.reader.path().to_path_buf();
-        // One replay at a time, for the call selected last: scrolling
-        // through the list must not start a replay per row passed.
-        static LATEST: AtomicU64 = AtomicU64::new(0);
-        static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-        LATEST.store(seq, Ordering::SeqCst);
-        Some(Task::spawn(seq + 1, move |_progress| {
-            let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-            if LATEST.load(Ordering::SeqCst) != seq {
-                return None;
-            }
-            Some(match crate::replay::state_at(&path, None, seq) {
-                // The function and where in the source: the pane is narrow.
-                Ok(state) => state
-                    .frames
-                    .iter()
-                    .map(|f| match f.location() {
-                        Some(at) => format!("{} at {at}", f.func),
-                        None => f.func.clone(),
-                    })
-                    .collect(),
-                Err(e) => vec![format!("no stack: {e:#}")],
-            })
+        let c = scan::Continue {
+            from,
+            forward,
+            triggers,
+        };
+        Ok(Task::spawn(self.len(), move |progress| {
+            scan::continue_to(&path, c, scan::workers(), progress)
         }))
     }
 

@@ -5,7 +5,10 @@
 //! decodes through one reused [`Call`], so a scan allocates per call only
 //! what decoding itself needs.
 
+mod breaks;
 mod spread;
+
+pub use breaks::{continue_to, Continue};
 
 use crate::decode::Decoder;
 use crate::filter::Filter;
@@ -84,6 +87,11 @@ fn chunks_of(reader: &TraceReader, range: &Range<u64>, forward: bool) -> Vec<usi
     }
 }
 
+/// Threads a scan spreads over: the cores, up to 4.
+pub fn workers() -> usize {
+    thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
 /// Runs `search`; `None` when cancelled or when the trace cannot be read.
 pub fn search(
     path: &Path,
@@ -113,7 +121,7 @@ pub fn search(
     // With the fd table known at the start of every chunk, chunks are
     // independent: they are spread over the cores.
     let last = plan.iter().flat_map(|p| p.2.iter()).max().copied();
-    let workers = thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let workers = workers();
     if workers > 1 && last.is_some_and(|k| k < s.checkpoints.len()) {
         drop(reader);
         return spread::search(path, &s, plan, workers, progress);
