@@ -3,9 +3,11 @@
 
 use crate::capture;
 use crate::decode::Decoder;
+use crate::syscalls::FuncId;
 use crate::syscalls::Kind;
-use crate::trace::{func_name, Call, Outcome, TraceReader};
+use crate::trace::{func_name, Call, Header, Outcome, TraceReader};
 use anyhow::Result;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -67,15 +69,34 @@ pub fn stats(r: &mut TraceReader) -> Result<String> {
     Ok(render(&collect(r)?))
 }
 
-/// One pass over the trace.
+/// One pass over the trace, a chunk read ahead (see
+/// [`TraceReader::each_batch`]), each call copied into one reused `Call`.
 pub fn collect(r: &mut TraceReader) -> Result<Stats> {
     let header = r.header.clone();
     let mut decoder = Decoder::default();
-    let mut funcs: BTreeMap<String, PerFunc> = BTreeMap::new();
-    let mut fds: BTreeMap<(u32, String), PerFd> = BTreeMap::new();
-    for call in r.calls() {
-        let call = call?;
-        let f = funcs.entry(func_name(&header, call.func)).or_default();
+    let mut stats = Stats::default();
+    let mut call = Call::default();
+    r.each_batch(|batch| {
+        for v in batch.views() {
+            call.copy_view(&v);
+            stats.count(&header, &mut decoder, &call);
+        }
+        Ok(())
+    })?;
+    Ok(stats)
+}
+
+impl Stats {
+    /// Counts `call`, the next call of the trace; `decoder` follows the
+    /// fd table for the paths.
+    pub fn count(&mut self, header: &Header, decoder: &mut Decoder, call: &Call) {
+        let f = match self
+            .funcs
+            .get_mut(func_name_str(header, call.func).as_ref())
+        {
+            Some(f) => f,
+            None => self.funcs.entry(func_name(header, call.func)).or_default(),
+        };
         f.calls += 1;
         f.ns += call.dur_ns;
         if call.outcome.is_error() {
@@ -84,7 +105,7 @@ pub fn collect(r: &mut TraceReader) -> Result<Stats> {
         if call.injection.is_injected() {
             f.injected += 1;
         }
-        let (read, written) = bytes_moved(&call);
+        let (read, written) = bytes_moved(call);
         if read + written > 0 {
             let fd = call
                 .func
@@ -98,14 +119,21 @@ pub fn collect(r: &mut TraceReader) -> Result<Stats> {
                 2 => "<stderr>".to_string(),
                 _ => decoder.fd_path(fd).unwrap_or("?").to_string(),
             };
-            let e = fds.entry((fd, path)).or_default();
+            let e = self.fds.entry((fd, path)).or_default();
             e.read += read;
             e.written += written;
             e.calls += 1;
         }
-        decoder.follow(&header, &call);
+        decoder.follow(header, call);
     }
-    Ok(Stats { funcs, fds })
+}
+
+/// A function's name without allocating for a preview1 function.
+fn func_name_str(header: &Header, func: FuncId) -> Cow<'static, str> {
+    match func.syscall() {
+        Some(sys) => Cow::Borrowed(sys.name),
+        None => Cow::Owned(func_name(header, func)),
+    }
 }
 
 /// The table `wtrace stats` prints.
