@@ -13,7 +13,7 @@ use wtrace::dump::{dump, end_line, DumpOptions};
 use wtrace::filter::Filter;
 use wtrace::inject::Marks;
 use wtrace::report::stats;
-use wtrace::trace::{Outcome, RunEnd, TraceReader};
+use wtrace::trace::{CallBatch, Outcome, RunEnd, TraceReader};
 
 fn fixtures() -> Vec<PathBuf> {
     let mut traces: Vec<PathBuf> = std::fs::read_dir(common::root().join("traces"))
@@ -132,11 +132,12 @@ fn stats_of_every_fixture_is_what_counting_call_by_call_gives() {
     for path in fixtures() {
         let mut reader = TraceReader::open(&path).unwrap();
         let header = reader.header.clone();
-        let mut expected = stats::Stats::default();
-        let mut decoder = Decoder::default();
+        let mut counter = stats::Counter::default();
         for call in reader.calls() {
-            expected.count(&header, &mut decoder, &call.unwrap());
+            let one = CallBatch::from_calls(&[call.unwrap()]);
+            counter.count(&header, &one.view(0));
         }
+        let expected = counter.finish(&header);
         let fast = stats::collect(&mut TraceReader::open(&path).unwrap()).unwrap();
         assert_eq!(fast, expected, "{}", path.display());
         assert!(!fast.funcs.is_empty(), "{}", path.display());
