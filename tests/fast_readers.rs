@@ -189,3 +189,75 @@ fn a_damaged_chunk_ends_dump_and_stats_with_its_error_after_the_calls_before_it(
         }
     }
 }
+
+/// How a test damages one frame.
+#[derive(Clone, Copy, Debug)]
+enum How {
+    /// The file ends where the frame starts.
+    CutAt,
+    /// The file ends inside the frame's header.
+    CutIn,
+    /// A bit of the payload flipped.
+    Flip,
+    /// The kind byte made unknown.
+    Kind,
+}
+
+/// `verify` walks the frames on one thread and decodes them on others: the
+/// first problem it names is still the first in the file, with the counts
+/// of what came before it (as a walk on one thread found them).
+#[test]
+fn verify_names_the_first_damage_in_the_file_wherever_it_is() {
+    let d = tempdir();
+    let bytes = std::fs::read(common::root().join("traces/manycalls.wtrace")).unwrap();
+    let frames = frames(&bytes);
+    assert_eq!(frames.len(), 6);
+    let before = |n: usize| {
+        let (chunks, calls) = [(0, 0), (0, 0), (1, 4096), (2, 8192), (3, 10003), (3, 10003)][n];
+        format!("\n  intact before it: {n} frames, {chunks} chunk(s), {calls} calls\n")
+    };
+    let cases = [
+        (1, "chunk 0 at byte 723 (calls #0..#4095)"),
+        (2, "chunk 1 at byte 7962 (calls #4096..#8191)"),
+        (3, "chunk 2 at byte 14952 (calls #8192..#10002)"),
+        (4, "the End frame at byte 17869"),
+        (5, "the Index frame at byte 17929"),
+    ];
+    for (i, what) in cases {
+        let (_, at, len) = frames[i];
+        for how in [How::CutAt, How::CutIn, How::Flip, How::Kind] {
+            let mut damaged = bytes.clone();
+            let expected = match how {
+                How::CutAt => {
+                    damaged.truncate(at);
+                    "damaged: the recording did not finish: no end record and no index".to_string()
+                }
+                How::CutIn => {
+                    damaged.truncate(at + 20);
+                    format!("damaged: the trace is cut in the middle of a frame at byte {at}")
+                }
+                How::Flip => {
+                    damaged[at + 37 + 5.min(len - 1)] ^= 1;
+                    format!("damaged: {what} fails its blake3 check")
+                }
+                How::Kind => {
+                    damaged[at] = 9;
+                    let what = match i {
+                        4 | 5 => format!("the Unknown(9) frame at byte {at}"),
+                        _ => what.to_string(),
+                    };
+                    format!("damaged: {what} fails its blake3 check")
+                }
+            };
+            let path = d.path().join("damaged.wtrace");
+            std::fs::write(&path, &damaged).unwrap();
+            let o = output(wtrace().arg("verify").arg(&path));
+            assert_eq!(o.status.code(), Some(1), "frame {i} {how:?}");
+            assert_eq!(
+                String::from_utf8_lossy(&o.stdout),
+                expected + &before(i),
+                "frame {i} {how:?}"
+            );
+        }
+    }
+}
