@@ -106,7 +106,9 @@ impl<'o> Lines<'o> {
         if opts.relative {
             let _ = write!(text, "{:>12.6} ", call.start_ns as f64 / 1e9);
         }
-        let _ = write!(text, "#{} ", call.seq);
+        text.push('#');
+        text.push_str(itoa::Buffer::new().format(call.seq));
+        text.push(' ');
         decoded.write_line(text);
         text.push_str(self.marks.of(call.injection));
         if opts.durations {

@@ -108,17 +108,13 @@ impl Field {
 
     pub fn write_text(&self, out: &mut String) {
         match self {
-            Field::Uint(n) => {
-                let _ = write!(out, "{n}");
-            }
-            Field::Int(n) => {
-                let _ = write!(out, "{n}");
-            }
+            Field::Uint(n) => out.push_str(itoa::Buffer::new().format(*n)),
+            Field::Int(n) => out.push_str(itoa::Buffer::new().format(*n)),
             Field::Hex(n) => {
                 let _ = write!(out, "{n:#x}");
             }
             Field::Fd { fd, path } => {
-                let _ = write!(out, "{fd}");
+                out.push_str(itoa::Buffer::new().format(*fd));
                 if let Some(p) = path {
                     let _ = write!(out, "<{p}>");
                 }
