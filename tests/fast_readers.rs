@@ -16,12 +16,7 @@ use wtrace::report::stats;
 use wtrace::trace::{CallBatch, Outcome, RunEnd, TraceReader};
 
 fn fixtures() -> Vec<PathBuf> {
-    let mut traces: Vec<PathBuf> = std::fs::read_dir(common::root().join("traces"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "wtrace"))
-        .collect();
-    traces.sort();
+    let traces = common::committed_traces();
     assert!(traces.len() >= 7, "the fixtures are missing");
     traces
 }
