@@ -175,6 +175,14 @@ impl TraceReader {
     pub(super) fn reopen(&self) -> Result<TraceReader> {
         let file = File::open(&self.path)
             .with_context(|| format!("cannot open trace {}", self.path.display()))?;
+        // A recording still being written only grows; anything shorter is
+        // another file now.
+        if file.metadata()?.len() < self.file_len {
+            bail!(
+                "{}: the trace changed while being read",
+                self.path.display()
+            );
+        }
         Ok(TraceReader {
             file,
             path: self.path.clone(),
