@@ -12,7 +12,7 @@ pub use breaks::{continue_to, Continue};
 
 use crate::decode::Decoder;
 use crate::filter::Filter;
-use crate::trace::{Call, CallBatch, CallView, ChunkDecoder, Mem, MemsView, TraceReader};
+use crate::trace::{Call, CallBatch, ChunkDecoder, TraceReader};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -168,7 +168,7 @@ fn match_in(
 ) -> Option<u64> {
     let mut hit = None;
     for v in batch.views() {
-        fill(call, &v);
+        call.copy_view(&v);
         if !range.contains(&v.seq) {
             d.follow(header, call);
         } else if d.decode(header, call).line().contains(s.text.as_str()) {
@@ -217,37 +217,4 @@ pub fn select(path: &Path, filter: &Filter, progress: &Progress<Vec<u64>>) -> Op
         ahead.recycle(batch);
     }
     Some(seqs)
-}
-
-/// Makes `call` a copy of `v`, reusing its buffers.
-fn fill(call: &mut Call, v: &CallView) {
-    call.seq = v.seq;
-    call.func = v.func;
-    call.args.clear();
-    call.args.extend_from_slice(v.args);
-    call.outcome.clone_from(v.outcome);
-    call.start_ns = v.start_ns;
-    call.dur_ns = v.dur_ns;
-    call.injection = v.injection;
-    fill_mems(&mut call.reads, v.reads);
-    fill_mems(&mut call.writes, v.writes);
-}
-
-fn fill_mems(mems: &mut Vec<Mem>, view: MemsView) {
-    mems.truncate(view.iter().len());
-    for (i, (param, addr, bytes)) in view.iter().enumerate() {
-        match mems.get_mut(i) {
-            Some(m) => {
-                m.param = param;
-                m.addr = addr;
-                m.bytes.clear();
-                m.bytes.extend_from_slice(bytes);
-            }
-            None => mems.push(Mem {
-                param,
-                addr,
-                bytes: bytes.to_vec(),
-            }),
-        }
-    }
 }
