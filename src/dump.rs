@@ -1,11 +1,12 @@
 //! `wtrace dump`: every call of a trace, one strace-style line (or JSON
 //! object, `docs/json.md`) each.
 
-use crate::decode::{self, Decoder};
+use crate::decode::{self, DecodedCall, Decoder};
 use crate::filter::Filter;
 use crate::inject::Marks;
-use crate::trace::{Outcome, RunEnd, TraceReader};
+use crate::trace::{Call, CallView, Header, Outcome, RunEnd, TraceReader};
 use anyhow::Result;
+use std::fmt::Write as _;
 use std::io::Write;
 
 #[derive(Clone, Debug, Default)]
@@ -22,59 +23,100 @@ pub struct DumpOptions {
 }
 
 pub fn dump(reader: &mut TraceReader, opts: &DumpOptions, out: &mut dyn Write) -> Result<()> {
-    let header = reader.header.clone();
-    let marks = Marks::new(&header.faults);
-    let mut decoder = Decoder::new(opts.strsize);
-    decoder.verbose = opts.verbose;
-    let mut line = String::with_capacity(256);
-    // The exit code the last line shown ends with (`proc_exit(...) = ?
-    // +++ exited with N +++`): strace prints that line once.
-    let mut shown_exit = None;
-    for call in reader.calls() {
-        let call = call?;
-        let shown = opts.filter.matches(&call);
-        if !shown {
-            // The fd table still has to follow every call.
-            decoder.follow(&header, &call);
-            continue;
+    let mut lines = Lines::new(reader, opts);
+    // The calls of a chunk are written out together, as one buffer.
+    let mut text = String::with_capacity(1 << 16);
+    reader.each_batch(|batch| {
+        text.clear();
+        for v in batch.views() {
+            lines.add(&v, &mut text)?;
         }
-        let decoded = decoder.decode(&header, &call);
-        shown_exit = match call.outcome {
-            Outcome::Exit(code) => Some(code),
-            _ => None,
-        };
-        if opts.json {
-            let mut json = decode::call_json(&call, &decoded);
-            if call.injection.is_injected() {
-                json["injected"] = serde_json::Value::Bool(true);
-            }
-            serde_json::to_writer(&mut *out, &json)?;
-            out.write_all(b"\n")?;
-            continue;
-        }
-        line.clear();
-        if opts.relative {
-            line.push_str(&format!("{:>12.6} ", call.start_ns as f64 / 1e9));
-        }
-        line.push_str(&format!("#{} ", call.seq));
-        line.push_str(&decoded.line());
-        line.push_str(marks.of(call.injection));
-        if opts.durations {
-            line.push_str(&format!(" <{:.6}>", call.dur_ns as f64 / 1e9));
-        }
-        line.push('\n');
-        out.write_all(line.as_bytes())?;
-    }
+        out.write_all(text.as_bytes())?;
+        Ok(())
+    })?;
     if !opts.json {
         match (&reader.end, &reader.unfinished) {
             (_, Some(why)) => writeln!(out, "+++ unfinished trace: {why} +++")?,
-            (Some(end), None) if !said_already(&end.run_end, shown_exit) => {
+            (Some(end), None) if !said_already(&end.run_end, lines.shown_exit) => {
                 writeln!(out, "{}", end_line(&end.run_end))?
             }
             (Some(_) | None, None) => {}
         }
     }
     Ok(())
+}
+
+/// What goes from one call's line to the next: the fd table, and one
+/// call and one decoded call whose buffers are reused.
+struct Lines<'o> {
+    opts: &'o DumpOptions,
+    header: Header,
+    marks: Marks,
+    decoder: Decoder,
+    call: Call,
+    decoded: DecodedCall,
+    /// The exit code the last line shown ends with (`proc_exit(...) = ?
+    /// +++ exited with N +++`): strace prints that line once.
+    shown_exit: Option<i32>,
+}
+
+impl<'o> Lines<'o> {
+    fn new(reader: &TraceReader, opts: &'o DumpOptions) -> Lines<'o> {
+        let mut decoder = Decoder::new(opts.strsize);
+        decoder.verbose = opts.verbose;
+        Lines {
+            opts,
+            header: reader.header.clone(),
+            marks: Marks::new(&reader.header.faults),
+            decoder,
+            call: Call::default(),
+            decoded: DecodedCall::default(),
+            shown_exit: None,
+        }
+    }
+
+    /// Appends the line of `v` to `text`, when the filter shows it.
+    fn add(&mut self, v: &CallView, text: &mut String) -> Result<()> {
+        let opts = self.opts;
+        if !opts.filter.keeps(v.func, v.outcome) {
+            // The fd table still has to follow every call.
+            if Decoder::is_followed(v.func) {
+                self.call.copy_view(v);
+                self.decoder.follow(&self.header, &self.call);
+            }
+            return Ok(());
+        }
+        let call = &mut self.call;
+        call.copy_view(v);
+        let decoded = &mut self.decoded;
+        self.decoder.decode_into(&self.header, call, decoded);
+        self.shown_exit = match call.outcome {
+            Outcome::Exit(code) => Some(code),
+            _ => None,
+        };
+        if opts.json {
+            let mut json = decode::call_json(call, decoded);
+            if call.injection.is_injected() {
+                json["injected"] = serde_json::Value::Bool(true);
+            }
+            text.push_str(&serde_json::to_string(&json)?);
+            text.push('\n');
+            return Ok(());
+        }
+        if opts.relative {
+            let _ = write!(text, "{:>12.6} ", call.start_ns as f64 / 1e9);
+        }
+        text.push('#');
+        text.push_str(itoa::Buffer::new().format(call.seq));
+        text.push(' ');
+        decoded.write_line(text);
+        text.push_str(self.marks.of(call.injection));
+        if opts.durations {
+            let _ = write!(text, " <{:.6}>", call.dur_ns as f64 / 1e9);
+        }
+        text.push('\n');
+        Ok(())
+    }
 }
 
 /// Whether the last line shown, `proc_exit(...) = ? +++ exited with N +++`,

@@ -200,6 +200,11 @@ impl When {
         Ok(When { first, last, step })
     }
 
+    /// Whether every invocation counts: no `when=`, or `when=1+`.
+    pub fn is_always(&self) -> bool {
+        self.first == 1 && self.last.is_none() && self.step == 1
+    }
+
     /// True for invocation `n` (from 1).
     pub fn includes(&self, n: u64) -> bool {
         if n < self.first || self.last.is_some_and(|last| n > last) {
@@ -356,6 +361,16 @@ impl Trigger {
         }
         self.hits += 1;
         self.when.includes(self.hits)
+    }
+
+    /// Whether `call` matches the terms, `when=` aside (it is not counted).
+    pub fn matches(&self, call: &CallView<'_>) -> bool {
+        self.pattern.matches(&CallFacts::from(call))
+    }
+
+    /// Which matches fire, counted from 1 over the whole trace.
+    pub fn when(&self) -> When {
+        self.when
     }
 
     /// The expression as given.

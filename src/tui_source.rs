@@ -9,24 +9,23 @@
 //! stdout and stderr (for the output pane).
 
 mod scan;
+mod state;
 
 use crate::decode::{result_text, short_result, Decoder, Field, Named};
 use crate::filter::Filter;
+use crate::matcher::Trigger;
 use crate::report::stats;
 use crate::syscalls::{Class, SYSCALLS};
-use crate::timetravel::{Cancelled, TimeMachine};
 use crate::trace::{func_name, Faults, Injection, Outcome, RunEnd, TraceReader};
 use wtrace_tui::{
-    CallResult, Detail, Item, MemBlock, Row, RunStatus, SearchHit, StatRow, Summary, Task,
-    TraceSource, Value, ValueKind,
+    BreakHit, CallResult, Detail, Item, MemBlock, Row, RunStatus, SearchHit, StatRow, Summary,
+    Task, TraceSource, Value, ValueKind,
 };
 
 /// Chunks the background pass handles per UI tick.
 const CHUNKS_PER_STEP: usize = 8;
 /// Resolution of the timeline the pass gathers.
 const TIMELINE_BUCKETS: usize = 1024;
-/// 10 ms steps a stack request waits for the selection to settle.
-const STACK_SETTLE_STEPS: usize = 4;
 /// Data shown per string in rows and details.
 const STRSIZE: usize = 64;
 
@@ -41,8 +40,8 @@ pub struct TraceView {
     timeline: Vec<u64>,
     /// Decoder at the end of the chunks reached: the next checkpoint.
     pass: Decoder,
-    /// Answers the stacks, once one is asked for.
-    time_machine: Option<TimeMachine>,
+    /// The guest's state at the selected call.
+    states: state::States,
 }
 
 impl TraceView {
@@ -55,13 +54,13 @@ impl TraceView {
             },
         };
         Ok(TraceView {
+            states: state::States::new(reader.path()),
             reader,
             duration_ns,
             checkpoints: Vec::new(),
             output: Vec::new(),
             timeline: vec![0; TIMELINE_BUCKETS],
             pass: Decoder::new(STRSIZE),
-            time_machine: None,
         })
     }
 
@@ -220,43 +219,39 @@ impl TraceSource for TraceView {
         })
     }
 
-    /// The call's stack, innermost first, from the time machine (on a
-    /// thread of its own: the list stays responsive). The machine starts
-    /// with the first stack asked for; a task the UI drops (the selection
-    /// moved on) cancels its request.
-    fn stack(&mut self, seq: u64) -> Option<Task<Vec<String>>> {
+    /// Replays the embedded module up to the call, on a thread of its
+    /// own: the list stays responsive.
+    fn state(&mut self, seq: u64) -> Option<Task<Result<wtrace_tui::CallState, String>>> {
         self.reader.module.as_ref()?;
-        if self.time_machine.is_none() {
-            match TimeMachine::open(self.reader.path(), None) {
-                Ok(tm) => self.time_machine = Some(tm),
-                Err(e) => return Some(Task::ready(vec![format!("no stack: {e:#}")])),
-            }
-        }
-        let tm = self.time_machine.clone()?;
-        Some(Task::spawn(seq + 1, move |progress| {
-            // Scrolling through the list must not fork a replay per row
-            // passed: the request goes once the selection stays a moment.
-            for _ in 0..STACK_SETTLE_STEPS {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-                if progress.cancelled() {
-                    return None;
-                }
-            }
-            match tm.state(seq, &[], &|| progress.cancelled()) {
-                // The function and where in the source: the pane is narrow.
-                Ok(state) => Some(
-                    state
-                        .frames
-                        .iter()
-                        .map(|f| match f.location() {
-                            Some(at) => format!("{} at {at}", f.func),
-                            None => f.func.clone(),
-                        })
-                        .collect(),
-                ),
-                Err(e) if e.is::<Cancelled>() => None,
-                Err(e) => Some(vec![format!("no stack: {e:#}")]),
-            }
+        Some(self.states.state(seq))
+    }
+
+    fn memory(&mut self, seq: u64, addr: u32, len: u32) -> Task<Result<Vec<u8>, String>> {
+        self.states.memory(seq, addr, len)
+    }
+
+    fn check_breakpoint(&self, expr: &str) -> Result<(), String> {
+        Trigger::parse(expr).map(drop).map_err(|e| format!("{e:#}"))
+    }
+
+    fn continue_to(
+        &mut self,
+        from: u64,
+        forward: bool,
+        breakpoints: &[String],
+    ) -> Result<Task<Option<BreakHit>>, String> {
+        let triggers = breakpoints
+            .iter()
+            .map(|b| Trigger::parse(b).map_err(|e| format!("breakpoint {b:?}: {e:#}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let path = self.reader.path().to_path_buf();
+        let c = scan::Continue {
+            from,
+            forward,
+            triggers,
+        };
+        Ok(Task::spawn(self.len(), move |progress| {
+            scan::continue_to(&path, c, scan::workers(), progress)
         }))
     }
 

@@ -63,24 +63,30 @@ fn frames_after(text: &str, call_prefix: &str) -> Vec<(String, Option<String>)> 
         .collect()
 }
 
+/// A trace of examples/go/files run in a scratch directory preopened as
+/// /work; `None` (the test skips) without Go.
+fn record_go_files(dir: &Path) -> Option<PathBuf> {
+    let wasm = go_example("files")?;
+    std::fs::create_dir(dir.join("scratch")).unwrap();
+    Some(record(
+        dir,
+        "files",
+        &["--dir", "scratch::/work"],
+        &wasm,
+        &["/work"],
+    ))
+}
+
 fn names(frames: &[(String, Option<String>)]) -> Vec<&str> {
     frames.iter().map(|(f, _)| f.as_str()).collect()
 }
 
 #[test]
 fn go_stacks_name_the_functions_that_made_the_call() {
-    let Some(wasm) = go_example("files") else {
+    let d = tempdir();
+    let Some(trace) = record_go_files(d.path()) else {
         return;
     };
-    let d = tempdir();
-    std::fs::create_dir(d.path().join("scratch")).unwrap();
-    let trace = record(
-        d.path(),
-        "files",
-        &["--dir", "scratch::/work"],
-        &wasm,
-        &["/work"],
-    );
     let dump = output(
         wtrace()
             .args(["dump", "-k", "-e", "trace=path_open"])
@@ -450,17 +456,9 @@ fn a_breakpoint_prints_the_call_and_its_stack() {
          wtrace: replay stopped before call #3 at breakpoint \"fd_write fd=2\" (3 calls replayed)\n"
     );
     // Go: the stack names the functions that made the call.
-    let Some(wasm) = go_example("files") else {
+    let Some(trace) = record_go_files(d.path()) else {
         return;
     };
-    std::fs::create_dir(d.path().join("scratch")).unwrap();
-    let trace = record(
-        d.path(),
-        "files",
-        &["--dir", "scratch::/work"],
-        &wasm,
-        &["/work"],
-    );
     let o = output(
         wtrace()
             .args(["replay", "-q", "--break", "path_open path~notes when=3"])

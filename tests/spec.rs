@@ -685,17 +685,6 @@ fn spec_table() -> Table {
     independent::functions(&spec).unwrap()
 }
 
-/// The committed sample traces, by name.
-fn committed_traces() -> Vec<PathBuf> {
-    let mut traces: Vec<PathBuf> = std::fs::read_dir(common::root().join("traces"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "wtrace"))
-        .collect();
-    traces.sort();
-    traces
-}
-
 #[test]
 fn a_reader_written_from_the_spec_reads_every_committed_trace_as_wtrace_does() {
     let table = spec_table();
@@ -704,7 +693,7 @@ fn a_reader_written_from_the_spec_reads_every_committed_trace_as_wtrace_does() {
     // What the samples cover, all of it needed by the spec's claims.
     let (mut chunks, mut traps, mut foreign, mut env, mut empty) = (0, 0, [0, 0, 0], 0, 0);
     let mut injected = 0;
-    for path in committed_traces() {
+    for path in common::committed_traces() {
         let what = path.display().to_string();
         let file = std::fs::read(&path).unwrap();
         let t = independent::read(&file).unwrap_or_else(|e| panic!("{what}: {e}"));

@@ -55,6 +55,16 @@ impl Tmux {
         assert!(ok.success());
     }
 
+    /// Types `text` as it is (tmux would take `0x200` for a key code).
+    fn type_text(&self, text: &str) {
+        let ok = self
+            .cmd()
+            .args(["send-keys", "-l", "-t", "tui", text])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
     /// The screen as text; with `colours`, with the escape sequences that
     /// set them.
     fn capture(&self, colours: bool) -> String {
@@ -206,8 +216,8 @@ fn open_jump_to_the_end_search_filter_and_quit() {
     ] {
         assert!(s.contains(line), "{line:?} not in the help:\n{s}");
     }
-    // The help is taller than the window: its end is a scroll away.
-    tmux.keys(&["PgDn"]);
+    // The help is taller than the window: its end is a few pages away.
+    tmux.keys(&["PgDn", "PgDn", "PgDn", "PgDn", "PgDn", "PgDn"]);
     tmux.wait_for("  q, Esc, ?        close the help");
     tmux.keys(&["q"]);
     tmux.quit();
@@ -262,4 +272,64 @@ fn tui_without_a_terminal_says_so() {
         String::from_utf8_lossy(&o.stderr),
         "wtrace: error: wtrace tui needs a terminal; use wtrace dump to print the calls\n"
     );
+}
+
+/// The debugger in a real terminal, on examples/wat/memory.wat recorded:
+/// the state at a call, the memory view, a breakpoint continued to
+/// forward and back.
+#[test]
+fn memory_view_and_breakpoints_in_a_terminal() {
+    let dir = common::tempdir();
+    let trace = dir.path().join("memory.wtrace");
+    let o = common::output(
+        common::wtrace()
+            .args(["record", "-q", "-o"])
+            .arg(&trace)
+            .arg(common::root().join("examples/wat/memory.wat")),
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let tmux = Tmux::open(trace.to_str().unwrap(), "memory");
+    tmux.wait_for("#0 (6 calls)");
+    tmux.keys(&["j"]);
+    tmux.wait_for("  stage = 1 (0x1, i32)");
+    tmux.keys(&["m", "g"]);
+    tmux.type_text("0x200");
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("0x200 at #1");
+    assert!(
+        s.contains(
+            "│00000200  88 77 66 55 44 33 22 11  00 00 00 00 00 00 00 00  .wfUD3\".........  "
+        ),
+        "{s}"
+    );
+    tmux.keys(&["m", "b"]);
+    tmux.type_text("fd_write fd=2");
+    tmux.keys(&["Enter", "c"]);
+    tmux.wait_for("breakpoint 1 (fd_write fd=2) at #3");
+    // A key clears the status line: the next message is the continue's.
+    tmux.keys(&["G"]);
+    tmux.wait_for("#5 (6 calls)");
+    tmux.keys(&["C"]);
+    let s = tmux.wait_for("breakpoint 1 (fd_write fd=2) at #3  ");
+    assert!(s.contains("#3 (6 calls)"), "{s}");
+    tmux.keys(&["C"]);
+    tmux.wait_for("no breakpoint matches a call before #3");
+    tmux.quit();
+}
+
+#[test]
+fn tui_help_lists_the_debugger_keys_from_the_key_map() {
+    let o = common::output(common::wtrace().args(["tui", "--help"]));
+    let help = String::from_utf8_lossy(&o.stdout);
+    for line in [
+        "Keys in the call list:",
+        "  m                memory view: the guest's memory when the selected call returned",
+        "  C                continue back to the previous call a breakpoint matches",
+        "Keys in the memory view (m):",
+        "  Tab              follow the call's next pointer argument (path, iovs, buf...)",
+        "Keys in the list of breakpoints (B):",
+        "  d, Del           delete the breakpoint picked",
+    ] {
+        assert!(help.lines().any(|l| l == line), "{line:?} not in:\n{help}");
+    }
 }

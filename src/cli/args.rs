@@ -106,7 +106,7 @@ pub enum Command {
     Dump(DumpArgs),
     /// Step through a trace in a terminal UI
     #[command(
-        after_help = "Keys: arrows/j/k, PgUp/PgDn, g/G, : N Enter (go to call), / TEXT Enter (search), n/N,\n      f (filter as dump -e takes it, with --failed; Tab completes), J/K (scroll the detail),\n      s (statistics), Tab (pane), ? (help), Esc (stop a search or filter), q (quit)"
+        after_help = tui_keys_help()
     )]
     Tui { trace: PathBuf },
     /// Show what a trace holds: module, argv, env, preopens, calls, how the run ended
@@ -477,6 +477,27 @@ fn colon_hint(dir: &str) -> String {
 }
 
 /// `Classes for -e trace=: %args %clock …`, from the table's classes.
+/// `wtrace tui`'s keys, from the UI's one key map (as its `?` screen).
+fn tui_keys_help() -> String {
+    use wtrace_tui::keys::Mode;
+    let mut out = String::from(
+        "Breakpoints take replay --break's grammar (fd_write fd=2, path_open path~config, errno!=0,\n\
+         #1200, when=3); continues scan the trace itself. The detail pane and the memory view show\n\
+         the guest's state when the selected call returned, computed by replaying the module.\n",
+    );
+    let shown = [Mode::Browse, Mode::Memory, Mode::Breakpoints];
+    for (mode, (heading, lines)) in Mode::ALL.iter().zip(wtrace_tui::keys::help()) {
+        if !shown.contains(mode) {
+            continue;
+        }
+        out += &format!("\nKeys {heading}:\n");
+        for l in lines {
+            out += &format!("  {:<16} {}\n", l.keys, l.help);
+        }
+    }
+    out
+}
+
 fn classes_help() -> String {
     let classes: Vec<String> = crate::syscalls::Class::ALL
         .iter()

@@ -108,17 +108,13 @@ impl Field {
 
     pub fn write_text(&self, out: &mut String) {
         match self {
-            Field::Uint(n) => {
-                let _ = write!(out, "{n}");
-            }
-            Field::Int(n) => {
-                let _ = write!(out, "{n}");
-            }
+            Field::Uint(n) => out.push_str(itoa::Buffer::new().format(*n)),
+            Field::Int(n) => out.push_str(itoa::Buffer::new().format(*n)),
             Field::Hex(n) => {
                 let _ = write!(out, "{n:#x}");
             }
             Field::Fd { fd, path } => {
-                let _ = write!(out, "{fd}");
+                out.push_str(itoa::Buffer::new().format(*fd));
                 if let Some(p) = path {
                     let _ = write!(out, "<{p}>");
                 }
@@ -150,13 +146,13 @@ impl Field {
             }
             Field::Errno(0) => out.push('0'),
             Field::Errno(e) => out.push_str(&names::errno_name(*e)),
-            Field::Text(bytes) => out.push_str(&quote(bytes, usize::MAX)),
+            Field::Text(bytes) => quote_into(out, bytes, usize::MAX),
             Field::Data {
                 bytes,
                 limit,
                 incomplete,
             } => {
-                out.push_str(&quote(bytes, *limit));
+                quote_into(out, bytes, *limit);
                 if *incomplete {
                     out.push_str(" (cut)");
                 }
@@ -287,8 +283,14 @@ fn hex(bytes: &[u8]) -> String {
 /// Quotes bytes as strace does: C escapes, `\xNN` for the rest, `...` after
 /// the closing quote when cut at `max` bytes.
 pub fn quote(bytes: &[u8], max: usize) -> String {
+    let mut s = String::with_capacity(bytes.len().min(max) + 2);
+    quote_into(&mut s, bytes, max);
+    s
+}
+
+/// Appends [`quote`]'s text to `s`.
+fn quote_into(s: &mut String, bytes: &[u8], max: usize) {
     let shown = &bytes[..bytes.len().min(max)];
-    let mut s = String::with_capacity(shown.len() + 2);
     s.push('"');
     for &b in shown {
         match b {
@@ -307,7 +309,6 @@ pub fn quote(bytes: &[u8], max: usize) -> String {
     if bytes.len() > shown.len() {
         s.push_str("...");
     }
-    s
 }
 
 #[cfg(test)]

@@ -24,16 +24,17 @@ pub use field::{object, quote, Field, Named};
 
 use crate::capture::{self, EVENT_SIZE};
 use crate::names::{errno_name, errno_text, Symbols, Value};
-use crate::syscalls::{Fill, Holds, Kind, Syscall};
+use crate::syscalls::{FdEffect, Fill, FuncId, Holds, Kind, Syscall};
 use crate::trace::{func_name, Call, Header, Mem, Outcome};
 use fds::FdTable;
 use serde_json::{json, Value as Json};
+use std::fmt::Write as _;
 
 /// strace's default `-s`: strings are cut after this many bytes.
 pub const DEFAULT_STRSIZE: usize = 32;
 
 /// A call, decoded into typed, named parts.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecodedCall {
     pub name: String,
     /// The strace-like class (`fd`, `path`, …), or `foreign`.
@@ -52,17 +53,22 @@ impl DecodedCall {
     /// The strace-style line.
     pub fn line(&self) -> String {
         let mut s = String::with_capacity(96);
+        self.write_line(&mut s);
+        s
+    }
+
+    /// Appends the strace-style line to `s`.
+    pub fn write_line(&self, s: &mut String) {
         s.push_str(&self.name);
         s.push('(');
-        write_list(&mut s, &self.args);
+        write_list(s, &self.args);
         s.push_str(") = ");
         s.push_str(&self.result);
         if !self.outs.is_empty() {
             s.push_str(" (");
-            write_list(&mut s, &self.outs);
+            write_list(s, &self.outs);
             s.push(')');
         }
-        s
     }
 
     /// The arguments as text, without the function's name.
@@ -120,12 +126,19 @@ pub fn outcome_json(outcome: &Outcome) -> Json {
 
 /// `0`, `44 ENOENT (No such file or directory)`, `? +++ exited with 2 +++`.
 pub fn result_text(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::Errno(0) => "0".into(),
-        Outcome::Errno(e) => format!("{e} {} ({})", errno_name(*e), errno_text(*e)),
-        Outcome::Exit(code) => format!("? +++ exited with {code} +++"),
-        Outcome::Trap(msg) => format!("? <trap: {}>", msg.lines().next().unwrap_or("")),
-    }
+    let mut s = String::new();
+    write_result(&mut s, outcome);
+    s
+}
+
+/// Appends [`result_text`] to `s`.
+fn write_result(s: &mut String, outcome: &Outcome) {
+    let _ = match outcome {
+        Outcome::Errno(0) => write!(s, "0"),
+        Outcome::Errno(e) => write!(s, "{e} {} ({})", errno_name(*e), errno_text(*e)),
+        Outcome::Exit(code) => write!(s, "? +++ exited with {code} +++"),
+        Outcome::Trap(msg) => write!(s, "? <trap: {}>", msg.lines().next().unwrap_or("")),
+    };
 }
 
 /// The result without the errno's text: `0`, `44 ENOENT`, `? exit 2`,
@@ -166,31 +179,55 @@ impl Decoder {
 
     /// Decodes `call` and follows its effect on the fd table.
     pub fn decode(&mut self, header: &Header, call: &Call) -> DecodedCall {
-        let decoded = self.decode_unfollowed(header, call);
-        self.fds.follow(call);
+        let mut decoded = DecodedCall::default();
+        self.decode_into(header, call, &mut decoded);
         decoded
+    }
+
+    /// [`Decoder::decode`] into `out`, reusing its buffers: for readers
+    /// that go through many calls (`dump`).
+    pub fn decode_into(&mut self, header: &Header, call: &Call, out: &mut DecodedCall) {
+        self.decode_unfollowed_into(header, call, out);
+        self.fds.follow(call);
     }
 
     /// Decodes `call` without following it: for a report about a call
     /// that [`Decoder::decode`] or [`Decoder::follow`] will see later.
     pub fn decode_unfollowed(&mut self, header: &Header, call: &Call) -> DecodedCall {
+        let mut decoded = DecodedCall::default();
+        self.decode_unfollowed_into(header, call, &mut decoded);
+        decoded
+    }
+
+    fn decode_unfollowed_into(&mut self, header: &Header, call: &Call, out: &mut DecodedCall) {
         self.fds.know_preopens(header);
+        out.args.clear();
+        out.outs.clear();
+        out.name.clear();
+        out.result.clear();
+        write_result(&mut out.result, &call.outcome);
+        out.is_error = call.outcome.is_error();
         match call.func.syscall() {
-            Some(sys) => self.decode_preview1(sys, call),
-            None => DecodedCall {
-                name: func_name(header, call.func),
-                class: "foreign",
-                args: call
-                    .args
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| Named::new(format!("arg{i}"), Field::Hex(*a)))
-                    .collect(),
-                result: result_text(&call.outcome),
-                is_error: call.outcome.is_error(),
-                outs: Vec::new(),
-            },
+            Some(sys) => {
+                out.name.push_str(sys.name);
+                out.class = sys.class.name();
+                self.decode_preview1(sys, call, out);
+            }
+            None => {
+                out.name.push_str(&func_name(header, call.func));
+                out.class = "foreign";
+                let args = call.args.iter().enumerate();
+                let args = args.map(|(i, a)| Named::new(format!("arg{i}"), Field::Hex(*a)));
+                out.args.extend(args);
+            }
         }
+    }
+
+    /// Whether calls of `func` can change the fd table: a reader that
+    /// hides a call need not follow it when not.
+    pub fn is_followed(func: FuncId) -> bool {
+        func.syscall()
+            .is_some_and(|sys| sys.fd_effect != FdEffect::None)
     }
 
     /// Follows `call`'s effect on the fd table without decoding it: for
@@ -210,19 +247,21 @@ impl Decoder {
         self.fds.path(fd)
     }
 
-    fn decode_preview1(&self, sys: &'static Syscall, call: &Call) -> DecodedCall {
-        let mut args = Vec::new();
-        let mut outs = Vec::new();
+    /// The arguments and outputs of a preview1 call, into `d`.
+    fn decode_preview1(&self, sys: &'static Syscall, call: &Call, d: &mut DecodedCall) {
+        let (args, outs) = (&mut d.args, &mut d.outs);
         let ok = call.outcome == Outcome::Errno(0);
         for (i, p) in sys.params.iter().enumerate() {
             let param = Param { sys, call, i };
             match p.kind {
                 Kind::Len => {}
                 Kind::Value(v) => args.push(Named::new(p.name, self.value(v, param.arg()))),
-                Kind::Str { .. } => args.push(Named::new(p.name, Field::Text(param.read_bytes()))),
+                Kind::Str { .. } => {
+                    args.push(Named::new(p.name, Field::Text(param.read_bytes().to_vec())))
+                }
                 Kind::Subscriptions { .. } => args.push(Named::new(
                     p.name,
-                    layouts::subscriptions(&param.read_bytes()),
+                    layouts::subscriptions(param.read_bytes()),
                 )),
                 Kind::Ciovecs { .. } => args.push(Named::new(p.name, self.ciovecs(param))),
                 Kind::Iovecs { filled, .. } => {
@@ -250,32 +289,24 @@ impl Decoder {
                             sys.params[filled].name,
                             Field::Uint(count as u64),
                         ));
-                        outs.push(Named::new(p.name, layouts::events(&bytes)));
+                        outs.push(Named::new(p.name, layouts::events(bytes)));
                     }
                 }
                 Kind::StringPtrs(_) => args.push(Named::new(p.name, Field::Hex(param.arg()))),
                 Kind::StringBuf(_) => {
                     args.push(Named::new(p.name, Field::Hex(param.arg())));
                     if ok {
-                        outs.push(Named::bare(p.name, string_list(&param.write_bytes())));
+                        outs.push(Named::bare(p.name, string_list(param.write_bytes())));
                     }
                 }
                 Kind::Out(o) => {
                     // Counts that belong to a buffer are shown with it.
                     if ok && !sys.is_count_of_a_buffer(i) {
-                        let value = layouts::out_value(o, &param.write_bytes(), !self.verbose);
+                        let value = layouts::out_value(o, param.write_bytes(), !self.verbose);
                         outs.push(Named::new(p.name, value));
                     }
                 }
             }
-        }
-        DecodedCall {
-            name: sys.name.to_string(),
-            class: sys.class.name(),
-            args,
-            result: result_text(&call.outcome),
-            is_error: call.outcome.is_error(),
-            outs,
         }
     }
 
@@ -324,9 +355,9 @@ impl Decoder {
             outs.push(Named::new(count, Field::Uint(data.len() as u64)));
         }
         let contents = match holds {
-            Holds::Dirents => layouts::dirents(&data, self.strsize),
-            Holds::Text => Field::Text(data),
-            Holds::Bytes => Field::data(&data, self.strsize),
+            Holds::Dirents => layouts::dirents(data, self.strsize),
+            Holds::Text => Field::Text(data.to_vec()),
+            Holds::Bytes => Field::data(data, self.strsize),
         };
         outs.push(Named::new(param.name(), contents));
         outs
@@ -367,26 +398,20 @@ impl<'a> Param<'a> {
     }
 
     /// The first range read for this parameter (empty when none).
-    fn read_bytes(&self) -> Vec<u8> {
-        self.reads()
-            .next()
-            .map(|m| m.bytes.clone())
-            .unwrap_or_default()
+    fn read_bytes(&self) -> &'a [u8] {
+        self.reads().next().map_or(&[], |m| &m.bytes)
     }
 
     /// The first range written for this parameter (empty when none).
-    fn write_bytes(&self) -> Vec<u8> {
-        self.writes()
-            .next()
-            .map(|m| m.bytes.clone())
-            .unwrap_or_default()
+    fn write_bytes(&self) -> &'a [u8] {
+        self.writes().next().map_or(&[], |m| &m.bytes)
     }
 }
 
 /// An iovec list as the guest passed it.
 fn iovec_list(param: Param) -> Field {
     let list = param.read_bytes();
-    let items = capture::iovecs(&list).map(|(buf, len)| {
+    let items = capture::iovecs(list).map(|(buf, len)| {
         Field::Record(vec![
             Named::new("buf", Field::Hex(buf as u64)),
             Named::new("len", Field::Uint(len as u64)),

@@ -6,7 +6,7 @@ use super::serve::ReplayState;
 use crate::capture::{self, Range, StringSizes};
 use crate::hexdump::{hexdump, Region};
 use crate::stack::Frame;
-use crate::trace::{Call, Outcome};
+use crate::trace::{Call, Header, Outcome};
 use anyhow::Result;
 use std::fmt::Write as _;
 use wasmtime::{Instance, Store, Val};
@@ -23,18 +23,30 @@ pub struct CallState {
     pub memory: Vec<u8>,
     /// The exported globals: name and value as text (`1 (0x1, i32)`).
     pub globals: Vec<(String, String)>,
-    /// The memory behind the call's pointer arguments (`--memory-args`).
-    pub pointers: Vec<Pointer>,
+    /// The memory behind the call's pointer arguments ([`pointer_ranges`]).
+    pub pointers: Vec<PointerArg>,
 }
 
-/// Memory behind a pointer argument: what the host read there (strings,
-/// iovec lists, the data written) or, when the call succeeded, wrote.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Pointer {
-    /// The parameter's name in the preview1 table: `path`, `iovs`, `buf`.
-    pub param: String,
+/// Guest memory a pointer argument of a call covers: what the host read
+/// there, or wrote when the call succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PointerArg {
+    /// The parameter's name in the table: `path`, `iovs`, `buf`.
+    pub name: &'static str,
     pub addr: u32,
     pub len: u32,
+}
+
+impl PointerArg {
+    /// Its bytes, clamped to `memory`.
+    pub fn bytes<'m>(&self, memory: &'m [u8]) -> &'m [u8] {
+        let range = Range {
+            param: 0,
+            addr: self.addr,
+            len: self.len,
+        };
+        range.bytes(memory)
+    }
 }
 
 /// Keeps the state after the `--until` call, for [`super::state_at`].
@@ -45,22 +57,12 @@ pub(super) fn keep_state(store: &mut Store<ReplayState>, instance: Instance) {
         return;
     };
     let data = memory.data(&*store);
-    let pointers = call.func.syscall().map_or(Vec::new(), |sys| {
-        pointer_ranges(state, call, data)
-            .into_iter()
-            .map(|r| Pointer {
-                param: sys.params[r.param as usize].name.to_string(),
-                addr: r.addr,
-                len: r.len,
-            })
-            .collect()
-    });
     let kept = CallState {
         seq: call.seq,
         frames: state.until_stack.clone().unwrap_or_default(),
+        pointers: pointer_ranges(&state.header, call, data),
         memory: data.to_vec(),
         globals,
-        pointers,
     };
     store.data_mut().kept = Some(kept);
 }
@@ -94,36 +96,32 @@ pub(super) fn state_after(store: &mut Store<ReplayState>, instance: Instance) ->
     Ok(out)
 }
 
-/// The memory behind each pointer argument of `call`: what the host read
-/// (strings, iovec and subscription lists, the data written) and, when the
-/// call succeeded, what it wrote (buffers, out-pointers).
+/// The memory behind each pointer argument of `call`, as `xxd` lines.
 fn pointer_args(state: &ReplayState, call: &Call, memory: &[u8]) -> String {
-    let Some(sys) = call.func.syscall() else {
-        return String::new();
-    };
     let mut out = format!("memory behind the pointer arguments of #{}:\n", call.seq);
-    for r in pointer_ranges(state, call, memory) {
-        let name = sys.params[r.param as usize].name;
+    for p in pointer_ranges(&state.header, call, memory) {
         let region = Region {
-            addr: r.addr,
-            len: r.len,
+            addr: p.addr,
+            len: p.len,
         };
-        let _ = writeln!(out, "{name} {region}:");
-        out.push_str(&hexdump(r.addr, r.bytes(memory)));
+        let _ = writeln!(out, "{} {region}:", p.name);
+        out.push_str(&hexdump(p.addr, p.bytes(memory)));
     }
     out
 }
 
-/// The non-empty ranges behind `call`'s pointer arguments, by parameter
-/// and address (none for a call that is not preview1's).
-fn pointer_ranges(state: &ReplayState, call: &Call, memory: &[u8]) -> Vec<Range> {
+/// The memory behind each pointer argument of `call` (in the order of the
+/// parameters, empty ranges left out): what the host read (strings, iovec
+/// and subscription lists, the data written) and, when the call
+/// succeeded, what it wrote (buffers, out-pointers).
+pub fn pointer_ranges(header: &Header, call: &Call, memory: &[u8]) -> Vec<PointerArg> {
     let Some(sys) = call.func.syscall() else {
         return Vec::new();
     };
     let mut ranges: Vec<Range> = Vec::new();
     capture::read_ranges(sys, &call.args, memory, |r| ranges.push(r));
     if call.outcome == Outcome::Errno(0) {
-        let sizes = StringSizes::new(&state.header.argv, &state.header.env);
+        let sizes = StringSizes::new(&header.argv, &header.env);
         let list = |i: usize| {
             call.reads
                 .iter()
@@ -134,8 +132,15 @@ fn pointer_ranges(state: &ReplayState, call: &Call, memory: &[u8]) -> Vec<Range>
     }
     ranges.sort_by_key(|r| (r.param, r.addr));
     ranges.dedup();
-    ranges.retain(|r| r.len > 0);
     ranges
+        .iter()
+        .filter(|r| r.len > 0)
+        .map(|r| PointerArg {
+            name: sys.params[r.param as usize].name,
+            addr: r.addr,
+            len: r.len,
+        })
+        .collect()
 }
 
 pub(super) fn exported_globals(

@@ -31,7 +31,7 @@ mod watch;
 #[cfg(target_os = "linux")]
 pub use checkpoint::serve as serve_time_travel;
 pub use divergence::Divergence;
-pub use inspect::{CallState, Pointer};
+pub use inspect::{pointer_ranges, CallState, PointerArg};
 
 use crate::decode::Decoder;
 use crate::filter::Filter;
@@ -45,6 +45,8 @@ use prefetch::Prefetch;
 use serve::ReplayState;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use wasmtime::{Linker, Store};
 
 #[derive(Default)]
@@ -79,6 +81,9 @@ pub struct ReplayOptions {
     /// A rebuilt module may write to stdout/stderr and read the clock more
     /// (or less) often than the recording says ([`tolerate`]).
     pub allow_extra_writes: bool,
+    /// Set from another thread to stop the replay at the next call (the
+    /// TUI gave up on the state it asked for).
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// How a replay ended.
@@ -149,11 +154,24 @@ pub fn replay(trace_path: &Path, opts: ReplayOptions) -> Result<ReplayEnd> {
 /// the call returned, computed by replaying the trace up to it (`module`
 /// as `replay --module`, for a trace without its module).
 pub fn state_at(trace_path: &Path, module: Option<PathBuf>, n: u64) -> Result<CallState> {
+    state_at_unless(trace_path, module, n, Arc::default())
+}
+
+/// [`state_at`], stopped (with an error) at the next call once `cancel`
+/// is set: for the TUI, which gives up on the state of a call no longer
+/// selected.
+pub fn state_at_unless(
+    trace_path: &Path,
+    module: Option<PathBuf>,
+    n: u64,
+    cancel: Arc<AtomicBool>,
+) -> Result<CallState> {
     let opts = ReplayOptions {
         module,
         quiet: true,
         until: Some(n),
         keep_state: true,
+        cancel: Some(cancel),
         ..ReplayOptions::default()
     };
     kept_state(run(trace_path, opts, None), n)

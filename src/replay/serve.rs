@@ -69,6 +69,12 @@ pub(super) fn next_recorded(
     made: impl FnOnce() -> Call,
 ) -> wasmtime::Result<usize> {
     let seq = state.next;
+    if let Some(cancel) = &state.opts.cancel {
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            let reason = format!("cancelled before call #{seq}");
+            return Err(wasmtime::Error::new(StopHere { reason, code: 0 }));
+        }
+    }
     if let Some(until) = state.opts.until {
         if seq > until {
             let reason = format!("stopped after call #{until} (--until)");

@@ -1,12 +1,11 @@
 //! `wtrace stats`: a summary like `strace -c`, plus the bytes read and
 //! written through each fd with the path it was opened from.
 
-use crate::capture;
 use crate::decode::Decoder;
-use crate::syscalls::Kind;
-use crate::trace::{func_name, Call, Outcome, TraceReader};
+use crate::syscalls::{FuncId, Kind};
+use crate::trace::{func_name, Call, CallView, Header, Outcome, TraceReader};
 use anyhow::Result;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 /// Calls, errors and host time of one function.
@@ -35,11 +34,11 @@ pub struct Stats {
 }
 
 /// Bytes moved by a successful read or write call: (read, written).
-fn bytes_moved(call: &Call) -> (u64, u64) {
+fn bytes_moved(call: &CallView) -> (u64, u64) {
     let Some(sys) = call.func.syscall() else {
         return (0, 0);
     };
-    if call.outcome != Outcome::Errno(0) {
+    if *call.outcome != Outcome::Errno(0) {
         return (0, 0);
     }
     let mut read = 0;
@@ -47,15 +46,13 @@ fn bytes_moved(call: &Call) -> (u64, u64) {
     for (i, p) in sys.params.iter().enumerate() {
         match p.kind {
             Kind::Iovecs { .. } => {
-                read += call
-                    .writes
-                    .iter()
-                    .filter(|m| m.param as usize == i)
-                    .map(|m| m.bytes.len() as u64)
-                    .sum::<u64>()
+                read += call.writes.of_param(i).map(|b| b.len() as u64).sum::<u64>()
             }
             Kind::Ciovecs { consumed, .. } => {
-                written += capture::out_u32(&call.writes, consumed).unwrap_or(0) as u64;
+                let count = call.writes.of_param(consumed).next();
+                let count = count.and_then(|b| b.get(..4));
+                written +=
+                    count.map_or(0, |b| u32::from_le_bytes(b.try_into().expect("4 bytes"))) as u64;
             }
             _ => {}
         }
@@ -67,45 +64,83 @@ pub fn stats(r: &mut TraceReader) -> Result<String> {
     Ok(render(&collect(r)?))
 }
 
-/// One pass over the trace.
+/// One pass over the trace, chunks read ahead on other threads (see
+/// [`TraceReader::each_batch`]).
 pub fn collect(r: &mut TraceReader) -> Result<Stats> {
     let header = r.header.clone();
-    let mut decoder = Decoder::default();
-    let mut funcs: BTreeMap<String, PerFunc> = BTreeMap::new();
-    let mut fds: BTreeMap<(u32, String), PerFd> = BTreeMap::new();
-    for call in r.calls() {
-        let call = call?;
-        let f = funcs.entry(func_name(&header, call.func)).or_default();
+    let mut counter = Counter::default();
+    r.each_batch(|batch| {
+        for v in batch.views() {
+            counter.count(&header, &v);
+        }
+        Ok(())
+    })?;
+    Ok(counter.finish(&header))
+}
+
+/// Counts calls in order, by function id (named once, at the end); the
+/// decoder follows the fd table for the paths.
+#[derive(Default)]
+pub struct Counter {
+    funcs: HashMap<FuncId, PerFunc>,
+    fds: BTreeMap<(u32, String), PerFd>,
+    decoder: Decoder,
+    /// Calls that change the fd table are copied here to be followed.
+    call: Call,
+}
+
+impl Counter {
+    /// Counts `v`, the next call of the trace.
+    pub fn count(&mut self, header: &Header, v: &CallView) {
+        let f = self.funcs.entry(v.func).or_default();
         f.calls += 1;
-        f.ns += call.dur_ns;
-        if call.outcome.is_error() {
+        f.ns += v.dur_ns;
+        if v.outcome.is_error() {
             f.errors += 1;
         }
-        if call.injection.is_injected() {
+        if v.injection.is_injected() {
             f.injected += 1;
         }
-        let (read, written) = bytes_moved(&call);
+        let (read, written) = bytes_moved(v);
         if read + written > 0 {
-            let fd = call
-                .func
-                .syscall()
-                .and_then(|s| s.fd_param())
-                .and_then(|i| call.args.get(i));
-            let fd = fd.copied().unwrap_or(0) as u32;
+            let fd = v.func.syscall().and_then(|s| s.fd_param());
+            let fd = fd.and_then(|i| v.args.get(i)).copied().unwrap_or(0) as u32;
             let path = match fd {
-                0 => "<stdin>".to_string(),
-                1 => "<stdout>".to_string(),
-                2 => "<stderr>".to_string(),
-                _ => decoder.fd_path(fd).unwrap_or("?").to_string(),
+                0 => "<stdin>",
+                1 => "<stdout>",
+                2 => "<stderr>",
+                _ => self.decoder.fd_path(fd).unwrap_or("?"),
             };
-            let e = fds.entry((fd, path)).or_default();
+            let e = match self.fds.get_mut(&(fd, path.to_string())) {
+                Some(e) => e,
+                None => self.fds.entry((fd, path.to_string())).or_default(),
+            };
             e.read += read;
             e.written += written;
             e.calls += 1;
         }
-        decoder.follow(&header, &call);
+        if Decoder::is_followed(v.func) {
+            self.call.copy_view(v);
+            self.decoder.follow(header, &self.call);
+        }
     }
-    Ok(Stats { funcs, fds })
+
+    /// The counts, functions by name.
+    pub fn finish(self, header: &Header) -> Stats {
+        let mut funcs: BTreeMap<String, PerFunc> = BTreeMap::new();
+        for (func, f) in self.funcs {
+            // Two foreign ids may carry one name (`func#N` is not one).
+            let e = funcs.entry(func_name(header, func)).or_default();
+            e.calls += f.calls;
+            e.errors += f.errors;
+            e.ns += f.ns;
+            e.injected += f.injected;
+        }
+        Stats {
+            funcs,
+            fds: self.fds,
+        }
+    }
 }
 
 /// The table `wtrace stats` prints.

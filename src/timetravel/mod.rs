@@ -27,7 +27,6 @@ mod machine;
 pub mod protocol;
 
 pub use crate::hexdump::Region;
-pub use crate::replay::Pointer;
 
 use crate::replay::CallState;
 use crate::stack::Frame;
@@ -36,6 +35,16 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
+
+/// Memory behind a pointer argument: what the host read there (strings,
+/// iovec lists, the data written) or, when the call succeeded, wrote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pointer {
+    /// The parameter's name in the preview1 table: `path`, `iovs`, `buf`.
+    pub param: String,
+    pub addr: u32,
+    pub len: u32,
+}
 
 /// The guest's state when a call returned.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,7 +86,15 @@ impl Snapshot {
             memory_size: memory.len() as u64,
             frames: state.frames,
             globals: state.globals,
-            pointers: state.pointers,
+            pointers: state
+                .pointers
+                .iter()
+                .map(|p| Pointer {
+                    param: p.name.to_string(),
+                    addr: p.addr,
+                    len: p.len,
+                })
+                .collect(),
             regions,
             replayed_from: 0,
             cpu_ns: 0,

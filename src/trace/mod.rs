@@ -20,6 +20,7 @@
 
 mod batch;
 mod codec;
+mod read_ahead;
 mod reader;
 mod writer;
 

@@ -170,6 +170,32 @@ impl TraceReader {
         &self.path
     }
 
+    /// A reader of the same trace with a file handle of its own (for a
+    /// second reading thread), without reading the file again.
+    pub(super) fn reopen(&self) -> Result<TraceReader> {
+        let file = File::open(&self.path)
+            .with_context(|| format!("cannot open trace {}", self.path.display()))?;
+        // A recording still being written only grows; anything shorter is
+        // another file now.
+        if file.metadata()?.len() < self.file_len {
+            bail!(
+                "{}: the trace changed while being read",
+                self.path.display()
+            );
+        }
+        Ok(TraceReader {
+            file,
+            path: self.path.clone(),
+            file_len: self.file_len,
+            header: self.header.clone(),
+            module: None,
+            chunks: self.chunks.clone(),
+            end: self.end.clone(),
+            unfinished: self.unfinished.clone(),
+            cache: None,
+        })
+    }
+
     /// Number of calls readable from this trace.
     pub fn call_count(&self) -> u64 {
         self.chunks

@@ -5,11 +5,14 @@
 //! decodes through one reused [`Call`], so a scan allocates per call only
 //! what decoding itself needs.
 
+mod breaks;
 mod spread;
+
+pub use breaks::{continue_to, Continue};
 
 use crate::decode::Decoder;
 use crate::filter::Filter;
-use crate::trace::{Call, CallBatch, CallView, ChunkDecoder, Mem, MemsView, TraceReader};
+use crate::trace::{Call, CallBatch, ChunkDecoder, TraceReader};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -84,6 +87,11 @@ fn chunks_of(reader: &TraceReader, range: &Range<u64>, forward: bool) -> Vec<usi
     }
 }
 
+/// Threads a scan spreads over: the cores, up to 4.
+pub fn workers() -> usize {
+    thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
 /// Runs `search`; `None` when cancelled or when the trace cannot be read.
 pub fn search(
     path: &Path,
@@ -113,7 +121,7 @@ pub fn search(
     // With the fd table known at the start of every chunk, chunks are
     // independent: they are spread over the cores.
     let last = plan.iter().flat_map(|p| p.2.iter()).max().copied();
-    let workers = thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let workers = workers();
     if workers > 1 && last.is_some_and(|k| k < s.checkpoints.len()) {
         drop(reader);
         return spread::search(path, &s, plan, workers, progress);
@@ -160,7 +168,7 @@ fn match_in(
 ) -> Option<u64> {
     let mut hit = None;
     for v in batch.views() {
-        fill(call, &v);
+        call.copy_view(&v);
         if !range.contains(&v.seq) {
             d.follow(header, call);
         } else if d.decode(header, call).line().contains(s.text.as_str()) {
@@ -209,37 +217,4 @@ pub fn select(path: &Path, filter: &Filter, progress: &Progress<Vec<u64>>) -> Op
         ahead.recycle(batch);
     }
     Some(seqs)
-}
-
-/// Makes `call` a copy of `v`, reusing its buffers.
-fn fill(call: &mut Call, v: &CallView) {
-    call.seq = v.seq;
-    call.func = v.func;
-    call.args.clear();
-    call.args.extend_from_slice(v.args);
-    call.outcome.clone_from(v.outcome);
-    call.start_ns = v.start_ns;
-    call.dur_ns = v.dur_ns;
-    call.injection = v.injection;
-    fill_mems(&mut call.reads, v.reads);
-    fill_mems(&mut call.writes, v.writes);
-}
-
-fn fill_mems(mems: &mut Vec<Mem>, view: MemsView) {
-    mems.truncate(view.iter().len());
-    for (i, (param, addr, bytes)) in view.iter().enumerate() {
-        match mems.get_mut(i) {
-            Some(m) => {
-                m.param = param;
-                m.addr = addr;
-                m.bytes.clear();
-                m.bytes.extend_from_slice(bytes);
-            }
-            None => mems.push(Mem {
-                param,
-                addr,
-                bytes: bytes.to_vec(),
-            }),
-        }
-    }
 }

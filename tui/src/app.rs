@@ -1,13 +1,17 @@
 //! The model and its update function.
 
+mod breaks;
+mod filter;
 mod jobs;
+mod memory;
 
 use crate::filter_menu::FilterMenu;
 use crate::keys::Mode;
 use crate::source::{Detail, Row, StatRow, Summary, TraceSource};
 use ratatui::layout::Rect;
 
-pub use jobs::{Job, StackView};
+pub use jobs::{Job, StateView};
+pub use memory::{parse_address, MemoryView, Window, ROW_BYTES};
 
 /// Bytes of stdout and stderr kept for the output pane.
 pub const OUTPUT_TAIL: usize = 8192;
@@ -34,6 +38,18 @@ impl Pane {
 pub enum Prompt {
     Goto(String),
     Search(String),
+    /// An address in the memory view.
+    Address(String),
+    /// A breakpoint to set.
+    Break(String),
+}
+
+impl Prompt {
+    fn text(&mut self) -> &mut String {
+        match self {
+            Prompt::Goto(t) | Prompt::Search(t) | Prompt::Address(t) | Prompt::Break(t) => t,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -46,6 +62,10 @@ pub enum Overlay {
     Stats(Vec<StatRow>, Vec<String>),
     /// The filter prompt and its completions.
     Filter(FilterMenu),
+    /// The breakpoints, the one picked at `cursor`.
+    Breakpoints {
+        cursor: usize,
+    },
 }
 
 /// What the user asked for.
@@ -86,6 +106,22 @@ pub enum Message {
     Escape,
     /// Quit whatever is open.
     Exit,
+    /// Open or close the memory view.
+    ToggleMemory,
+    /// The memory view: rows, negative is up.
+    ScrollMemory(i64),
+    /// The memory view: pages, negative is up.
+    PageMemory(i64),
+    StartAddress,
+    /// Follow the call's next (1) or previous (-1) pointer argument.
+    FollowPointer(i64),
+    StartBreakpoint,
+    ToggleBreakpoints,
+    DeleteBreakpoint,
+    /// Continue to the next call a breakpoint matches.
+    Continue,
+    /// Continue back to the previous call a breakpoint matches.
+    ContinueBack,
 }
 
 /// The filter in force and the calls it keeps.
@@ -128,8 +164,11 @@ pub struct App<S: TraceSource> {
     /// The rows `visible` holds: first row, count, filter.
     visible_window: Option<(u64, u64, Option<String>)>,
     pub detail: Option<Detail>,
-    /// The selected call's stack, when the source computes stacks.
-    pub stack: StackView,
+    /// The guest's state at the selected call, when the source computes it.
+    pub state: StateView,
+    pub memory: MemoryView,
+    /// Breakpoints in `replay --break`'s grammar, in the order set.
+    pub breakpoints: Vec<String>,
     pub output: (Vec<u8>, Vec<u8>),
     pub density: Option<Vec<u64>>,
     /// The source is still reading the whole trace in the background.
@@ -161,7 +200,9 @@ impl<S: TraceSource> App<S> {
             visible: Vec::new(),
             visible_window: None,
             detail: None,
-            stack: StackView::None,
+            state: StateView::None,
+            memory: MemoryView::default(),
+            breakpoints: Vec::new(),
             output: (Vec::new(), Vec::new()),
             density: None,
             reading: true,
@@ -176,6 +217,10 @@ impl<S: TraceSource> App<S> {
             Mode::FilterMenu
         } else if matches!(self.overlay, Overlay::Help { .. }) {
             Mode::Help
+        } else if matches!(self.overlay, Overlay::Breakpoints { .. }) {
+            Mode::Breakpoints
+        } else if self.memory.open {
+            Mode::Memory
         } else {
             Mode::Browse
         }
@@ -238,6 +283,16 @@ impl<S: TraceSource> App<S> {
             Message::Quit => self.close_or_quit(),
             Message::Escape => self.escape(),
             Message::Exit => self.quit = true,
+            Message::ToggleMemory => self.toggle_memory(),
+            Message::ScrollMemory(n) => self.scroll_memory(n),
+            Message::PageMemory(n) => self.page_memory(n),
+            Message::StartAddress => self.start_address(),
+            Message::FollowPointer(by) => self.follow_pointer(by),
+            Message::StartBreakpoint => self.start_breakpoint(),
+            Message::ToggleBreakpoints => self.toggle_breakpoints(),
+            Message::DeleteBreakpoint => self.delete_breakpoint(),
+            Message::Continue => self.continue_to(true),
+            Message::ContinueBack => self.continue_to(false),
         }
     }
 
@@ -295,7 +350,7 @@ impl<S: TraceSource> App<S> {
 
     fn edit_prompt(&mut self, edit: impl FnOnce(&mut String)) {
         match (&mut self.prompt, &mut self.overlay) {
-            (Some(Prompt::Goto(text) | Prompt::Search(text)), _) => edit(text),
+            (Some(prompt), _) => edit(prompt.text()),
             (None, Overlay::Filter(menu)) => menu.edit(edit),
             _ => {}
         }
@@ -308,6 +363,8 @@ impl<S: TraceSource> App<S> {
                 self.last_search = Some(text);
                 self.search(true);
             }
+            Some(Prompt::Address(text)) => self.goto_address(&text),
+            Some(Prompt::Break(text)) => self.add_breakpoint(&text),
             _ => {}
         }
     }
@@ -346,64 +403,6 @@ impl<S: TraceSource> App<S> {
         });
     }
 
-    fn open_filter_menu(&mut self) {
-        let current = self.filter.as_ref().map_or("", |f| f.expr.as_str());
-        self.overlay = Overlay::Filter(FilterMenu::new(current));
-    }
-
-    fn move_menu_cursor(&mut self, by: i64) {
-        if let Overlay::Filter(menu) = &mut self.overlay {
-            let count = menu.candidates(&self.filter_words).len();
-            menu.move_cursor(by, count);
-        }
-    }
-
-    fn complete_filter(&mut self) {
-        if let Overlay::Filter(menu) = &mut self.overlay {
-            if !menu.complete(&self.filter_words) {
-                menu.error = Some(format!("nothing to complete {:?} with", menu.word()));
-            }
-        }
-    }
-
-    /// Applies the typed filter (with the picked completion, if any); an
-    /// empty one shows every call. A bad one keeps the prompt open.
-    fn choose_filter(&mut self) {
-        let Overlay::Filter(menu) = &mut self.overlay else {
-            return;
-        };
-        if menu.cursor.is_some() {
-            menu.complete(&self.filter_words);
-        }
-        let expr = menu.text.trim().to_string();
-        if expr.is_empty() {
-            self.overlay = Overlay::None;
-            self.apply_filter(None);
-            return;
-        }
-        match self.source.select(&expr) {
-            Ok(task) => {
-                self.overlay = Overlay::None;
-                self.job = Some(Job::Filter { task, expr });
-            }
-            Err(why) => menu.error = Some(why),
-        }
-    }
-
-    /// Shows the calls `filter` keeps (all with `None`), keeping the
-    /// selected call, or the next one the filter keeps, in view.
-    fn apply_filter(&mut self, filter: Option<ActiveFilter>) {
-        let keep = self.selected_seq().unwrap_or(0);
-        self.filter = filter;
-        self.offset = 0;
-        self.selected = 0;
-        self.select_call(keep);
-        self.status = match &self.filter {
-            Some(f) => format!("filter {}: {} calls (f: change)", f.expr, f.seqs.len()),
-            None => "no filter: every call".into(),
-        };
-    }
-
     fn toggle_stats(&mut self) {
         self.overlay = match self.overlay {
             Overlay::Stats(..) => Overlay::None,
@@ -431,6 +430,7 @@ impl<S: TraceSource> App<S> {
 
     fn close_or_quit(&mut self) {
         match self.overlay {
+            Overlay::None if self.memory.open => self.memory.open = false,
             Overlay::None => self.quit = true,
             _ => self.overlay = Overlay::None,
         }
@@ -450,6 +450,7 @@ impl<S: TraceSource> App<S> {
     pub fn refresh_screen(&mut self, screen: Rect) {
         let detail = crate::view::detail_inner(screen);
         self.detail_size = (detail.width, detail.height);
+        self.memory.rows = crate::view::memory::rows(screen);
         self.refresh(crate::view::list_page(screen));
     }
 
@@ -473,7 +474,8 @@ impl<S: TraceSource> App<S> {
             self.visible_window = Some(window);
         }
         self.fetch_selected_call();
-        self.poll_stack();
+        self.poll_state();
+        self.refresh_memory();
         self.detail_scroll = self.detail_scroll.min(self.detail_scroll_max());
         if self.density.is_none() {
             self.source.step();
@@ -485,7 +487,10 @@ impl<S: TraceSource> App<S> {
     /// Whether the screen should be drawn again soon without a key: work
     /// is running in the background.
     pub fn busy(&self) -> bool {
-        self.job.is_some() || self.density.is_none() || self.stack.is_computing()
+        self.job.is_some()
+            || self.density.is_none()
+            || self.state.is_computing()
+            || self.memory_busy()
     }
 
     fn fetch_visible_rows(&mut self) -> Vec<Row> {
@@ -508,7 +513,7 @@ impl<S: TraceSource> App<S> {
     fn fetch_selected_call(&mut self) {
         let Some(seq) = self.selected_seq() else {
             self.detail = None;
-            self.stack = StackView::None;
+            self.state = StateView::None;
             self.output = (Vec::new(), Vec::new());
             return;
         };
@@ -520,9 +525,10 @@ impl<S: TraceSource> App<S> {
             self.output = self.source.output_at(seq, OUTPUT_TAIL);
         }
         if stale {
-            self.stack = match self.source.stack(seq) {
-                Some(task) => StackView::Computing(task),
-                None => StackView::None,
+            // The state of the call selected before is given up on.
+            self.state = match self.source.state(seq) {
+                Some(task) => StateView::Computing(task),
+                None => StateView::None,
             };
         }
     }

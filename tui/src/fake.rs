@@ -2,10 +2,12 @@
 //! answer is known.
 
 use crate::source::{
-    CallResult, Detail, Item, MemBlock, Row, RunStatus, SearchHit, StatRow, Summary, TraceSource,
-    Value, ValueKind,
+    BreakHit, CallResult, CallState, Detail, Item, MemBlock, Pointer, Row, RunStatus, SearchHit,
+    StatRow, Summary, TraceSource, Value, ValueKind,
 };
 use crate::task::Task;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// A trace of `n` calls: every 5th is fd_write("line N\n") to stdout,
 /// every 7th (not 5th) a path_open failing with ENOENT, the last a
@@ -15,10 +17,46 @@ use crate::task::Task;
 /// class wtrace does not have, `teleport`.
 pub struct Fake {
     pub n: u64,
+    /// Whether it computes the guest's state at a call (a debugger's
+    /// source); without, the detail pane shows the call alone.
+    pub states: bool,
+    /// While set, states are held back: still being computed.
+    pub hold: Arc<AtomicBool>,
 }
 
-/// A search for this text runs until it is cancelled.
+/// A search for this text, or a continue to this breakpoint, runs until
+/// it is cancelled.
 pub const ENDLESS: &str = "endless";
+
+/// Bytes of the fake guest's memory.
+pub const MEMORY_SIZE: u64 = 4096;
+
+/// The fake guest's memory when call `seq` returned: "hello, world!" at
+/// 0x10, "missing" at 0x80, the call's number (u64, little-endian) at
+/// 0x200, zeros elsewhere.
+pub fn memory_at(seq: u64) -> Vec<u8> {
+    let mut m = vec![0; MEMORY_SIZE as usize];
+    m[0x10..0x1d].copy_from_slice(b"hello, world!");
+    m[0x80..0x87].copy_from_slice(b"missing");
+    m[0x200..0x208].copy_from_slice(&seq.to_le_bytes());
+    m
+}
+
+/// A breakpoint of the fake: function names (by part) and a `when=N`.
+fn breakpoint_terms(expr: &str) -> Result<(Vec<String>, Option<u64>), String> {
+    let mut funcs = Vec::new();
+    let mut when = None;
+    for word in expr.split_whitespace() {
+        match word.strip_prefix("when=") {
+            Some(n) => when = Some(n.parse().map_err(|_| format!("bad when={n}"))?),
+            None if word == ENDLESS || (0..20).any(|s| func_of(20, s).contains(word)) => {
+                funcs.push(word.to_string())
+            }
+            None => return Err(format!("unknown function {word:?}")),
+        }
+    }
+    Ok((funcs, when))
+}
 
 /// The function of call `seq` of `n`.
 fn func_of(n: u64, seq: u64) -> &'static str {
@@ -36,6 +74,22 @@ fn func_of(n: u64, seq: u64) -> &'static str {
 }
 
 impl Fake {
+    pub fn new(n: u64) -> Fake {
+        Fake {
+            n,
+            states: false,
+            hold: Arc::default(),
+        }
+    }
+
+    /// A fake that computes states: [`Fake::state`], [`memory_at`].
+    pub fn debugger(n: u64) -> Fake {
+        Fake {
+            states: true,
+            ..Fake::new(n)
+        }
+    }
+
     pub fn func(&self, seq: u64) -> &'static str {
         func_of(self.n, seq)
     }
@@ -215,6 +269,87 @@ impl TraceSource for Fake {
         Ok(Task::ready(
             (0..self.n).filter(|s| self.func(*s) == func).collect(),
         ))
+    }
+    /// Two frames, the global `seq`, and the pointers of the call's data.
+    fn state(&mut self, seq: u64) -> Option<Task<Result<CallState, String>>> {
+        if !self.states {
+            return None;
+        }
+        let func = self.func(seq);
+        let pointer = |name: &str, addr, len| Pointer {
+            name: name.into(),
+            addr,
+            len,
+        };
+        let pointers = match func {
+            "fd_write" => vec![pointer("iovs", 0x300, 16), pointer("buf", 0x10, 13)],
+            "path_open" => vec![pointer("path", 0x80, 7)],
+            _ => vec![],
+        };
+        let state = CallState {
+            seq,
+            frames: vec![format!("fake::{func}"), "fake::main".into()],
+            globals: vec![("seq".into(), seq.to_string())],
+            memory_size: MEMORY_SIZE,
+            pointers,
+        };
+        let hold = self.hold.clone();
+        Some(Task::spawn(1, move |progress| {
+            while hold.load(Ordering::Relaxed) && !progress.cancelled() {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Some(Ok(state))
+        }))
+    }
+    fn memory(&mut self, seq: u64, addr: u32, len: u32) -> Task<Result<Vec<u8>, String>> {
+        let m = memory_at(seq);
+        let end = (addr as usize + len as usize).min(m.len());
+        Task::ready(match (addr as usize) < m.len() {
+            true => Ok(m[addr as usize..end].to_vec()),
+            false => Err(format!("{addr:#x} is past the end")),
+        })
+    }
+    fn check_breakpoint(&self, expr: &str) -> Result<(), String> {
+        breakpoint_terms(expr).map(drop)
+    }
+    /// Counts each breakpoint's matches from call 0; [`ENDLESS`] never
+    /// ends by itself.
+    fn continue_to(
+        &mut self,
+        from: u64,
+        forward: bool,
+        breakpoints: &[String],
+    ) -> Result<Task<Option<BreakHit>>, String> {
+        let bps = breakpoints
+            .iter()
+            .map(|b| breakpoint_terms(b))
+            .collect::<Result<Vec<_>, _>>()?;
+        let n = self.n;
+        Ok(Task::spawn(n, move |progress| {
+            let endless = bps.iter().any(|(f, _)| f.iter().any(|w| w == ENDLESS));
+            while endless && !progress.cancelled() {
+                progress.report(n / 2);
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            let mut hits = vec![0; bps.len()];
+            let mut found = None;
+            for seq in 0..n {
+                for (b, (funcs, when)) in bps.iter().enumerate() {
+                    if !funcs.iter().all(|f| func_of(n, seq).contains(f.as_str())) {
+                        continue;
+                    }
+                    hits[b] += 1;
+                    let fires = when.is_none_or(|w| w == hits[b]);
+                    let wanted = if forward { seq > from } else { seq < from };
+                    // Forward the first; back the last (the first set, at one call).
+                    let better = found.is_none_or(|h: BreakHit| !forward && h.seq < seq);
+                    if fires && wanted && better {
+                        found = Some(BreakHit { seq, breakpoint: b });
+                    }
+                }
+            }
+            (!progress.cancelled()).then_some(found)
+        }))
     }
     fn density(&mut self, buckets: usize) -> Option<Vec<u64>> {
         Some(vec![1; buckets])

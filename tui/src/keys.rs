@@ -10,7 +10,7 @@ use ratatui::crossterm::event::{
 // Short names for the table.
 use Input::{Ctrl, Key};
 use KeyCode::Char;
-use Mode::{Browse, FilterMenu, Help, Prompt};
+use Mode::{Breakpoints, Browse, FilterMenu, Help, Memory, Prompt};
 
 /// What the keys act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,20 +21,34 @@ pub enum Mode {
     FilterMenu,
     /// The help (`?`).
     Help,
-    /// Typing a call number (`:`) or a search (`/`).
+    /// Typing a call number (`:`), a search (`/`), a breakpoint (`b`) or
+    /// an address (`g` in the memory view).
     Prompt,
+    /// The memory view (`m`).
+    Memory,
+    /// The list of breakpoints (`B`).
+    Breakpoints,
 }
 
 impl Mode {
     /// The order of the help screen.
-    pub const ALL: [Mode; 4] = [Mode::Browse, Mode::FilterMenu, Mode::Prompt, Mode::Help];
+    pub const ALL: [Mode; 6] = [
+        Mode::Browse,
+        Mode::Memory,
+        Mode::Breakpoints,
+        Mode::FilterMenu,
+        Mode::Prompt,
+        Mode::Help,
+    ];
 
     /// The help screen's heading over the mode's keys.
     pub fn heading(self) -> &'static str {
         match self {
             Mode::Browse => "in the call list",
             Mode::FilterMenu => "typing a filter after f",
-            Mode::Prompt => "typing after : or /",
+            Mode::Prompt => "typing after : / b, or g in the memory view",
+            Mode::Memory => "in the memory view (m)",
+            Mode::Breakpoints => "in the list of breakpoints (B)",
             Mode::Help => "in this help",
         }
     }
@@ -71,6 +85,8 @@ impl Input {
             Input::Key(KeyCode::Enter) => "Enter".into(),
             Input::Key(KeyCode::Esc) => "Esc".into(),
             Input::Key(KeyCode::Backspace) => "Backspace".into(),
+            Input::Key(KeyCode::BackTab) => "Shift-Tab".into(),
+            Input::Key(KeyCode::Delete) => "Del".into(),
             Input::Key(code) => code.to_string(),
             Input::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
             Input::AnyChar => "any character".into(),
@@ -157,11 +173,57 @@ pub const BINDINGS: &[Binding] = &[
         "statistics: calls, errors and time per function; bytes per fd"),
     bind(Browse, &[Key(KeyCode::Tab)], Message::FocusNext,
         "move between the list, detail and output panes"),
+    bind(Browse, &[Key(Char('m'))], Message::ToggleMemory,
+        "memory view: the guest's memory when the selected call returned"),
+    bind(Browse, &[Key(Char('b'))], Message::StartBreakpoint,
+        "set a breakpoint, as replay --break takes it (fd_write fd=2, errno!=0, #12, when=3)"),
+    bind(Browse, &[Key(Char('B'))], Message::ToggleBreakpoints, "list and delete breakpoints"),
+    bind(Browse, &[Key(Char('c'))], Message::Continue,
+        "continue to the next call a breakpoint matches"),
+    bind(Browse, &[Key(Char('C'))], Message::ContinueBack,
+        "continue back to the previous call a breakpoint matches"),
     bind(Browse, &[Key(Char('?'))], Message::ToggleHelp, "this help"),
     bind(Browse, &[Key(KeyCode::Esc)], Message::Escape,
-        "stop the search or filter in progress; else as q"),
+        "stop the search, filter or continue in progress; else as q"),
     bind(Browse, &[Key(Char('q'))], Message::Quit, "close a view, or quit"),
     bind(Browse, &[Ctrl('c')], Message::Exit, "quit"),
+    bind(Memory, &[Key(KeyCode::Up), Key(Char('k'))], Message::ScrollMemory(-1), "a row up"),
+    bind(Memory, &[Key(KeyCode::Down), Key(Char('j'))], Message::ScrollMemory(1), "a row down"),
+    bind(Memory, &[Key(KeyCode::PageUp)], Message::PageMemory(-1), "a page up"),
+    bind(Memory, &[Key(KeyCode::PageDown), Key(Char(' '))], Message::PageMemory(1),
+        "a page down"),
+    bind(Memory, &[Input::WheelUp], Message::ScrollMemory(-3), "scroll up"),
+    bind(Memory, &[Input::WheelDown], Message::ScrollMemory(3), "scroll down"),
+    bind(Memory, &[Key(Char('g')), Key(Char(':'))], Message::StartAddress,
+        "go to an address: hex with 0x, or decimal, then Enter"),
+    bind(Memory, &[Key(KeyCode::Tab)], Message::FollowPointer(1),
+        "follow the call's next pointer argument (path, iovs, buf...)"),
+    bind(Memory, &[Key(KeyCode::BackTab)], Message::FollowPointer(-1),
+        "follow the previous pointer argument"),
+    bind(Memory, &[Key(Char('c'))], Message::Continue,
+        "continue to the next call a breakpoint matches, its memory in view"),
+    bind(Memory, &[Key(Char('C'))], Message::ContinueBack,
+        "continue back to the previous call a breakpoint matches"),
+    bind(Memory, &[Key(Char('?'))], Message::ToggleHelp, "this help"),
+    bind(Memory, &[Key(Char('m')), Key(Char('q'))], Message::ToggleMemory,
+        "close the memory view"),
+    bind(Memory, &[Key(KeyCode::Esc)], Message::Escape,
+        "stop the work in progress; else close the memory view"),
+    bind(Memory, &[Ctrl('c')], Message::Exit, "quit"),
+    bind(Breakpoints, &[Key(KeyCode::Up), Key(Char('k'))], Message::MenuUp,
+        "pick the breakpoint above"),
+    bind(Breakpoints, &[Key(KeyCode::Down), Key(Char('j'))], Message::MenuDown,
+        "pick the breakpoint below"),
+    bind(Breakpoints, &[Key(Char('d')), Key(KeyCode::Delete)], Message::DeleteBreakpoint,
+        "delete the breakpoint picked"),
+    bind(Breakpoints, &[Key(Char('b'))], Message::StartBreakpoint, "set a breakpoint"),
+    bind(Breakpoints, &[Key(Char('c'))], Message::Continue,
+        "continue to the next call a breakpoint matches"),
+    bind(Breakpoints, &[Key(Char('C'))], Message::ContinueBack,
+        "continue back to the previous call a breakpoint matches"),
+    bind(Breakpoints, &[Key(Char('B')), Key(Char('q')), Key(KeyCode::Esc)],
+        Message::ToggleBreakpoints, "close the list"),
+    bind(Breakpoints, &[Ctrl('c')], Message::Exit, "quit"),
     bind(FilterMenu, &[Key(KeyCode::Enter)], Message::MenuChoose,
         "show the calls the filter keeps (nothing typed: every call)"),
     bind(FilterMenu, &[Key(KeyCode::Tab)], Message::MenuComplete,
@@ -173,7 +235,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(FilterMenu, &[Key(KeyCode::Esc)], Message::MenuClose, "close, keeping the filter"),
     bind(FilterMenu, &[Ctrl('c')], Message::Exit, "quit"),
     bind(FilterMenu, &[Input::AnyChar], Message::PromptChar(' '), "typed into the filter"),
-    bind(Prompt, &[Key(KeyCode::Enter)], Message::PromptSubmit, "go to the call, or search"),
+    bind(Prompt, &[Key(KeyCode::Enter)], Message::PromptSubmit,
+        "go to the call or address, search, or set the breakpoint"),
     bind(Prompt, &[Key(KeyCode::Backspace)], Message::PromptBackspace,
         "delete the last character"),
     bind(Prompt, &[Key(KeyCode::Esc)], Message::PromptCancel, "cancel"),
@@ -271,7 +334,7 @@ mod tests {
             (KeyCode::Home, "Home"),
             (KeyCode::End, "End"),
             (KeyCode::Tab, "Tab"),
-            (KeyCode::BackTab, "Back Tab"),
+            (KeyCode::BackTab, "Shift-Tab"),
             (KeyCode::Enter, "Enter"),
             (KeyCode::Esc, "Esc"),
             (KeyCode::Backspace, "Backspace"),

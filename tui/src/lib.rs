@@ -23,8 +23,8 @@ pub mod view;
 
 pub use app::App;
 pub use source::{
-    CallResult, Detail, Item, MemBlock, Row, RunStatus, SearchHit, StatRow, Summary, TraceSource,
-    Value, ValueKind,
+    BreakHit, CallResult, CallState, Detail, Item, MemBlock, Pointer, Row, RunStatus, SearchHit,
+    StatRow, Summary, TraceSource, Value, ValueKind,
 };
 pub use task::{Progress, Task};
 pub use terminal::run;

@@ -155,3 +155,35 @@ pub fn draw_stats(frame: &mut Frame, rows: &[StatRow], extra: &[String]) {
         area,
     );
 }
+
+/// The breakpoints, numbered as the status line names them, the one
+/// picked in reverse video.
+pub fn draw_breakpoints(frame: &mut Frame, breakpoints: &[String], cursor: usize) {
+    let mut lines: Vec<Line> = breakpoints
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let line = format!("{:>3}  {b}", i + 1);
+            match i == cursor {
+                true => Line::styled(line, Style::new().add_modifier(Modifier::REVERSED)),
+                false => Line::raw(line),
+            }
+        })
+        .collect();
+    if lines.is_empty() {
+        lines.push(Line::raw("no breakpoints: b sets one"));
+    }
+    lines.push(Line::styled(
+        "c continues to the next match, C back to the previous",
+        Style::new().fg(Color::DarkGray),
+    ));
+    let title = " breakpoints (d deletes, b adds, B closes) ";
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0);
+    let width = (widest.max(title.len()) + 2) as u16;
+    let area = centered(frame.area(), width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(title)),
+        area,
+    );
+}

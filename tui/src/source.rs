@@ -179,6 +179,37 @@ pub struct SearchHit {
     pub wrapped: bool,
 }
 
+/// Guest memory a pointer argument of a call covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pointer {
+    /// The parameter: `path`, `iovs`, `buf`.
+    pub name: String,
+    pub addr: u32,
+    pub len: u32,
+}
+
+/// The guest's state when a call returned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallState {
+    pub seq: u64,
+    /// The call stack, innermost frame first, a line per frame.
+    pub frames: Vec<String>,
+    /// The module's exported globals: name and value as text.
+    pub globals: Vec<(String, String)>,
+    /// Bytes of linear memory.
+    pub memory_size: u64,
+    /// The memory behind the call's pointer arguments, in parameter order.
+    pub pointers: Vec<Pointer>,
+}
+
+/// A breakpoint's hit: the call, and which breakpoint (an index into the
+/// list continued with) matched it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BreakHit {
+    pub seq: u64,
+    pub breakpoint: usize,
+}
+
 /// A trace as the UI reads it. Implementations decode only what is asked
 /// for: the UI asks for the rows on screen and the selected call.
 pub trait TraceSource {
@@ -206,13 +237,34 @@ pub trait TraceSource {
     /// (`%path,!fd_close --failed`). A bad expression is an error at once,
     /// a line naming the bad part.
     fn select(&mut self, expr: &str) -> Result<Task<Vec<u64>>, String>;
-    /// Starts computing the guest's call stack at call `seq`, innermost
-    /// frame first, one line per frame; `None` when the source cannot.
-    /// The detail pane shows it under the call once it is done.
-    fn stack(&mut self, seq: u64) -> Option<Task<Vec<String>>> {
+    /// Starts computing the guest's state when call `seq` returned (a
+    /// line of its own when it cannot be computed); `None` when the source
+    /// computes no states. Dropping the task gives up on it.
+    fn state(&mut self, seq: u64) -> Option<Task<Result<CallState, String>>> {
         let _ = seq;
         None
     }
+    /// Starts reading `len` bytes of guest memory at `addr` as they stood
+    /// when call `seq` returned (fewer at the end of memory; an error, a
+    /// line, past it).
+    fn memory(&mut self, seq: u64, addr: u32, len: u32) -> Task<Result<Vec<u8>, String>> {
+        let _ = (seq, addr, len);
+        Task::ready(Err("this trace has no memory to show".into()))
+    }
+    /// Whether `expr` is a breakpoint, in `replay --break`'s grammar
+    /// (`path_open path~config`, `fd_write fd=2 when=3`, `errno!=0`,
+    /// `#1200`); the error is a line naming the bad part.
+    fn check_breakpoint(&self, expr: &str) -> Result<(), String>;
+    /// Starts looking for the first call after `from` (going forward) or the
+    /// last before it (going back) that one of `breakpoints` matches;
+    /// `when=N` counts matches from the start of the trace. Progress is
+    /// counted in calls.
+    fn continue_to(
+        &mut self,
+        from: u64,
+        forward: bool,
+        breakpoints: &[String],
+    ) -> Result<Task<Option<BreakHit>>, String>;
     /// Calls per time bucket over the whole run; may be computed a step at a
     /// time: returns `None` until done, and `step` does more of the work.
     fn density(&mut self, buckets: usize) -> Option<Vec<u64>>;

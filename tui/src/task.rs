@@ -30,6 +30,12 @@ impl<T> Progress<T> {
     pub fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
     }
+
+    /// The flag behind [`Progress::cancelled`], for work that checks it
+    /// itself (a replay).
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancel.clone()
+    }
 }
 
 /// Where a task stands, as [`Task::poll`] sees it.

@@ -1,6 +1,6 @@
 //! Drawing the model. Nothing here changes state.
 
-use crate::app::{App, Overlay, Pane, Prompt, StackView};
+use crate::app::{App, Overlay, Pane, Prompt, StateView};
 use crate::overlay;
 use crate::source::{CallResult, Detail, MemBlock, RunStatus, TraceSource};
 use crate::values;
@@ -23,43 +23,30 @@ struct Areas {
 /// terminal the list takes the whole width, so names are never cut.
 const WIDE: u16 = 120;
 
+/// Wide: the detail beside the list, a boxed timeline, the output at the
+/// bottom. Narrow: the list across the screen, a one-line timeline, the
+/// detail and the output side by side at the bottom.
 fn areas(area: Rect) -> Areas {
-    if area.width < WIDE {
-        return narrow_areas(area);
-    }
-    let [header, middle, timeline, output, status] = Layout::vertical([
+    let wide = area.width >= WIDE;
+    let (list_min, timeline_height) = if wide { (8, 4) } else { (6, 1) };
+    let [header, middle, timeline, bottom, status] = Layout::vertical([
         Constraint::Length(2),
-        Constraint::Min(8),
-        Constraint::Length(4),
+        Constraint::Min(list_min),
+        Constraint::Length(timeline_height),
         Constraint::Length(8),
         Constraint::Length(1),
     ])
     .areas(area);
-    let [list, detail] =
-        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(middle);
-    Areas {
-        header,
-        list,
-        detail,
-        timeline,
-        output,
-        status,
-    }
-}
-
-/// The list across the screen; a one-line timeline under it; the detail
-/// and the output side by side at the bottom.
-fn narrow_areas(area: Rect) -> Areas {
-    let [header, list, timeline, bottom, status] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(6),
-        Constraint::Length(1),
-        Constraint::Length(8),
-        Constraint::Length(1),
+    let (split, percent) = if wide { (middle, 58) } else { (bottom, 60) };
+    let [left, right] = Layout::horizontal([
+        Constraint::Percentage(percent),
+        Constraint::Percentage(100 - percent),
     ])
-    .areas(area);
-    let [detail, output] =
-        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
+    .areas(split);
+    let (list, detail, output) = match wide {
+        true => (left, right, bottom),
+        false => (middle, left, right),
+    };
     Areas {
         header,
         list,
@@ -105,11 +92,17 @@ pub fn draw<S: TraceSource>(app: &App<S>, frame: &mut Frame) {
     draw_timeline(app, frame, a.timeline);
     draw_output(app, frame, a.output);
     draw_status(app, frame, a.status);
+    if app.memory.open {
+        memory::draw_memory(app, frame);
+    }
     match &app.overlay {
         Overlay::None => {}
         Overlay::Help { scroll } => overlay::draw_help(frame, *scroll),
         Overlay::Stats(rows, extra) => overlay::draw_stats(frame, rows, extra),
         Overlay::Filter(menu) => overlay::draw_filter_menu(app, frame, menu),
+        Overlay::Breakpoints { cursor } => {
+            overlay::draw_breakpoints(frame, &app.breakpoints, *cursor)
+        }
     }
 }
 
@@ -242,18 +235,37 @@ fn detail_lines(d: &Detail, width: usize) -> Vec<Line<'static>> {
     lines
 }
 
-/// The stack section under the call: the source's frames, or word that
-/// they are still coming. Absent when the source computes no stacks.
-fn stack_lines(stack: &StackView) -> Vec<Line<'static>> {
-    let heading = |text: &str| Line::styled(text.to_string(), Style::new().fg(Color::Yellow));
-    match stack {
-        StackView::None => Vec::new(),
-        StackView::Computing(_) => vec![heading("stack: computing...")],
-        StackView::Failed => vec![heading("stack: could not be computed")],
-        StackView::Ready(frames) => std::iter::once(heading("stack:"))
-            .chain(frames.iter().map(|f| Line::raw(format!("  {f}"))))
-            .collect(),
+/// The state section under the call: its stack, the memory's size and
+/// pointer arguments, the exported globals; or word that it is still
+/// coming. Absent when the source computes no states.
+fn state_lines(state: &StateView) -> Vec<Line<'static>> {
+    let heading = |text: String| Line::styled(text, Style::new().fg(Color::Yellow));
+    let s = match state {
+        StateView::None => return Vec::new(),
+        StateView::Computing(_) => return vec![heading("stack and memory: computing...".into())],
+        StateView::Failed(why) => return vec![heading(format!("no stack or memory: {why}"))],
+        StateView::Ready(s) => s,
+    };
+    let mut lines = vec![heading("stack:".into())];
+    lines.extend(s.frames.iter().map(|f| Line::raw(format!("  {f}"))));
+    lines.push(heading(format!(
+        "memory when it returned: {} bytes (m shows it)",
+        s.memory_size
+    )));
+    lines.extend(
+        s.pointers
+            .iter()
+            .map(|p| Line::raw(format!("  {} {:#x}:{}", p.name, p.addr, p.len))),
+    );
+    if !s.globals.is_empty() {
+        lines.push(heading("exported globals:".into()));
+        lines.extend(
+            s.globals
+                .iter()
+                .map(|(name, value)| Line::raw(format!("  {name} = {value}"))),
+        );
     }
+    lines
 }
 
 /// The detail pane's text, wrapped to the pane.
@@ -262,12 +274,12 @@ fn detail_paragraph<S: TraceSource>(app: &App<S>, width: u16) -> Paragraph<'stat
         .detail
         .as_ref()
         .map_or_else(Vec::new, |d| detail_lines(d, width as usize));
-    // The stack goes right under the result, before the memory dumps.
+    // The state goes right under the result, before the memory dumps.
     let at = app
         .detail
         .as_ref()
         .map_or(0, |d| lines.len().min(detail_head_len(d, width as usize)));
-    lines.splice(at..at, stack_lines(&app.stack));
+    lines.splice(at..at, state_lines(&app.state));
     Paragraph::new(Text::from(lines)).wrap(Wrap { trim: false })
 }
 
@@ -388,6 +400,8 @@ fn status_text<S: TraceSource>(app: &App<S>) -> String {
         return match prompt {
             Prompt::Goto(s) => format!(":{s}_"),
             Prompt::Search(s) => format!("/{s}_"),
+            Prompt::Address(s) => format!("address (0x hex or decimal): {s}_"),
+            Prompt::Break(s) => format!("breakpoint (as replay --break): {s}_"),
         };
     }
     match &app.job {
@@ -429,6 +443,9 @@ fn draw_status<S: TraceSource>(app: &App<S>, frame: &mut Frame, area: Rect) {
     );
 }
 
+#[cfg(test)]
+mod debugger_tests;
 mod list;
+pub mod memory;
 #[cfg(test)]
 mod tests;

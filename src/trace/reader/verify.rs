@@ -1,70 +1,151 @@
 //! `wtrace verify`: every frame's hash and the chain checked, every record
 //! decoded, the index compared with what the frames hold.
 
-use super::{codec, Frame, FrameKind, FrameWalk, Step, TraceReader, VerifyReport};
+use super::{codec, ChunkInfo, Frame, FrameKind, FrameWalk, Step, TraceReader, VerifyReport};
 use super::{read_up_to, CallBatch, ChunkDecoder, MAGIC_LEN};
 use anyhow::Result;
 use std::io::{Seek, SeekFrom};
 use std::path::Path;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread;
+
+/// Threads that decode chunks at most, beside the one walking the frames.
+const MAX_DECODERS: usize = 2;
+
+/// What the walking thread hands on: a frame whose hash is right, or the
+/// step that ends the walk.
+enum Walked {
+    Frame(Frame),
+    Stop(Step),
+}
+
+/// A frame's record, decoded on a decoding thread.
+enum Checked {
+    /// The calls' numbers: (first, how many).
+    Calls(Result<(u64, usize)>),
+    End(Result<()>),
+    Index(Result<codec::Index>),
+    Other,
+}
 
 impl TraceReader {
     /// Checks every frame's hash and the chain, decodes every record, and
-    /// compares the index with what the frames hold.
+    /// compares the index with what the frames hold. One thread walks the
+    /// frames (reading, hashing), others decode them (the most of the
+    /// work), frame k on decoder k % decoders; the results are taken in
+    /// file order, so the first problem found is the first in the file.
     pub fn verify(path: &Path) -> Result<VerifyReport> {
         let mut r = TraceReader::open(path)?;
+        let version = r.header.format_version;
+        let chunks = r.chunks.clone();
+        let cores = thread::available_parallelism().map_or(1, |c| c.get());
+        let decoders = cores.clamp(1, MAX_DECODERS);
         let mut check = VerifyWalk::default();
-        let mut walk = FrameWalk {
-            offset: MAGIC_LEN,
-            prev: [0; 32],
-        };
-        loop {
-            match walk.next(&mut r)? {
-                Step::FileEnd => break,
-                Step::Cut(at) => {
-                    check.damage(format!(
-                        "the trace is cut in the middle of a frame at byte {at}"
-                    ));
-                    break;
-                }
-                Step::BadHash(frame) => {
-                    let what = r.describe_frame(&frame, check.report.calls);
-                    check.damage(format!("{what} fails its blake3 check"));
-                    break;
-                }
-                Step::Frame(frame) => {
-                    check.frame(&frame, r.header.format_version);
-                    if frame.kind == FrameKind::Index {
+        let after = thread::scope(|s| {
+            let (mut to_decoders, mut from_decoders) = (vec![], vec![]);
+            for _ in 0..decoders {
+                let (tx, frames) = mpsc::sync_channel::<Walked>(2);
+                let (checked, rx) = mpsc::sync_channel(2);
+                s.spawn(move || decode_frames(frames, checked, version));
+                to_decoders.push(tx);
+                from_decoders.push(rx);
+            }
+            let walker = s.spawn(|| walk_frames(&mut r, to_decoders));
+            for k in 0.. {
+                match from_decoders[k % decoders].recv() {
+                    Ok((Walked::Frame(frame), found)) => check.frame(&frame, found),
+                    Ok((Walked::Stop(step), _)) => {
+                        check.stop(step, &chunks);
                         break;
                     }
+                    // The walk failed: its error says why.
+                    Err(_) => break,
                 }
             }
-        }
-        check.index_and_footer(&mut r, walk.offset)?;
+            drop(from_decoders);
+            walker
+                .join()
+                .expect("the thread walking the frames panicked")
+        })?;
+        check.index_and_footer(&mut r, after)?;
         Ok(check.report)
     }
+}
 
-    /// Which calls a damaged frame held: the index says, when it is intact;
-    /// otherwise say where the good calls end.
-    fn describe_frame(&self, frame: &Frame, good_calls: u64) -> String {
-        let offset = frame.offset;
-        match (
-            frame.kind,
-            self.chunks.iter().position(|c| c.offset == offset),
-        ) {
-            (_, Some(k)) => {
-                let c = self.chunks[k];
-                format!(
-                    "chunk {k} at byte {offset} (calls #{}..#{})",
-                    c.first_seq,
-                    c.first_seq + c.calls as u64 - 1
-                )
+/// The walking thread: every frame in file order, frame k to decoder
+/// k % decoders, then the step that ends the walk. Returns where it
+/// stopped.
+fn walk_frames(r: &mut TraceReader, decoders: Vec<SyncSender<Walked>>) -> Result<u64> {
+    let mut walk = FrameWalk {
+        offset: MAGIC_LEN,
+        prev: [0; 32],
+    };
+    for k in 0.. {
+        let to = &decoders[k % decoders.len()];
+        let step = walk.next(r)?;
+        let walked = match step {
+            Step::Frame(frame) => {
+                let index = frame.kind == FrameKind::Index;
+                let _ = to.send(Walked::Frame(frame));
+                if !index {
+                    continue;
+                }
+                // Nothing but the footer follows the index.
+                let _ = decoders[(k + 1) % decoders.len()].send(Walked::Stop(Step::FileEnd));
+                break;
             }
-            (FrameKind::Calls, None) => format!(
-                "a chunk at byte {offset} (after call #{})",
-                good_calls.saturating_sub(1)
-            ),
-            (kind, None) => format!("the {kind:?} frame at byte {offset}"),
+            stop => Walked::Stop(stop),
+        };
+        let _ = to.send(walked);
+        break;
+    }
+    Ok(walk.offset)
+}
+
+/// A decoding thread: each frame's record decoded, in the order received.
+fn decode_frames(frames: Receiver<Walked>, checked: SyncSender<(Walked, Checked)>, version: u32) {
+    let (mut decoder, mut batch) = (ChunkDecoder::default(), CallBatch::default());
+    for walked in frames {
+        let found = match &walked {
+            Walked::Frame(frame) => match frame.kind {
+                FrameKind::Calls => Checked::Calls(
+                    decoder
+                        .decode_into(&frame.payload, version, &mut batch)
+                        .map(|()| match batch.len() {
+                            0 => (0, 0),
+                            n => (batch.first_seq(), n),
+                        }),
+                ),
+                FrameKind::End => Checked::End(codec::decode_end(&frame.payload).map(|_| ())),
+                FrameKind::Index => Checked::Index(codec::decode_index(&frame.payload)),
+                _ => Checked::Other,
+            },
+            Walked::Stop(_) => Checked::Other,
+        };
+        if checked.send((walked, found)).is_err() {
+            return;
         }
+    }
+}
+
+/// Which calls a damaged frame held: the index says, when it is intact;
+/// otherwise say where the good calls end.
+fn describe_frame(chunks: &[ChunkInfo], frame: &Frame, good_calls: u64) -> String {
+    let offset = frame.offset;
+    match (frame.kind, chunks.iter().position(|c| c.offset == offset)) {
+        (_, Some(k)) => {
+            let c = chunks[k];
+            format!(
+                "chunk {k} at byte {offset} (calls #{}..#{})",
+                c.first_seq,
+                c.first_seq + c.calls as u64 - 1
+            )
+        }
+        (FrameKind::Calls, None) => format!(
+            "a chunk at byte {offset} (after call #{})",
+            good_calls.saturating_sub(1)
+        ),
+        (kind, None) => format!("the {kind:?} frame at byte {offset}"),
     }
 }
 
@@ -76,10 +157,6 @@ struct VerifyWalk {
     chunks: Vec<(u64, u32, u64)>,
     index: Option<(u64, codec::Index)>,
     end_offset: Option<u64>,
-    /// Chunks are decoded only to check their calls' numbers: one reused
-    /// batch.
-    decoder: ChunkDecoder,
-    batch: CallBatch,
 }
 
 impl VerifyWalk {
@@ -90,46 +167,47 @@ impl VerifyWalk {
         }
     }
 
-    fn frame(&mut self, frame: &Frame, version: u32) {
+    /// What ends the walk: the file, or damage.
+    fn stop(&mut self, step: Step, chunks: &[ChunkInfo]) {
+        match step {
+            Step::Frame(_) | Step::FileEnd => {}
+            Step::Cut(at) => self.damage(format!(
+                "the trace is cut in the middle of a frame at byte {at}"
+            )),
+            Step::BadHash(frame) => {
+                let what = describe_frame(chunks, &frame, self.report.calls);
+                self.damage(format!("{what} fails its blake3 check"));
+            }
+        }
+    }
+
+    fn frame(&mut self, frame: &Frame, found: Checked) {
         let offset = frame.offset;
         self.report.frames += 1;
-        match frame.kind {
-            FrameKind::Calls => {
-                match self
-                    .decoder
-                    .decode_into(&frame.payload, version, &mut self.batch)
-                {
-                    Ok(()) => {
-                        let (first, count) = match self.batch.len() {
-                            0 => (0, 0),
-                            n => (self.batch.first_seq(), n),
-                        };
-                        if first != self.report.calls {
-                            let msg = format!(
-                                "chunk at byte {offset} starts at call #{first}, expected #{}",
-                                self.report.calls
-                            );
-                            self.damage(msg);
-                        }
-                        self.chunks.push((first, count as u32, offset));
-                        self.report.chunks += 1;
-                        self.report.calls += count as u64;
-                    }
-                    Err(e) => self.damage(format!("chunk at byte {offset}: {e:#}")),
+        match (frame.kind, found) {
+            (FrameKind::Calls, Checked::Calls(Ok((first, count)))) => {
+                if first != self.report.calls {
+                    let msg = format!(
+                        "chunk at byte {offset} starts at call #{first}, expected #{}",
+                        self.report.calls
+                    );
+                    self.damage(msg);
                 }
+                self.chunks.push((first, count as u32, offset));
+                self.report.chunks += 1;
+                self.report.calls += count as u64;
             }
-            FrameKind::End => {
+            (_, Checked::Calls(Err(e))) => self.damage(format!("chunk at byte {offset}: {e:#}")),
+            (_, Checked::End(found)) => {
                 self.end_offset = Some(offset);
-                if let Err(e) = codec::decode_end(&frame.payload) {
+                if let Err(e) = found {
                     self.damage(format!("end record: {e:#}"));
                 }
             }
-            FrameKind::Index => match codec::decode_index(&frame.payload) {
-                Ok(i) => self.index = Some((offset, i)),
-                Err(e) => self.damage(format!("index: {e:#}")),
-            },
-            FrameKind::Header if offset == MAGIC_LEN => {}
-            other => self.damage(format!("unexpected frame {other:?} at byte {offset}")),
+            (_, Checked::Index(Ok(i))) => self.index = Some((offset, i)),
+            (_, Checked::Index(Err(e))) => self.damage(format!("index: {e:#}")),
+            (FrameKind::Header, _) if offset == MAGIC_LEN => {}
+            (other, _) => self.damage(format!("unexpected frame {other:?} at byte {offset}")),
         }
     }
 

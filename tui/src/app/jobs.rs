@@ -1,7 +1,7 @@
 //! Work the app runs in the background, and what it does with the result.
 
 use super::{ActiveFilter, App};
-use crate::source::{SearchHit, TraceSource};
+use crate::source::{BreakHit, CallState, SearchHit, TraceSource};
 use crate::task::{Poll, Task};
 
 /// The one piece of background work in progress. Starting another
@@ -16,6 +16,12 @@ pub enum Job {
         task: Task<Vec<u64>>,
         expr: String,
     },
+    /// Continuing to the next (or previous) call a breakpoint matches.
+    Continue {
+        task: Task<Option<BreakHit>>,
+        forward: bool,
+        from: u64,
+    },
 }
 
 impl Job {
@@ -24,6 +30,8 @@ impl Job {
         match self {
             Job::Search { text, .. } => format!("search for {text:?}"),
             Job::Filter { expr, .. } => format!("filter {expr}"),
+            Job::Continue { forward: true, .. } => "continue to a breakpoint".into(),
+            Job::Continue { forward: false, .. } => "continue back to a breakpoint".into(),
         }
     }
 
@@ -32,6 +40,7 @@ impl Job {
         match self {
             Job::Search { task, .. } => (task.done, task.total),
             Job::Filter { task, .. } => (task.done, task.total),
+            Job::Continue { task, .. } => (task.done, task.total),
         }
     }
 
@@ -41,23 +50,31 @@ impl Job {
     }
 }
 
-/// The selected call's stack in the detail pane.
-pub enum StackView {
-    /// The source computes no stacks.
+/// The guest's state at the selected call: its stack, globals and memory.
+pub enum StateView {
+    /// The source computes no states.
     None,
-    Computing(Task<Vec<String>>),
-    Ready(Vec<String>),
-    Failed,
+    Computing(Task<Result<CallState, String>>),
+    Ready(CallState),
+    /// Why it could not be computed.
+    Failed(String),
 }
 
-impl StackView {
+impl StateView {
     pub fn is_computing(&self) -> bool {
-        matches!(self, StackView::Computing(_))
+        matches!(self, StateView::Computing(_))
+    }
+
+    pub fn ready(&self) -> Option<&CallState> {
+        match self {
+            StateView::Ready(state) => Some(state),
+            _ => None,
+        }
     }
 }
 
 /// What came of a task: still running, done, or ended without a result.
-fn outcome<T>(task: &mut Task<T>) -> Option<Option<T>> {
+pub(super) fn outcome<T>(task: &mut Task<T>) -> Option<Option<T>> {
     match task.poll() {
         Poll::Running => None,
         Poll::Done(v) => Some(Some(v)),
@@ -98,6 +115,21 @@ impl<S: TraceSource> App<S> {
                     None => self.status = format!("the filter {expr} failed"),
                 }
             }
+            Job::Continue {
+                task,
+                forward,
+                from,
+            } => {
+                let Some(result) = outcome(task) else {
+                    return;
+                };
+                let (forward, from) = (*forward, *from);
+                self.job = None;
+                match result {
+                    Some(hit) => self.stopped_at(hit, forward, from),
+                    None => self.status = "the continue failed".into(),
+                }
+            }
         }
     }
 
@@ -107,24 +139,49 @@ impl<S: TraceSource> App<S> {
             self.status = format!("no call matches {text:?}");
             return;
         };
-        // A match the filter hides is still shown: the filter goes.
-        let hidden_by = self.filter.take_if(|f| f.seqs.binary_search(&seq).is_err());
-        self.select_call(seq);
         let mut status = format!("#{seq} matches {text:?}");
         if wrapped {
             let to = if forward { "top" } else { "bottom" };
             status = format!("search wrapped to the {to}: {status}");
         }
-        if let Some(f) = hidden_by {
-            status += &format!(" but is not in the {} filter: filter cleared", f.expr);
-        }
-        self.status = status;
+        let shown = self.show_call(seq);
+        self.status = status + &shown;
     }
 
-    pub(super) fn poll_stack(&mut self) {
-        if let StackView::Computing(task) = &mut self.stack {
+    /// Goes to the call a breakpoint matched, or says none did.
+    fn stopped_at(&mut self, hit: Option<BreakHit>, forward: bool, from: u64) {
+        let Some(BreakHit { seq, breakpoint }) = hit else {
+            let side = if forward { "after" } else { "before" };
+            self.status = format!("no breakpoint matches a call {side} #{from}");
+            return;
+        };
+        let expr = self
+            .breakpoints
+            .get(breakpoint)
+            .cloned()
+            .unwrap_or_default();
+        let shown = self.show_call(seq);
+        self.status = format!("breakpoint {} ({expr}) at #{seq}{shown}", breakpoint + 1);
+    }
+
+    /// Selects call `seq`, clearing a filter that hides it; says so.
+    fn show_call(&mut self, seq: u64) -> String {
+        let hidden_by = self.filter.take_if(|f| f.seqs.binary_search(&seq).is_err());
+        self.select_call(seq);
+        match hidden_by {
+            Some(f) => format!(" but is not in the {} filter: filter cleared", f.expr),
+            None => String::new(),
+        }
+    }
+
+    pub(super) fn poll_state(&mut self) {
+        if let StateView::Computing(task) = &mut self.state {
             if let Some(result) = outcome(task) {
-                self.stack = result.map_or(StackView::Failed, StackView::Ready);
+                self.state = match result {
+                    Some(Ok(state)) => StateView::Ready(state),
+                    Some(Err(why)) => StateView::Failed(why),
+                    None => StateView::Failed("the replay ended without a result".into()),
+                };
             }
         }
     }

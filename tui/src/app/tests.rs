@@ -4,7 +4,7 @@ use crate::fake::Fake;
 use crate::filter_menu::FilterMenu;
 
 fn app(n: u64) -> App<Fake> {
-    let mut a = App::new(Fake { n });
+    let mut a = App::new(Fake::new(n));
     a.refresh(10);
     a
 }
@@ -217,4 +217,100 @@ fn quit_closes_an_overlay_first_and_exit_quits_at_once() {
     let mut a = app(10);
     send(&mut a, [Message::ToggleHelp, Message::Exit]);
     assert!(a.quit);
+}
+
+fn breakpoint(a: &mut App<Fake>, expr: &str) {
+    a.update(Message::StartBreakpoint);
+    send(a, typed(expr));
+    a.update(Message::PromptSubmit);
+}
+
+#[test]
+fn continuing_forward_and_back_lands_on_the_calls_breakpoints_match() {
+    let mut a = app(100);
+    a.update(Message::Continue);
+    assert_eq!(a.status, "no breakpoints: b sets one");
+    breakpoint(&mut a, "path_open");
+    assert_eq!(
+        a.status,
+        "breakpoint 1: path_open (c: continue, C: back, B: list)"
+    );
+    let mut went = Vec::new();
+    for m in [Message::Continue, Message::Continue, Message::ContinueBack] {
+        a.update(m);
+        assert!(a.job.is_some(), "continues run in the background");
+        settle(&mut a);
+        went.push(a.selected_seq().unwrap());
+    }
+    assert_eq!(went, [7, 14, 7]);
+    assert_eq!(a.status, "breakpoint 1 (path_open) at #7");
+    a.update(Message::ContinueBack);
+    settle(&mut a);
+    assert_eq!(a.selected_seq(), Some(7));
+    assert_eq!(a.status, "no breakpoint matches a call before #7");
+
+    // when=3 counts from the start of the trace: fd_write's third is #10.
+    breakpoint(&mut a, "fd_write when=3");
+    send(&mut a, [Message::First, Message::Continue]);
+    settle(&mut a);
+    assert_eq!(a.selected_seq(), Some(7), "path_open at #7 comes first");
+    a.update(Message::Continue);
+    settle(&mut a);
+    assert_eq!(a.selected_seq(), Some(10));
+    assert_eq!(a.status, "breakpoint 2 (fd_write when=3) at #10");
+    send(&mut a, [Message::Last, Message::ContinueBack]);
+    settle(&mut a);
+    assert_eq!(a.selected_seq(), Some(91), "the last path_open");
+}
+
+#[test]
+fn breakpoints_are_checked_listed_and_deleted() {
+    let mut a = app(100);
+    breakpoint(&mut a, "teleport fd=2");
+    assert_eq!(a.status, "bad breakpoint: unknown function \"teleport\"");
+    assert!(a.breakpoints.is_empty());
+    breakpoint(&mut a, "path_open");
+    breakpoint(&mut a, "fd_write");
+    breakpoint(&mut a, "path_open");
+    assert_eq!(a.status, "breakpoint \"path_open\" is already set");
+    a.update(Message::ToggleBreakpoints);
+    assert_eq!(a.mode(), Mode::Breakpoints);
+    send(&mut a, [Message::MenuDown, Message::MenuDown]);
+    assert_eq!(a.overlay, Overlay::Breakpoints { cursor: 1 });
+    a.update(Message::DeleteBreakpoint);
+    assert_eq!(a.breakpoints, ["path_open"]);
+    assert_eq!(a.status, "breakpoint \"fd_write\" deleted");
+    a.update(Message::Continue);
+    assert_eq!(a.overlay, Overlay::None, "c closes the list and continues");
+    settle(&mut a);
+    assert_eq!(a.selected_seq(), Some(7));
+}
+
+#[test]
+fn esc_cancels_a_running_continue() {
+    let mut a = app(100);
+    send(&mut a, [Message::StartGoto]);
+    send(&mut a, typed("42"));
+    a.update(Message::PromptSubmit);
+    breakpoint(&mut a, crate::fake::ENDLESS);
+    a.update(Message::Continue);
+    a.refresh(10);
+    assert!(a.job.is_some());
+    a.update(Message::Escape);
+    assert!(a.job.is_none() && !a.quit);
+    assert!(
+        a.status.starts_with("continue to a breakpoint stopped at "),
+        "{}",
+        a.status
+    );
+    a.refresh(10);
+    assert_eq!(a.selected_seq(), Some(42), "the selection stays");
+}
+
+#[test]
+fn without_states_the_memory_view_says_there_is_no_memory() {
+    let mut a = app(10);
+    send(&mut a, [Message::ToggleMemory, Message::FollowPointer(1)]);
+    assert!(a.memory.open);
+    assert_eq!(a.status, "this trace has no memory to show");
 }

@@ -8,7 +8,7 @@ use ratatui::buffer::Buffer;
 use ratatui::Terminal;
 
 /// The screen drawn on a terminal `width` by `height`.
-fn render_on(app: &mut App<Fake>, width: u16, height: u16) -> Buffer {
+pub(super) fn render_on(app: &mut App<Fake>, width: u16, height: u16) -> Buffer {
     let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
     app.refresh_screen(Rect::new(0, 0, width, height));
     t.draw(|f| draw(app, f)).unwrap();
@@ -20,7 +20,7 @@ fn render(app: &mut App<Fake>) -> Buffer {
 }
 
 /// The screen as text, a line per row.
-fn lines(buf: &Buffer) -> Vec<String> {
+pub(super) fn lines(buf: &Buffer) -> Vec<String> {
     buf.content()
         .chunks(buf.area.width as usize)
         .map(|row| row.iter().map(|c| c.symbol()).collect())
@@ -31,7 +31,7 @@ fn screen(app: &mut App<Fake>) -> Vec<String> {
     lines(&render(app))
 }
 
-fn find<'a>(lines: &'a [String], text: &str) -> &'a str {
+pub(super) fn find<'a>(lines: &'a [String], text: &str) -> &'a str {
     lines
         .iter()
         .find(|l| l.contains(text))
@@ -41,7 +41,7 @@ fn find<'a>(lines: &'a [String], text: &str) -> &'a str {
 /// Whether the screen shows `block`: its lines one under the other,
 /// starting at one column, each followed by blanks up to a box's
 /// border or the screen's edge.
-fn shows(lines: &[String], block: &[&str]) -> bool {
+pub(super) fn shows(lines: &[String], block: &[&str]) -> bool {
     let grid: Vec<Vec<char>> = lines.iter().map(|l| l.chars().collect()).collect();
     let at = |y: usize, x: usize, text: &str| {
         let Some(row) = grid.get(y) else {
@@ -57,7 +57,7 @@ fn shows(lines: &[String], block: &[&str]) -> bool {
         .any(|y| (0..grid[y].len()).any(|x| block.iter().enumerate().all(|(i, t)| at(y + i, x, t))))
 }
 
-fn assert_shows(lines: &[String], block: &[&str]) {
+pub(super) fn assert_shows(lines: &[String], block: &[&str]) {
     assert!(
         shows(lines, block),
         "{block:#?} not on screen:\n{}",
@@ -86,7 +86,7 @@ fn colour_of(buf: &Buffer, text: &str) -> Color {
     buf[(x as u16, y as u16)].fg
 }
 
-fn go_to(app: &mut App<Fake>, seq: u64) {
+pub(super) fn go_to(app: &mut App<Fake>, seq: u64) {
     app.update(Message::StartGoto);
     for c in seq.to_string().chars() {
         app.update(Message::PromptChar(c));
@@ -96,7 +96,7 @@ fn go_to(app: &mut App<Fake>, seq: u64) {
 
 #[test]
 fn the_header_shows_the_argv_and_how_the_run_ended() {
-    let s = screen(&mut App::new(Fake { n: 100 }));
+    let s = screen(&mut App::new(Fake::new(100)));
     assert_eq!(
         s[0].trim_end(),
         "fake.wasm blake3 0123456789abcdef  argv: fake.wasm x \"two words\""
@@ -106,7 +106,7 @@ fn the_header_shows_the_argv_and_how_the_run_ended() {
 
 #[test]
 fn the_screen_shows_rows_detail_output_and_status() {
-    let mut app = App::new(Fake { n: 100 });
+    let mut app = App::new(Fake::new(100));
     let s = screen(&mut app);
     assert!(find(&s, " calls (100) ").starts_with("┌"));
     assert!(find(&s, "#0 ").contains("fd_write"));
@@ -136,7 +136,7 @@ fn the_screen_shows_rows_detail_output_and_status() {
 
 #[test]
 fn a_failed_call_is_red_and_its_detail_shows_each_argument() {
-    let mut app = App::new(Fake { n: 10 });
+    let mut app = App::new(Fake::new(10));
     go_to(&mut app, 7);
     let buf = render(&mut app);
     let s = lines(&buf);
@@ -160,7 +160,7 @@ fn a_failed_call_is_red_and_its_detail_shows_each_argument() {
 
 #[test]
 fn an_injected_call_is_magenta_and_says_so() {
-    let mut app = App::new(Fake { n: 20 });
+    let mut app = App::new(Fake::new(20));
     go_to(&mut app, 14);
     let buf = render(&mut app);
     assert!(row_colours(&buf, 14).iter().all(|c| *c == Color::Magenta));
@@ -174,7 +174,7 @@ fn an_injected_call_is_magenta_and_says_so() {
 
 #[test]
 fn a_proc_exit_that_ends_the_run_is_not_red() {
-    let mut app = App::new(Fake { n: 10 });
+    let mut app = App::new(Fake::new(10));
     let buf = render(&mut app);
     assert_shows(
         &lines(&buf),
@@ -197,9 +197,9 @@ fn a_proc_exit_that_ends_the_run_is_not_red() {
 
 #[test]
 fn the_help_lists_every_key_from_the_key_map() {
-    let mut app = App::new(Fake { n: 100 });
+    let mut app = App::new(Fake::new(100));
     app.update(Message::ToggleHelp);
-    let s = lines(&render_on(&mut app, 140, 60));
+    let s = lines(&render_on(&mut app, 140, 120));
     assert!(find(&s, " keys (Up/Down scroll, q or ? closes) ").contains('┌'));
     assert_shows(
         &s,
@@ -216,18 +216,18 @@ fn the_help_lists_every_key_from_the_key_map() {
     assert_shows(
         &s,
         &[
-            "  Esc              stop the search or filter in progress; else as q",
+            "  Esc              stop the search, filter or continue in progress; else as q",
             "  q                close a view, or quit",
             "  Ctrl-C           quit",
             "",
-            "typing a filter after f",
+            "in the memory view (m)",
         ],
     );
     assert_shows(
         &s,
         &[
-            "typing after : or /",
-            "  Enter            go to the call, or search",
+            "typing after : / b, or g in the memory view",
+            "  Enter            go to the call or address, search, or set the breakpoint",
             "  Backspace        delete the last character",
             "  Esc              cancel",
             "  Ctrl-C           quit",
@@ -240,7 +240,7 @@ fn the_help_lists_every_key_from_the_key_map() {
 
 #[test]
 fn the_help_scrolls_on_a_short_terminal() {
-    let mut app = App::new(Fake { n: 100 });
+    let mut app = App::new(Fake::new(100));
     app.update(Message::ToggleHelp);
     let s = lines(&render_on(&mut app, 100, 24));
     assert_shows(&s, &["in the call list"]);
@@ -267,7 +267,7 @@ fn the_help_scrolls_on_a_short_terminal() {
 
 #[test]
 fn the_filter_prompt_lists_the_words_that_fit() {
-    let mut app = App::new(Fake { n: 100 });
+    let mut app = App::new(Fake::new(100));
     app.update(Message::OpenFilters);
     for c in "%".chars() {
         app.update(Message::PromptChar(c));
@@ -321,7 +321,7 @@ fn the_filter_prompt_lists_the_words_that_fit() {
 
 #[test]
 fn jumping_to_the_end_and_typing_a_search() {
-    let mut app = App::new(Fake { n: 100 });
+    let mut app = App::new(Fake::new(100));
     screen(&mut app);
     app.update(Message::Last);
     let s = screen(&mut app);
@@ -343,7 +343,7 @@ fn jumping_to_the_end_and_typing_a_search() {
 
 #[test]
 fn at_80_by_24_names_are_whole_and_path_calls_show_their_paths() {
-    let mut app = App::new(Fake { n: 100 });
+    let mut app = App::new(Fake::new(100));
     go_to(&mut app, 98);
     let s = lines(&render_on(&mut app, 80, 24));
     let unlink = find(&s, "#98 ");
@@ -366,7 +366,7 @@ fn at_80_by_24_names_are_whole_and_path_calls_show_their_paths() {
 
 #[test]
 fn the_detail_wraps_and_scrolls_to_its_last_line() {
-    let mut app = App::new(Fake { n: 100 });
+    let mut app = App::new(Fake::new(100));
     let s = lines(&render_on(&mut app, 80, 24));
     // 6 lines of a 46-column pane: the title says how far down it is.
     assert!(find(&s, " detail 1-6 of 15 (J/K) ").starts_with('┌'));
@@ -393,7 +393,7 @@ fn the_detail_wraps_and_scrolls_to_its_last_line() {
 
 #[test]
 fn the_status_line_shows_progress_then_what_came_of_it() {
-    let mut app = App::new(Fake { n: 100 });
+    let mut app = App::new(Fake::new(100));
     go_to(&mut app, 41);
     app.update(Message::StartSearch);
     for c in ENDLESS.chars() {
@@ -434,7 +434,7 @@ fn the_status_line_shows_progress_then_what_came_of_it() {
 
 #[test]
 fn the_help_wraps_long_descriptions_at_80_columns() {
-    let mut app = App::new(Fake { n: 100 });
+    let mut app = App::new(Fake::new(100));
     app.update(Message::ToggleHelp);
     app.update(Message::ScrollHelp(5));
     let s = lines(&render_on(&mut app, 80, 24));
