@@ -295,7 +295,9 @@ fn memory_view_and_breakpoints_in_a_terminal() {
     tmux.keys(&["m", "g"]);
     tmux.type_text("0x200");
     tmux.keys(&["Enter"]);
-    let s = tmux.wait_for("0x200 at #1");
+    // The window's bytes come from the time machine a moment later.
+    let s = tmux.wait_for("│00000200  88 77");
+    assert!(s.contains("0x200 at #1"), "{s}");
     assert!(
         s.contains(
             "│00000200  88 77 66 55 44 33 22 11  00 00 00 00 00 00 00 00  .wfUD3\".........  "
