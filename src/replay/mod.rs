@@ -158,8 +158,8 @@ pub fn state_at(trace_path: &Path, module: Option<PathBuf>, n: u64) -> Result<Ca
 }
 
 /// [`state_at`], stopped (with an error) at the next call once `cancel`
-/// is set: for the TUI, which gives up on the state of a call no longer
-/// selected.
+/// is set: for a caller that may give up on the state (the TUI asks a
+/// `crate::timetravel::TimeMachine` instead, which is cancellable too).
 pub fn state_at_unless(
     trace_path: &Path,
     module: Option<PathBuf>,
