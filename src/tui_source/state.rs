@@ -48,7 +48,16 @@ impl States {
     pub fn state(&self, seq: u64) -> Task<Shown> {
         let states = self.clone();
         Task::spawn(seq + 1, move |progress| {
-            let snapshot = states.ask(seq, &[], &*progress.cancel_flag())?;
+            // While the background pass has yet to reach the call, the
+            // pane says how far it got (the cancel check runs every few ms).
+            let machine = states.machine().ok();
+            let waiting = || {
+                if let Some(m) = &machine {
+                    progress.report(m.progress().calls.min(seq + 1));
+                }
+                progress.cancelled()
+            };
+            let snapshot = states.ask(seq, &[], &waiting)?;
             Some(snapshot.map(|s| shown(&s)))
         })
     }
@@ -78,6 +87,13 @@ impl States {
         })
     }
 
+    /// The time machine, started by the first state asked for.
+    fn machine(&self) -> Result<TimeMachine, String> {
+        let mut m = self.machine.lock().unwrap_or_else(|e| e.into_inner());
+        m.get_or_insert_with(|| TimeMachine::open(&self.path, None).map_err(|e| format!("{e:#}")))
+            .clone()
+    }
+
     /// Asks the machine and keeps what came; `None` when cancelled.
     fn ask(
         &self,
@@ -85,14 +101,7 @@ impl States {
         regions: &[Region],
         cancel: &dyn crate::timetravel::Cancel,
     ) -> Option<Result<Snapshot, String>> {
-        let machine = {
-            let mut m = self.machine.lock().unwrap_or_else(|e| e.into_inner());
-            let opened = m.get_or_insert_with(|| {
-                TimeMachine::open(&self.path, None).map_err(|e| format!("{e:#}"))
-            });
-            opened.clone()
-        };
-        let snapshot = match machine.map(|m| m.state(seq, regions, cancel)) {
+        let snapshot = match self.machine().map(|m| m.state(seq, regions, cancel)) {
             Ok(Ok(s)) => s,
             Ok(Err(e)) if e.is::<Cancelled>() => return None,
             Ok(Err(e)) => return Some(Err(format!("{e:#}"))),

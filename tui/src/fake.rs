@@ -294,8 +294,11 @@ impl TraceSource for Fake {
             pointers,
         };
         let hold = self.hold.clone();
-        Some(Task::spawn(1, move |progress| {
+        Some(Task::spawn(seq + 1, move |progress| {
+            // Held, it says the replay got half way, as a waiting
+            // time machine does.
             while hold.load(Ordering::Relaxed) && !progress.cancelled() {
+                progress.report(seq / 2);
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
             Some(Ok(state))

@@ -242,6 +242,13 @@ fn state_lines(state: &StateView) -> Vec<Line<'static>> {
     let heading = |text: String| Line::styled(text, Style::new().fg(Color::Yellow));
     let s = match state {
         StateView::None => return Vec::new(),
+        StateView::Computing(task) if task.done > 0 && task.done < task.total => {
+            return vec![heading(format!(
+                "stack and memory: replaying to #{}, at #{}",
+                task.total - 1,
+                task.done
+            ))]
+        }
         StateView::Computing(_) => return vec![heading("stack and memory: computing...".into())],
         StateView::Failed(why) => return vec![heading(format!("no stack or memory: {why}"))],
         StateView::Ready(s) => s,
