@@ -10,7 +10,7 @@
 
 use super::{WireReader, WireWriter};
 use crate::syscalls::FuncId;
-use crate::trace::batch::{CallBatch, CallView, MemsView};
+use crate::trace::batch::CallBatch;
 use crate::trace::{Injection, Outcome};
 use anyhow::{bail, Result};
 
@@ -30,11 +30,9 @@ pub(super) fn write_chunk(batch: &CallBatch, out: &mut Vec<u8>) {
     let mut w = WireWriter(out);
     w.varint(batch.first_seq());
     w.varint(batch.len() as u64);
-    // The last calls, by position modulo 8: a view is a few words.
-    let mut recent: [Option<CallView<'_>>; MAX_BACK + 1] = [None; MAX_BACK + 1];
     let mut prev_start = 0;
     for (i, c) in batch.views().enumerate() {
-        let (back, same_ranges) = reference(&recent, i, &c);
+        let (back, same_ranges) = reference(batch, i);
         let mut head = back as u8;
         if same_ranges {
             head |= SAME_RANGES;
@@ -78,36 +76,22 @@ pub(super) fn write_chunk(batch: &CallBatch, out: &mut Vec<u8>) {
         if c.injection.is_injected() {
             w.varint(c.injection.0 as u64);
         }
-        recent[i % (MAX_BACK + 1)] = Some(c);
     }
 }
 
-/// The nearest of the last calls with `c`'s function and arguments
-/// (0: none), preferring one whose ranges `c` shares; and whether it does.
-fn reference(recent: &[Option<CallView<'_>>], i: usize, c: &CallView<'_>) -> (usize, bool) {
+/// The nearest of the 7 calls before call `i` with its function and
+/// arguments (0: none), preferring one whose ranges it shares; and whether
+/// it does.
+fn reference(batch: &CallBatch, i: usize) -> (usize, bool) {
     let mut found = 0;
     for back in 1..=MAX_BACK.min(i) {
-        let Some(p) = &recent[(i - back) % (MAX_BACK + 1)] else {
-            continue;
-        };
-        if p.func != c.func || p.args != c.args {
-            continue;
-        }
-        if same_shape(p.reads, c.reads) && same_shape(p.writes, c.writes) {
-            return (back, true);
-        }
-        if found == 0 {
-            found = back;
+        match batch.repeats(i - back, i) {
+            Some(true) => return (back, true),
+            Some(false) if found == 0 => found = back,
+            _ => {}
         }
     }
     (found, false)
-}
-
-fn same_shape(a: MemsView<'_>, b: MemsView<'_>) -> bool {
-    let (a, b) = (a.iter(), b.iter());
-    a.len() == b.len()
-        && a.zip(b)
-            .all(|((pa, aa, ba), (pb, ab, bb))| pa == pb && aa == ab && ba.len() == bb.len())
 }
 
 /// A memory range of a referred call: (param, addr, len, whether a read).
