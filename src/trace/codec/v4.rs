@@ -6,7 +6,7 @@
 //! compression instead of 31: zstd, the writer's largest cost, has less
 //! than half the bytes to chew, and the encoder less than half to write.
 //! References never cross a chunk: every chunk still decodes on its own.
-//! The layout is `WireCall4` in docs/trace-format.md.
+//! The layout is "Calls in version 4" in docs/trace-format.md.
 
 use super::{WireReader, WireWriter};
 use crate::syscalls::FuncId;
