@@ -315,9 +315,24 @@ fn sample_chunks() -> Vec<Vec<Call>> {
                 }],
                 injection: Injection::CHAOS,
             },
+            Call {
+                seq: 2,
+                func: FuncId(5), // the same again: version 4 refers back to it
+                args: vec![0, 1000, 24],
+                outcome: Outcome::Errno(0),
+                start_ns: 2000,
+                dur_ns: 5,
+                reads: vec![],
+                writes: vec![Mem {
+                    param: 2,
+                    addr: 24,
+                    bytes: 1_795_560_736_675_181_000u64.to_le_bytes().to_vec(),
+                }],
+                injection: Injection::NONE,
+            },
         ],
         vec![Call {
-            seq: 2,
+            seq: 3,
             func: FuncId(0x8001), // env::g(300, -2 as i64)
             args: vec![300, (-2i64) as u64],
             outcome: Outcome::Trap("boom".into()),
@@ -333,7 +348,7 @@ fn sample_chunks() -> Vec<Vec<Call>> {
 fn sample_end() -> End {
     End {
         run_end: RunEnd::Trap("boom".into()),
-        calls: 3,
+        calls: 4,
         duration_ns: 80_000,
     }
 }
@@ -353,7 +368,7 @@ fn write_sample(dir: &Path) -> PathBuf {
 fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
     let dir = common::tempdir();
     let file = std::fs::read(write_sample(dir.path())).unwrap();
-    assert_eq!(&file[..8], b"WTRACE\0\x03");
+    assert_eq!(&file[..8], b"WTRACE\0\x04");
     let (frames, footer) = raw_frames(&file);
     let kinds: Vec<u8> = frames.iter().map(|f| f.kind).collect();
     assert_eq!(kinds, [1, 2, 2, 3, 4]);
@@ -375,7 +390,7 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
     let h = sample_header();
     #[rustfmt::skip]
     let header = cat(&[
-        &[3],                 // format_version
+        &[4],                 // format_version
         &[5], b"0.1.0",       // wtrace_version
         &[6], b"48.0.8",      // wasmtime_version
         &[5], b"m.wat",       // module_name
@@ -395,33 +410,41 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
     ]);
     assert_eq!(frames[0].record, header);
 
+    // Version 4: each call starts with a head byte: bits 0-2 how many
+    // calls back its function and arguments are (0: written here), bit 3
+    // its ranges too, bit 4 success, bit 5 injected.
     #[rustfmt::skip]
     let chunk0 = cat(&[
-        &[0, 2], // first_seq 0, 2 calls
+        &[0, 3], // first_seq 0, 3 calls
         // fd_write
+        &[0x10],                           // head: success
         &[26, 4, 1, 16, 1, 8],             // func, args
-        &[0, 0],                           // Errno(0)
         &[251, 0xe8, 0x03],                // start_delta_ns 1000 (from 0)
         &[251, 0x2c, 0x01],                // dur_ns 300
         &[2],                              // 2 reads
         &[1, 16, 8, 64, 0, 0, 0, 3, 0, 0, 0], // param 1, addr 16, the iovec
         &[1, 64, 3], b"hi\n",              // param 1, addr 64, the buffer
         &[1, 3, 8, 4, 3, 0, 0, 0],         // 1 write: param 3, addr 8, nwritten
-        &[0],                              // injection: none
         // clock_time_get
+        &[0x30],                           // head: success, injected
         &[5, 3, 0, 251, 0xe8, 0x03, 24],   // func, args
-        &[0, 0],                           // Errno(0)
         &[251, 0xf4, 0x01],                // start_delta_ns 500 = 1500 - 1000
         &[251, 251, 0],                    // dur_ns 251
         &[0],                              // no reads
         &[1, 2, 24, 8], &1_795_560_736_675_180_846u64.to_le_bytes(),
         &[251, 0xff, 0xff],                // injection: chaos
+        // clock_time_get again
+        &[0x19],                           // head: 1 back, its ranges, success
+        &[251, 0xf4, 0x01],                // start_delta_ns 500
+        &[5],                              // dur_ns 5
+        &1_795_560_736_675_181_000u64.to_le_bytes(), // the write's bytes
     ]);
     assert_eq!(frames[1].record, chunk0);
 
     #[rustfmt::skip]
     let chunk1 = cat(&[
-        &[2, 1],                             // first_seq 2, 1 call
+        &[3, 1],                             // first_seq 3, 1 call
+        &[0x20],                             // head: injected
         &[251, 0x01, 0x80],                  // func 0x8001
         &[2, 251, 0x2c, 0x01],               // args 300,
         &[253], &(-2i64 as u64).to_le_bytes(), // and -2 as u64
@@ -432,7 +455,7 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
     ]);
     assert_eq!(frames[2].record, chunk1);
 
-    let end = cat(&[&[1, 4], b"boom", &[3], &[252], &80_000u32.to_le_bytes()]);
+    let end = cat(&[&[1, 4], b"boom", &[4], &[252], &80_000u32.to_le_bytes()]);
     assert_eq!(frames[3].record, end);
 
     let (c0, c1, e) = (frames[1].offset, frames[2].offset, frames[3].offset);
@@ -440,8 +463,8 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
     #[rustfmt::skip]
     let index = cat(&[
         &[2],
-        &[0, 2, 251], &(c0 as u16).to_le_bytes(),
-        &[2, 1, 251], &(c1 as u16).to_le_bytes(),
+        &[0, 3, 251], &(c0 as u16).to_le_bytes(),
+        &[3, 1, 251], &(c1 as u16).to_le_bytes(),
         &[251], &(e as u16).to_le_bytes(),
     ]);
     assert_eq!(frames[4].record, index);
@@ -691,7 +714,7 @@ fn a_reader_written_from_the_spec_reads_every_committed_trace_as_wtrace_does() {
     assert_eq!(table.len(), SYSCALLS.len(), "rows in the spec's table");
     let mut versions = std::collections::BTreeSet::new();
     // What the samples cover, all of it needed by the spec's claims.
-    let (mut chunks, mut traps, mut foreign, mut env, mut empty) = (0, 0, [0, 0, 0], 0, 0);
+    let (mut chunks, mut traps, mut foreign, mut env, mut empty) = (0, 0, [0; 4], 0, 0);
     let mut injected = 0;
     for path in common::committed_traces() {
         let what = path.display().to_string();
@@ -715,7 +738,7 @@ fn a_reader_written_from_the_spec_reads_every_committed_trace_as_wtrace_does() {
             .filter(|m| m.bytes.is_empty())
             .count();
     }
-    assert_eq!(versions.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(versions.into_iter().collect::<Vec<_>>(), [1, 2, 3, 4]);
     assert!(injected >= 3, "injected calls (version 3)");
     assert!(chunks >= 3, "a trace with several chunks");
     assert!(traps >= 2, "traces that end in a trap");
@@ -789,7 +812,7 @@ fn versions_newer_than_the_reader_s_and_unknown_ones_are_refused() {
     let dir = common::tempdir();
     let file = std::fs::read(write_sample(dir.path())).unwrap();
     let cases: [(u8, &str); 3] = [
-        (4, "newer wtrace"),
+        (5, "newer wtrace"),
         (0, "format version 0"),
         // The magic says 1, the header 3.
         (1, "says version"),
@@ -862,7 +885,7 @@ fn an_unknown_frame_kind_ends_what_a_reader_keeps() {
     let path = dir.path().join("kind9.wtrace");
     std::fs::write(&path, with_unknown_frame(&file)).unwrap();
     let r = TraceReader::open(&path).unwrap();
-    assert_eq!(r.call_count(), 2, "the chunk before it is kept");
+    assert_eq!(r.call_count(), 3, "the chunk before it is kept");
     assert_eq!(r.end, None);
     let why = r.unfinished.as_deref().unwrap();
     assert!(why.contains("unknown frame"), "{why}");
@@ -879,7 +902,7 @@ fn bytes_after_the_footer_are_damage_but_the_calls_stay_readable() {
     let path = dir.path().join("tail.wtrace");
     std::fs::write(&path, &file).unwrap();
     let r = TraceReader::open(&path).unwrap();
-    assert_eq!(r.call_count(), 3);
+    assert_eq!(r.call_count(), 4);
     assert_eq!(r.end, Some(sample_end()));
     let report = TraceReader::verify(&path).unwrap();
     assert_eq!(

@@ -82,15 +82,15 @@ pub struct Recorder {
 
 impl Recorder {
     fn new(
-        writer: TraceWriter,
+        mut writer: TraceWriter,
         clock: quanta::Clock,
         print: Option<PrintCalls>,
         header: Header,
         injector: Option<Injector>,
     ) -> Recorder {
         Recorder {
+            batch: writer.empty_batch(0),
             writer,
-            batch: CallBatch::new(0),
             t0: clock.raw(),
             clock,
             last_flush_ns: 0,

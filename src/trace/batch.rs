@@ -232,6 +232,34 @@ impl CallBatch {
         }
     }
 
+    /// Whether call `later` has the function and arguments of call
+    /// `earlier` (`None` if not), and if so whether its memory ranges have
+    /// the same parameters, addresses and lengths too. The trace encoder's
+    /// question; it looks at no bytes.
+    pub(super) fn repeats(&self, earlier: usize, later: usize) -> Option<bool> {
+        let (a, b) = (&self.calls[earlier], &self.calls[later]);
+        if a.func != b.func || a.args_end - a.args_start != b.args_end - b.args_start {
+            return None;
+        }
+        let args = |c: &BatchCall| &self.args[c.args_start..c.args_end];
+        if args(a).iter().zip(args(b)).any(|(x, y)| x != y) {
+            return None;
+        }
+        if a.reads != b.reads || a.writes != b.writes {
+            return Some(false);
+        }
+        let ranges = |c: &BatchCall| {
+            let n = (c.reads + c.writes) as usize;
+            &self.mems[c.mems_end - n..c.mems_end]
+        };
+        Some(
+            ranges(a)
+                .iter()
+                .zip(ranges(b))
+                .all(|(x, y)| x.param == y.param && x.addr == y.addr && x.len == y.len),
+        )
+    }
+
     /// Call `i` of the batch (from 0).
     pub fn view(&self, i: usize) -> CallView<'_> {
         let c = &self.calls[i];

@@ -6,7 +6,9 @@
 //! magic  = "WTRACE" 0x00 <format version: u8>                   8 bytes
 //! frame  = <kind: u8> <payload length: u32 LE> <chain: 32 bytes> payload
 //! chain  = blake3(previous frame's chain || kind || payload); 32 zero bytes before the first frame
-//! payload= zstd(bincode(record))   (zstd frames carry their own checksum)
+//! payload= zstd(bincode(record))   (zstd frames carry their own checksum;
+//!          from version 4 a calls record is bincode's primitives in the
+//!          layout of [`v4`])
 //! footer = <offset of the index frame: u64 LE> "WTRCIDX" 0x00   16 bytes
 //! ```
 
@@ -21,7 +23,9 @@ use std::io::Read;
 /// every older one (see "Versions" in docs/trace-format.md).
 /// 2: foreign imports have the ids 0x8000 + k (in version 1: 46 + k).
 /// 3: calls say whether they were injected; the header ends with the faults.
-pub const FORMAT_VERSION: u32 = 3;
+/// 4: a call may take the function, arguments and memory ranges of one of
+///    the 7 calls before it in its chunk (see [`v4`]).
+pub const FORMAT_VERSION: u32 = 4;
 pub const MAGIC_PREFIX: &[u8; 7] = b"WTRACE\0";
 pub const MAGIC_LEN: u64 = 8;
 pub const FRAME_HEADER_LEN: u64 = 1 + 4 + 32;
@@ -156,39 +160,6 @@ pub fn decode_end(payload: &[u8]) -> Result<End> {
     decode(payload, "end record")
 }
 
-/// A chunk of calls as stored (the `WireChunk` of docs/trace-format.md):
-/// numbers and times relative to the previous call, so that varints stay
-/// short and zstd finds the repeats. Written in bincode 2's standard
-/// encoding by hand, as [`ChunkDecoder`] reads it; a test checks the bytes
-/// against bincode's own serde encoding of the same record.
-fn write_chunk(batch: &CallBatch, out: &mut Vec<u8>) {
-    let mut w = WireWriter(out);
-    w.varint(batch.first_seq());
-    w.varint(batch.len() as u64);
-    let mut prev_start = 0;
-    for c in batch.views() {
-        w.varint(c.func.0 as u64);
-        w.varint(c.args.len() as u64);
-        for &a in c.args {
-            w.varint(a);
-        }
-        w.outcome(c.outcome);
-        w.varint(c.start_ns.saturating_sub(prev_start));
-        prev_start = c.start_ns;
-        w.varint(c.dur_ns);
-        for mems in [c.reads, c.writes] {
-            w.varint(mems.iter().len() as u64);
-            for (param, addr, bytes) in mems.iter() {
-                w.0.push(param);
-                w.varint(addr as u64);
-                w.varint(bytes.len() as u64);
-                w.0.extend_from_slice(bytes);
-            }
-        }
-        w.varint(c.injection.0 as u64);
-    }
-}
-
 /// bincode 2's standard encoding, written by hand (see [`WireReader`]).
 struct WireWriter<'a>(&'a mut Vec<u8>);
 
@@ -260,7 +231,7 @@ impl ChunkEncoder {
     /// one buffer saves the kernel zeroing fresh pages for each chunk.
     pub fn encode_into(&mut self, batch: &CallBatch, payload: &mut Vec<u8>) -> Result<()> {
         self.raw.clear();
-        write_chunk(batch, &mut self.raw);
+        v4::write_chunk(batch, &mut self.raw);
         payload.clear();
         payload.reserve(zstd::zstd_safe::compress_bound(self.raw.len()));
         self.zstd.compress_to_buffer(&self.raw, payload)?;
@@ -288,6 +259,7 @@ pub struct ChunkDecoder {
     zstd: Option<zstd::bulk::Decompressor<'static>>,
     raw: Vec<u8>,
     args: Vec<u64>,
+    shape: Vec<v4::Shape>,
 }
 
 impl ChunkDecoder {
@@ -298,6 +270,9 @@ impl ChunkDecoder {
         batch: &mut CallBatch,
     ) -> Result<()> {
         self.decompress(payload)?;
+        if version >= 4 {
+            return v4::read_chunk(&self.raw, batch, &mut self.args, &mut self.shape);
+        }
         let mut r = WireReader {
             bytes: &self.raw,
             at: 0,
@@ -508,3 +483,6 @@ pub fn footer(index_offset: u64) -> [u8; FOOTER_LEN as usize] {
 
 #[cfg(test)]
 mod tests;
+mod v4;
+#[cfg(test)]
+mod v4_tests;

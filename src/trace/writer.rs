@@ -35,6 +35,8 @@ pub struct TraceWriter {
     /// Batches the writer thread is done with, to be reused: fresh ones
     /// cost page faults on the guest's thread.
     spent: Receiver<CallBatch>,
+    /// Batches made so far; at most [`BATCHES`].
+    batches: usize,
     thread: Option<JoinHandle<Result<WriterStats>>>,
     error: Arc<Mutex<Option<String>>>,
     path: PathBuf,
@@ -120,7 +122,7 @@ impl TraceWriter {
             .with_context(|| format!("cannot write trace file {}", path.display()))?;
         // Two chunks in flight at most: memory stays flat when the disk is slow.
         let (tx, rx) = sync_channel(2);
-        let (spent_tx, spent) = sync_channel(2);
+        let (spent_tx, spent) = sync_channel(BATCHES);
         let error = Arc::new(Mutex::new(None));
         let thread_error = error.clone();
         let thread = std::thread::Builder::new()
@@ -129,6 +131,7 @@ impl TraceWriter {
         Ok(TraceWriter {
             tx: Some(tx),
             spent,
+            batches: 0,
             thread: Some(thread),
             error,
             path: path.to_path_buf(),
@@ -154,14 +157,26 @@ impl TraceWriter {
     }
 
     /// An empty batch for calls from `first_seq` on: one the writer is done
-    /// with, or a new one.
+    /// with, or a new one while fewer than [`BATCHES`] exist. (Made anew
+    /// each time the writer lagged, batches were freed and allocated over
+    /// and over, and the kernel zeroed their pages on the guest's thread.)
     pub fn empty_batch(&mut self, first_seq: u64) -> CallBatch {
-        match self.spent.try_recv() {
-            Ok(mut batch) => {
+        let spent = match self.spent.try_recv() {
+            Ok(batch) => Some(batch),
+            Err(_) if self.batches < BATCHES => None,
+            // All are in flight: the writer hands one back when it is done
+            // with it (none if it stopped).
+            Err(_) => self.spent.recv().ok(),
+        };
+        match spent {
+            Some(mut batch) => {
                 batch.reset(first_seq);
                 batch
             }
-            Err(_) => CallBatch::new(first_seq),
+            None => {
+                self.batches += 1;
+                CallBatch::new(first_seq)
+            }
         }
     }
 
@@ -192,9 +207,13 @@ impl TraceWriter {
     }
 }
 
-/// Batches larger than this are not handed back for reuse: one huge write
-/// must not keep its memory for the rest of the recording.
+/// Batches larger than this are not handed back for reuse (an empty one
+/// goes back instead): one huge write must not keep its memory for the
+/// rest of the recording.
 const REUSE_BATCH_BYTES: usize = 8 << 20;
+/// Batches in circulation: the one being filled, two queued, one being
+/// written.
+const BATCHES: usize = 4;
 
 fn write_loop(
     mut sink: Sink,
@@ -219,7 +238,9 @@ fn write_loop(
             Msg::Calls(batch) if batch.capacity() <= REUSE_BATCH_BYTES => {
                 let _ = spent.try_send(batch);
             }
-            Msg::Calls(_) => {}
+            Msg::Calls(_) => {
+                let _ = spent.try_send(CallBatch::default());
+            }
         }
     }
     Ok(sink.stats)

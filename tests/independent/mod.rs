@@ -10,6 +10,8 @@
 
 use std::collections::BTreeMap;
 
+mod v4;
+
 pub type Res<T> = Result<T, String>;
 
 // ---------------------------------------------------------------- records
@@ -294,6 +296,9 @@ fn outcome(b: &mut Bytes) -> Res<Outcome> {
 
 /// A calls payload; `version` is the trace's format version.
 fn chunk(b: &mut Bytes, version: u32, offset: u64) -> Res<Chunk> {
+    if version >= 4 {
+        return v4::chunk(b, offset);
+    }
     let first_seq = b.u64()?;
     let n = b.len()?;
     let mut calls = Vec::with_capacity(n);
@@ -363,7 +368,7 @@ fn index(b: &mut Bytes) -> Res<Index> {
 const MAGIC: &[u8; 7] = b"WTRACE\0";
 const FOOTER_MAGIC: &[u8; 8] = b"WTRCIDX\0";
 /// The versions this reader knows.
-const VERSIONS: [u8; 3] = [1, 2, 3];
+const VERSIONS: [u8; 4] = [1, 2, 3, 4];
 
 fn unzstd(payload: &[u8]) -> Res<Vec<u8>> {
     zstd::stream::decode_all(payload).map_err(|e| format!("payload: {e}"))

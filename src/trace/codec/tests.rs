@@ -110,7 +110,7 @@ fn version_1_foreign_ids_are_read_as_today_s() {
 }
 
 /// Calls with values on both sides of every varint width.
-fn varied_calls() -> Vec<Call> {
+pub(super) fn varied_calls() -> Vec<Call> {
     let values = [0u64, 250, 251, 65535, 65536, u32::MAX as u64, u64::MAX];
     let outcomes = [
         Outcome::Errno(0),
@@ -152,17 +152,18 @@ fn varied_calls() -> Vec<Call> {
         .collect()
 }
 
+/// Version 3 calls, as bincode lays them out, read back as they went in
+/// (wtrace wrote version 3 by hand until version 4).
 #[test]
-fn the_hand_encoder_writes_what_bincode_writes() {
-    let batch = CallBatch::from_calls(&varied_calls());
+fn version_3_chunks_read_as_bincode_wrote_them() {
+    let calls = varied_calls();
     let wire = WireChunkRef {
-        first_seq: batch.first_seq(),
-        calls: WireCalls(&batch, FORMAT_VERSION),
+        first_seq: 1000,
+        calls: WireCalls(&CallBatch::from_calls(&calls), 3),
     };
-    let by_bincode = bincode::serde::encode_to_vec(&wire, config()).unwrap();
-    let mut by_hand = Vec::new();
-    write_chunk(&batch, &mut by_hand);
-    assert_eq!(by_hand, by_bincode);
+    let raw = bincode::serde::encode_to_vec(&wire, config()).unwrap();
+    let payload = zstd::bulk::compress(&raw, 1).unwrap();
+    assert_eq!(decode_calls(&payload, 3).unwrap(), calls);
 }
 
 #[test]
@@ -186,31 +187,31 @@ fn the_hand_decoder_reads_what_the_encoder_writes() {
 }
 
 #[test]
-fn a_damaged_chunk_is_an_error_never_a_panic() {
+fn a_damaged_version_3_chunk_is_an_error_never_a_panic() {
     let calls = varied_calls();
     let mut raw = Vec::new();
     let wire = WireChunkRef {
         first_seq: 1000,
-        calls: WireCalls(&CallBatch::from_calls(&calls), FORMAT_VERSION),
+        calls: WireCalls(&CallBatch::from_calls(&calls), 3),
     };
     bincode::serde::encode_into_std_write(&wire, &mut raw, config()).unwrap();
     let compress = |b: &[u8]| zstd::bulk::compress(b, 1).unwrap();
     let mut decoder = ChunkDecoder::default();
     let mut batch = CallBatch::default();
     for cut in 0..raw.len() {
-        let r = decoder.decode_into(&compress(&raw[..cut]), FORMAT_VERSION, &mut batch);
+        let r = decoder.decode_into(&compress(&raw[..cut]), 3, &mut batch);
         assert!(r.is_err(), "a chunk cut at {cut} of {} decoded", raw.len());
     }
     for at in (0..raw.len()).step_by(7) {
         let mut bad = raw.clone();
         bad[at] ^= 0xa5;
         // Decodes to something or fails; must not panic or run away.
-        let _ = decoder.decode_into(&compress(&bad), FORMAT_VERSION, &mut batch);
+        let _ = decoder.decode_into(&compress(&bad), 3, &mut batch);
     }
     let mut long = raw.clone();
     long.push(0);
     let err = decoder
-        .decode_into(&compress(&long), FORMAT_VERSION, &mut batch)
+        .decode_into(&compress(&long), 3, &mut batch)
         .unwrap_err();
     assert_eq!(
         err.to_string(),

@@ -1,0 +1,205 @@
+//! Version 4 calls records: exact bytes, round trips, damage.
+
+use super::tests::varied_calls;
+use super::*;
+use crate::syscalls::{Func, SYSCALLS};
+use crate::trace::{Call, Mem};
+
+const CLOCK: FuncId = FuncId(Func::clock_time_get as u16);
+
+/// A clock read as Go makes them: `id` 0 (realtime) or 1 (monotonic),
+/// the result written to `addr`.
+fn clock(seq: u64, id: u64, addr: u32, time: u64, start_ns: u64) -> Call {
+    Call {
+        seq,
+        func: CLOCK,
+        args: vec![id, 1000, addr as u64],
+        outcome: Outcome::Errno(0),
+        start_ns,
+        dur_ns: 7,
+        reads: vec![],
+        writes: vec![Mem {
+            param: 2,
+            addr,
+            bytes: time.to_le_bytes().to_vec(),
+        }],
+        injection: Injection::NONE,
+    }
+}
+
+fn raw_of(calls: &[Call]) -> Vec<u8> {
+    let mut raw = Vec::new();
+    v4::write_chunk(&CallBatch::from_calls(calls), &mut raw);
+    raw
+}
+
+fn round_trip(calls: &[Call]) -> Vec<Call> {
+    let payload = ChunkEncoder::new()
+        .unwrap()
+        .encode(&CallBatch::from_calls(calls))
+        .unwrap();
+    decode_calls(&payload, 4).unwrap()
+}
+
+#[test]
+fn a_repeated_clock_read_is_its_head_times_and_bytes() {
+    let calls = [
+        clock(9, 0, 0x1_0000, 1, 300),
+        clock(10, 1, 0x1_0008, 2, 310),
+        clock(11, 0, 0x1_0000, 3, 320),
+        clock(12, 1, 0x1_0008, 4, 330),
+    ];
+    let mut calls = calls;
+    calls[3].writes[0].addr = 0x1_0000;
+    let mut want = vec![9, 4];
+    // First of its kind: head (success), func, 3 args, times, 1 write.
+    want.extend([0x10, 5, 3, 0, 251, 0xe8, 0x03, 252, 0, 0, 1, 0]);
+    want.extend([251, 0x2c, 0x01, 7, 0, 1, 2, 252, 0, 0, 1, 0, 8]);
+    want.extend(1u64.to_le_bytes());
+    // Monotonic: other arguments, so written whole.
+    want.extend([0x10, 5, 3, 1, 251, 0xe8, 0x03, 252, 8, 0, 1, 0]);
+    want.extend([10, 7, 0, 1, 2, 252, 8, 0, 1, 0, 8]);
+    want.extend(2u64.to_le_bytes());
+    // Realtime again: two back, same ranges (0x02 | 0x08 | 0x10).
+    want.extend([0x1a, 10, 7]);
+    want.extend(3u64.to_le_bytes());
+    // Monotonic's arguments two back, but its time goes elsewhere: the
+    // ranges are written.
+    want.extend([0x12, 10, 7, 0, 1, 2, 252, 0, 0, 1, 0, 8]);
+    want.extend(4u64.to_le_bytes());
+    assert_eq!(raw_of(&calls), want);
+    assert_eq!(round_trip(&calls), calls);
+}
+
+#[test]
+fn a_reference_goes_back_seven_calls_at_most() {
+    let other = |seq| Call {
+        seq,
+        func: FuncId(Func::sched_yield as u16),
+        ..Call::default()
+    };
+    let mut calls = vec![clock(0, 0, 8, 1, 0)];
+    calls.extend((1..7).map(other));
+    calls.push(clock(7, 0, 8, 2, 0));
+    calls.extend((8..15).map(other));
+    calls.push(clock(15, 0, 8, 3, 0));
+    let raw = raw_of(&calls);
+    // Call 7 refers 7 back (0x07 | 0x08 | 0x10): times, then its bytes.
+    let mut seven_back = vec![0x1f, 0, 7];
+    seven_back.extend(2u64.to_le_bytes());
+    assert!(raw.windows(11).any(|w| w == seven_back));
+    // Call 15 is 8 after call 7: written whole.
+    let mut whole = vec![0x10, 5, 3, 0, 251, 0xe8, 3, 8, 0, 7, 0, 1, 2, 8, 8];
+    whole.extend(3u64.to_le_bytes());
+    assert!(raw.ends_with(&whole));
+    assert_eq!(round_trip(&calls), calls);
+}
+
+#[test]
+fn edge_values_and_every_function_come_back_as_they_went_in() {
+    let mut calls = varied_calls();
+    // Every function of the table, twice, with edge arguments.
+    for (k, sys) in SYSCALLS.iter().enumerate() {
+        let args: Vec<u64> = (0..sys.params.len() as u64)
+            .map(|i| [0, u64::MAX, 250, 251][(i as usize + k) % 4])
+            .collect();
+        for again in 0..2u8 {
+            calls.push(Call {
+                func: sys.func.id(),
+                args: args.clone(),
+                outcome: [Outcome::Errno(0), Outcome::Errno(u16::MAX)][k % 2].clone(),
+                start_ns: u64::MAX / 2,
+                dur_ns: u64::MAX,
+                reads: vec![Mem {
+                    param: 0,
+                    addr: u32::MAX,
+                    bytes: vec![again; k],
+                }],
+                writes: vec![],
+                injection: Injection(again as u16),
+                ..Call::default()
+            });
+        }
+    }
+    // Empty and huge payloads under the same ranges, then other ranges.
+    let huge = |seq, len, byte| Call {
+        seq,
+        func: FuncId(Func::fd_read as u16),
+        args: vec![3, 0, 1, 0],
+        writes: vec![Mem {
+            param: 1,
+            addr: 0,
+            bytes: vec![byte; len],
+        }],
+        ..Call::default()
+    };
+    calls.extend([huge(0, 0, 0), huge(0, 0, 0), huge(0, 3 << 20, 1)]);
+    calls.extend([huge(0, 3 << 20, 2), huge(0, 5, 3)]);
+    calls.push(clock(0, u64::MAX, u32::MAX, u64::MAX, u64::MAX));
+    calls.push(clock(0, u64::MAX, u32::MAX, 0, u64::MAX));
+    // Times are stored as deltas: they must not go back.
+    let mut start = 0;
+    for (i, c) in calls.iter_mut().enumerate() {
+        c.seq = 1000 + i as u64;
+        start = c.start_ns.max(start);
+        c.start_ns = start;
+    }
+    let back = round_trip(&calls);
+    assert_eq!(back.len(), calls.len());
+    for (got, want) in back.iter().zip(&calls) {
+        assert!(got == want, "call {} changed", want.seq);
+    }
+}
+
+/// A version 4 record with one call whose head is `head`, then `rest`.
+fn one_call(head: u8, rest: &[u8]) -> Result<Vec<Call>> {
+    let mut raw = vec![0, 1, head];
+    raw.extend(rest);
+    decode_calls(&zstd::bulk::compress(&raw, 1).unwrap(), 4)
+}
+
+#[test]
+fn bad_references_and_flags_are_named() {
+    let err = |r: Result<Vec<Call>>| r.unwrap_err().to_string();
+    assert_eq!(
+        err(one_call(0x01, &[0, 0])),
+        "call chunk: call 0 refers to a call 1 before it"
+    );
+    assert_eq!(
+        err(one_call(0x08, &[5, 0, 0, 0, 0, 0])),
+        "call chunk: call 0 takes the ranges of no call"
+    );
+    assert_eq!(
+        err(one_call(0x40, &[5, 0, 0, 0, 0, 0])),
+        "call chunk: call 0 has unknown flags 0x40"
+    );
+    // A plain call decodes; with one byte more, the byte is stray.
+    let ok = one_call(0x10, &[5, 0, 0, 0, 0, 0]).unwrap();
+    assert_eq!((ok[0].func, &ok[0].outcome), (CLOCK, &Outcome::Errno(0)));
+    assert_eq!(
+        err(one_call(0x10, &[5, 0, 0, 0, 0, 0, 9])),
+        "call chunk: 1 stray bytes after the record"
+    );
+}
+
+#[test]
+fn a_damaged_version_4_chunk_is_an_error_never_a_panic() {
+    let mut calls = varied_calls();
+    calls.extend((0..12).map(|i| clock(0, i % 2, 8 * (i % 3) as u32, i, i)));
+    for (i, c) in calls.iter_mut().enumerate() {
+        c.seq = 1000 + i as u64;
+    }
+    let raw = raw_of(&calls);
+    let compress = |b: &[u8]| zstd::bulk::compress(b, 1).unwrap();
+    let mut decoder = ChunkDecoder::default();
+    let mut batch = CallBatch::default();
+    for cut in 0..raw.len() {
+        let r = decoder.decode_into(&compress(&raw[..cut]), 4, &mut batch);
+        assert!(r.is_err(), "a chunk cut at {cut} of {} decoded", raw.len());
+    }
+    for at in 0..raw.len() {
+        let mut bad = raw.clone();
+        bad[at] ^= 0xa5;
+        let _ = decoder.decode_into(&compress(&bad), 4, &mut batch);
+    }
+}
