@@ -19,7 +19,8 @@ pub(super) enum Prefetch {
     /// since a forked child keeps only the thread that forked.
     Inline {
         reader: Box<TraceReader>,
-        decoder: ChunkDecoder,
+        // Boxed like the reader: the enum stays the size of `Ahead`.
+        decoder: Box<ChunkDecoder>,
         next: usize,
         spare: Option<CallBatch>,
     },
@@ -57,7 +58,7 @@ impl Prefetch {
     pub(super) fn inline(reader: TraceReader) -> Prefetch {
         Prefetch::Inline {
             reader: Box::new(reader),
-            decoder: ChunkDecoder::default(),
+            decoder: Box::default(),
             next: 0,
             spare: None,
         }
