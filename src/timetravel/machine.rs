@@ -161,15 +161,19 @@ impl Machine {
             if pass.finished.is_some() || pass.gone {
                 bail!("the time-travel server stopped before call #{seq}");
             }
-            if cancel.cancelled() {
-                return Err(Cancelled.into());
-            }
             pass = self
                 .pass
                 .1
                 .wait_timeout(pass, CANCEL_POLL)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
+            // Not under the lock: the check may ask the machine how far
+            // the pass got (the TUI's progress line does).
+            drop(pass);
+            if cancel.cancelled() {
+                return Err(Cancelled.into());
+            }
+            pass = self.pass();
         }
     }
 
