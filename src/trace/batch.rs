@@ -225,6 +225,72 @@ impl CallBatch {
         self.first_seq + self.calls.len() as u64 - 1
     }
 
+    /// Closes the open call as a repeat of call `earlier` of this batch:
+    /// its function and arguments are `earlier`'s, and its view shares
+    /// `earlier`'s arguments instead of a copy (a reader of format 4, where
+    /// most clock reads repeat a call two back, pushes no arguments for
+    /// them). Returns its number. Panics if there is no call `earlier`.
+    pub fn push_repeat(
+        &mut self,
+        earlier: usize,
+        outcome: Outcome,
+        start_ns: u64,
+        dur_ns: u64,
+    ) -> u64 {
+        let e = &self.calls[earlier];
+        let (func, args_start, args_end) = (e.func, e.args_start, e.args_end);
+        self.calls.push(BatchCall {
+            func,
+            outcome,
+            injection: Injection::NONE,
+            start_ns,
+            dur_ns,
+            args_start,
+            args_end,
+            mems_end: self.mems.len(),
+            reads: self.open_reads as u32,
+            writes: self.open_writes as u32,
+        });
+        self.open_reads = 0;
+        self.open_writes = 0;
+        self.first_seq + self.calls.len() as u64 - 1
+    }
+
+    /// The bytes of call `earlier`'s memory ranges, all together.
+    pub fn ranges_len(&self, earlier: usize) -> usize {
+        self.ranges(&self.calls[earlier])
+            .iter()
+            .map(|m| m.len)
+            .sum()
+    }
+
+    /// Adds to the open call, which has none yet, the memory ranges of
+    /// call `earlier` (its reads, then its writes: the same parameters,
+    /// addresses and lengths) holding `bytes`, which are
+    /// [`ranges_len`](Self::ranges_len) long: one copy for them all
+    /// instead of one per range.
+    pub fn add_ranges_of(&mut self, earlier: usize, bytes: &[u8]) {
+        debug_assert_eq!(self.open_reads + self.open_writes, 0);
+        debug_assert_eq!(bytes.len(), self.ranges_len(earlier));
+        let e = &self.calls[earlier];
+        let (reads, writes) = (e.reads as usize, e.writes as usize);
+        let from = e.mems_end - reads - writes;
+        let mut start = self.bytes.len();
+        for k in from..e.mems_end {
+            let m = self.mems[k];
+            self.mems.push(BatchMem { start, ..m });
+            start += m.len;
+        }
+        self.bytes.extend_from_slice(bytes);
+        self.open_reads = reads;
+        self.open_writes = writes;
+    }
+
+    fn ranges(&self, c: &BatchCall) -> &[BatchMem] {
+        let n = (c.reads + c.writes) as usize;
+        &self.mems[c.mems_end - n..c.mems_end]
+    }
+
     /// Says how the last call pushed was injected.
     pub fn mark_injected(&mut self, injection: Injection) {
         if let Some(last) = self.calls.last_mut() {
@@ -248,14 +314,10 @@ impl CallBatch {
         if a.reads != b.reads || a.writes != b.writes {
             return Some(false);
         }
-        let ranges = |c: &BatchCall| {
-            let n = (c.reads + c.writes) as usize;
-            &self.mems[c.mems_end - n..c.mems_end]
-        };
         Some(
-            ranges(a)
+            self.ranges(a)
                 .iter()
-                .zip(ranges(b))
+                .zip(self.ranges(b))
                 .all(|(x, y)| x.param == y.param && x.addr == y.addr && x.len == y.len),
         )
     }
@@ -351,6 +413,76 @@ mod tests {
         let batch = CallBatch::from_calls(&calls);
         assert_eq!((batch.first_seq(), batch.len()), (7, 2));
         assert_eq!((0..2).map(|i| batch.call(i)).collect::<Vec<_>>(), calls);
+    }
+
+    /// A repeat pushed with `push_repeat` and `add_ranges_of` reads back
+    /// as the same call pushed in full, and shares the earlier call's
+    /// arguments instead of copying them.
+    #[test]
+    fn a_repeat_reads_back_as_the_call_pushed_in_full() {
+        let first = Call {
+            seq: 3,
+            func: FuncId(26),
+            args: vec![1, 100, 2, 200],
+            outcome: Outcome::Errno(0),
+            start_ns: 5,
+            dur_ns: 1,
+            reads: vec![
+                Mem {
+                    param: 1,
+                    addr: 100,
+                    bytes: vec![9; 16],
+                },
+                Mem {
+                    param: 1,
+                    addr: 300,
+                    bytes: b"hey".to_vec(),
+                },
+            ],
+            writes: vec![Mem {
+                param: 3,
+                addr: 200,
+                bytes: vec![3, 0, 0, 0],
+            }],
+            injection: Injection::NONE,
+        };
+        let other = Call {
+            seq: 4,
+            func: FuncId(2),
+            args: vec![7],
+            ..first.clone()
+        };
+        let mut again = first.clone();
+        again.seq = 5;
+        again.outcome = Outcome::Errno(8);
+        again.start_ns = 9;
+        again.dur_ns = 4;
+        again.reads[0].bytes = vec![1; 16];
+        again.reads[1].bytes = b"you".to_vec();
+        again.writes[0].bytes = vec![2, 0, 0, 0];
+        again.injection = Injection::CHAOS;
+        let plain = CallBatch::from_calls(&[first.clone(), other.clone(), again.clone()]);
+
+        let mut fast = CallBatch::from_calls(&[first, other]);
+        assert_eq!(fast.ranges_len(0), 16 + 3 + 4);
+        let bytes: Vec<u8> = again
+            .reads
+            .iter()
+            .chain(&again.writes)
+            .flat_map(|m| m.bytes.clone())
+            .collect();
+        fast.add_ranges_of(0, &bytes);
+        assert_eq!(fast.push_repeat(0, Outcome::Errno(8), 9, 4), 5);
+        fast.mark_injected(Injection::CHAOS);
+
+        assert_eq!(fast.len(), 3);
+        for i in 0..3 {
+            assert_eq!(fast.call(i), plain.call(i));
+        }
+        assert_eq!(fast.call(2), again);
+        assert_eq!(fast.repeats(0, 2), Some(true));
+        assert_eq!(fast.args.len(), 5, "the repeat's arguments are shared");
+        assert_eq!(plain.args.len(), 9);
     }
 
     #[test]

@@ -259,7 +259,6 @@ pub struct ChunkDecoder {
     zstd: Option<zstd::bulk::Decompressor<'static>>,
     raw: Vec<u8>,
     args: Vec<u64>,
-    shape: Vec<v4::Shape>,
 }
 
 impl ChunkDecoder {
@@ -271,7 +270,7 @@ impl ChunkDecoder {
     ) -> Result<()> {
         self.decompress(payload)?;
         if version >= 4 {
-            return v4::read_chunk(&self.raw, batch, &mut self.args, &mut self.shape);
+            return v4::read_chunk(&self.raw, batch, &mut self.args);
         }
         let mut r = WireReader {
             bytes: &self.raw,

@@ -94,17 +94,11 @@ fn reference(batch: &CallBatch, i: usize) -> (usize, bool) {
     (found, false)
 }
 
-/// A memory range of a referred call: (param, addr, len, whether a read).
-pub(super) type Shape = (u8, u32, usize, bool);
-
-/// Reads a version 4 calls record into `batch`. `args` and `shape` are
-/// scratch buffers kept by the caller.
-pub(super) fn read_chunk(
-    raw: &[u8],
-    batch: &mut CallBatch,
-    args: &mut Vec<u64>,
-    shape: &mut Vec<Shape>,
-) -> Result<()> {
+/// Reads a version 4 calls record into `batch`. `args` is a scratch
+/// buffer kept by the caller. A call that refers back is pushed as a
+/// repeat: it shares the referred call's arguments in the batch, and its
+/// ranges' bytes go in with one copy.
+pub(super) fn read_chunk(raw: &[u8], batch: &mut CallBatch, args: &mut Vec<u64>) -> Result<()> {
     let mut r = WireReader { bytes: raw, at: 0 };
     let first_seq = r.varint(8)?;
     batch.reset(first_seq);
@@ -118,32 +112,20 @@ pub(super) fn read_chunk(
         }
         let back = (head & BACK_MASK) as usize;
         let same_ranges = head & SAME_RANGES != 0;
-        args.clear();
-        shape.clear();
         let func = if back == 0 {
             if same_ranges {
                 bail!("call chunk: call {i} takes the ranges of no call");
             }
+            args.clear();
             let func = FuncId(r.varint(2)? as u16);
             for _ in 0..r.len(1)? {
                 args.push(r.varint(8)?);
             }
-            func
+            Some(func)
+        } else if back > i {
+            bail!("call chunk: call {i} refers to a call {back} before it");
         } else {
-            if back > i {
-                bail!("call chunk: call {i} refers to a call {back} before it");
-            }
-            let p = batch.view(i - back);
-            args.extend_from_slice(p.args);
-            if same_ranges {
-                for (m, read) in [(p.reads, true), (p.writes, false)] {
-                    shape.extend(
-                        m.iter()
-                            .map(|(param, addr, b)| (param, addr, b.len(), read)),
-                    );
-                }
-            }
-            p.func
+            None
         };
         let outcome = match head & SUCCESS {
             0 => r.outcome()?,
@@ -152,13 +134,8 @@ pub(super) fn read_chunk(
         start = start.saturating_add(r.varint(8)?);
         let dur_ns = r.varint(8)?;
         if same_ranges {
-            for &(param, addr, len, read) in shape.iter() {
-                let bytes = r.take(len)?;
-                match read {
-                    true => batch.add_read(param, addr, bytes),
-                    false => batch.add_write(param, addr, bytes),
-                }
-            }
+            let bytes = r.take(batch.ranges_len(i - back))?;
+            batch.add_ranges_of(i - back, bytes);
         } else {
             for _ in 0..r.len(3)? {
                 let (param, addr, bytes) = r.mem()?;
@@ -169,7 +146,10 @@ pub(super) fn read_chunk(
                 batch.add_write(param, addr, bytes);
             }
         }
-        batch.push(func, args, outcome, start, dur_ns);
+        match func {
+            Some(func) => batch.push(func, args, outcome, start, dur_ns),
+            None => batch.push_repeat(i - back, outcome, start, dur_ns),
+        };
         if head & INJECTED != 0 {
             batch.mark_injected(Injection(r.varint(2)? as u16));
         }
