@@ -31,11 +31,12 @@ pub const MAGIC_LEN: u64 = 8;
 pub const FRAME_HEADER_LEN: u64 = 1 + 4 + 32;
 pub const FOOTER_MAGIC: &[u8; 8] = b"WTRCIDX\0";
 pub const FOOTER_LEN: u64 = 16;
-/// zstd level of chunks: 1, zstd's fastest. The recorder's writer thread
-/// compresses while the guest runs; at level 3 (zstd's default) it took
-/// as much CPU as the guest's own thread on clock-heavy code, for traces
-/// a few percent smaller.
-const CHUNK_ZSTD_LEVEL: i32 = 1;
+/// zstd level of chunks: -1, the first of zstd's "fast" levels. The
+/// recorder's writer thread compresses while the guest runs; at level 3
+/// (zstd's default) it took as much CPU as the guest's own thread on
+/// clock-heavy code, and level -1 takes about 10% less of the writer's
+/// CPU than level 1 for chunks about 13% larger (docs/performance.md).
+const CHUNK_ZSTD_LEVEL: i32 = -1;
 /// The header (with the module) is written once: zstd's default.
 const HEADER_ZSTD_LEVEL: i32 = 3;
 /// No record decompresses to more than this; a corrupt frame cannot make a
