@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{go_example, output, root, rust_example, tempdir, wtrace};
+use common::{go_example, output, record_in as record, root, rust_example, tempdir, wtrace};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -14,23 +14,6 @@ fn stdout(o: &Output) -> String {
 }
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Records `module` (with wtrace's `args` before it and the guest's
-/// `guest_args` after) into `dir/name.wtrace`.
-fn record(dir: &Path, name: &str, args: &[&str], module: &Path, guest_args: &[&str]) -> PathBuf {
-    let trace = dir.join(format!("{name}.wtrace"));
-    let o = output(
-        wtrace()
-            .current_dir(dir)
-            .args(["record", "-q", "-o"])
-            .arg(&trace)
-            .args(args)
-            .arg(module)
-            .args(guest_args),
-    );
-    assert!(o.status.code().is_some(), "record {name}: {}", stderr(&o));
-    trace
 }
 
 /// examples/wat/memory.wat recorded: known bytes at known addresses.

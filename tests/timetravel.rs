@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{output, root, rust_example, tempdir, wtrace};
+use common::{root, rust_example, tempdir};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -23,21 +23,17 @@ fn shared_cache() {
 }
 
 fn record(dir: &Path, name: &str, args: &[&str], module: &Path) -> PathBuf {
-    let trace = dir.join(format!("{name}.wtrace"));
-    let o = output(
-        wtrace()
-            .current_dir(dir)
-            .args(["record", "-q", "-o"])
-            .arg(&trace)
-            .args(args)
-            .arg(module),
-    );
-    assert!(
-        o.status.code().is_some(),
-        "record {name}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    trace
+    common::record_in(dir, name, args, module, &[])
+}
+
+/// examples/wat/manycalls.wat recorded: 10,003 calls.
+fn manycalls_trace(dir: &Path) -> PathBuf {
+    record(
+        dir,
+        "manycalls",
+        &[],
+        &root().join("examples/wat/manycalls.wat"),
+    )
 }
 
 /// A machine served by the wtrace binary of this build.
@@ -187,12 +183,7 @@ fn a_rust_program_s_source_lines_come_from_the_checkpoint() {
 fn thinned_checkpoints_stay_evenly_spread_and_still_answer() {
     shared_cache();
     let d = tempdir();
-    let trace = record(
-        d.path(),
-        "manycalls",
-        &[],
-        &root().join("examples/wat/manycalls.wat"),
-    );
+    let trace = manycalls_trace(d.path());
     // Every 1000 calls, at most 4: thinned at #3000 and at #6000.
     let tm = machine(&trace, Spacing::Calls(1000), 4);
     until_done(&tm);
@@ -210,12 +201,7 @@ fn thinned_checkpoints_stay_evenly_spread_and_still_answer() {
 fn a_cancelled_request_leaves_the_machine_usable_and_nothing_outlives_it() {
     shared_cache();
     let d = tempdir();
-    let trace = record(
-        d.path(),
-        "manycalls",
-        &[],
-        &root().join("examples/wat/manycalls.wat"),
-    );
+    let trace = manycalls_trace(d.path());
     let tm = machine(&trace, Spacing::Calls(1000), 64);
     until_done(&tm);
     // Asked from the UI's worker threads.

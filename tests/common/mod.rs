@@ -123,6 +123,34 @@ fn newest_mtime(dir: &Path) -> std::time::SystemTime {
 }
 
 /// A fresh temporary directory.
+/// Records `module` (with wtrace's `args` before it and the guest's
+/// `guest_args` after) into `dir/name.wtrace`; the guest may exit as it
+/// likes, but the recording must end with an exit code.
+pub fn record_in(
+    dir: &Path,
+    name: &str,
+    args: &[&str],
+    module: &Path,
+    guest_args: &[&str],
+) -> PathBuf {
+    let trace = dir.join(format!("{name}.wtrace"));
+    let o = output(
+        wtrace()
+            .current_dir(dir)
+            .args(["record", "-q", "-o"])
+            .arg(&trace)
+            .args(args)
+            .arg(module)
+            .args(guest_args),
+    );
+    assert!(
+        o.status.code().is_some(),
+        "record {name}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    trace
+}
+
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
