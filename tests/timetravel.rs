@@ -26,6 +26,11 @@ fn record(dir: &Path, name: &str, args: &[&str], module: &Path) -> PathBuf {
     common::record_in(dir, name, args, module, &[])
 }
 
+/// examples/wat/memory.wat recorded: known bytes at known addresses.
+fn memory_trace(dir: &Path) -> PathBuf {
+    record(dir, "memory", &[], &root().join("examples/wat/memory.wat"))
+}
+
 /// examples/wat/manycalls.wat recorded: 10,003 calls.
 fn manycalls_trace(dir: &Path) -> PathBuf {
     record(
@@ -107,12 +112,7 @@ fn check_calls(tm: &TimeMachine, trace: &Path, order: &[u64], regions: &[Region]
 fn the_state_at_any_call_is_a_replay_from_the_start() {
     shared_cache();
     let d = tempdir();
-    let trace = record(
-        d.path(),
-        "memory",
-        &[],
-        &root().join("examples/wat/memory.wat"),
-    );
+    let trace = memory_trace(d.path());
     // Checkpoints at #0, #2 and #4: calls on them and between them.
     let tm = machine(&trace, Spacing::Calls(2), 64);
     let regions = [
@@ -396,12 +396,7 @@ fn rollup(pid: u32, field: &str) -> u64 {
 fn without_a_server_each_request_replays_from_the_start() {
     shared_cache();
     let d = tempdir();
-    let trace = record(
-        d.path(),
-        "memory",
-        &[],
-        &root().join("examples/wat/memory.wat"),
-    );
+    let trace = memory_trace(d.path());
     // Not a wtrace: it never says that it serves.
     let options = Options {
         server: Some(PathBuf::from("/bin/true")),
