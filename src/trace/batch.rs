@@ -208,21 +208,8 @@ impl CallBatch {
     ) -> u64 {
         let args_start = self.args.len();
         self.args.extend_from_slice(args);
-        self.calls.push(BatchCall {
-            func,
-            outcome,
-            injection: Injection::NONE,
-            start_ns,
-            dur_ns,
-            args_start,
-            args_end: self.args.len(),
-            mems_end: self.mems.len(),
-            reads: self.open_reads as u32,
-            writes: self.open_writes as u32,
-        });
-        self.open_reads = 0;
-        self.open_writes = 0;
-        self.first_seq + self.calls.len() as u64 - 1
+        let args_end = self.args.len();
+        self.close_call(func, outcome, start_ns, dur_ns, args_start..args_end)
     }
 
     /// Closes the open call as a repeat of call `earlier` of this batch:
@@ -238,15 +225,29 @@ impl CallBatch {
         dur_ns: u64,
     ) -> u64 {
         let e = &self.calls[earlier];
-        let (func, args_start, args_end) = (e.func, e.args_start, e.args_end);
+        let (func, args) = (e.func, e.args_start..e.args_end);
+        self.close_call(func, outcome, start_ns, dur_ns, args)
+    }
+
+    /// Closes the open call (its ranges are those added since the last
+    /// close) with its arguments at `args` in `self.args`.
+    #[inline]
+    fn close_call(
+        &mut self,
+        func: FuncId,
+        outcome: Outcome,
+        start_ns: u64,
+        dur_ns: u64,
+        args: std::ops::Range<usize>,
+    ) -> u64 {
         self.calls.push(BatchCall {
             func,
             outcome,
             injection: Injection::NONE,
             start_ns,
             dur_ns,
-            args_start,
-            args_end,
+            args_start: args.start,
+            args_end: args.end,
             mems_end: self.mems.len(),
             reads: self.open_reads as u32,
             writes: self.open_writes as u32,
