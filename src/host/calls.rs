@@ -18,6 +18,12 @@ pub trait CallHost: 'static {
     /// shows stacks (record) pays nothing for them, not even the question.
     const MAY_WANT_STACK: bool = false;
 
+    /// Whether [`CallHost::wants_stack`] can say yes in this run: asked
+    /// first, since looking at the memory for it costs a lookup per call.
+    fn may_want_stack(&self) -> bool {
+        Self::MAY_WANT_STACK
+    }
+
     /// Whether the handler of this call needs the guest's call stack,
     /// decided from the guest's memory before the call. Capturing it costs
     /// a walk of the stack, so modes ask only when they show it.
@@ -60,8 +66,10 @@ pub fn define<T: CallHost>(
         let cached = *caller.data_mut().memory_slot();
         let memory = guest_memory(&mut caller, cached)?;
         *caller.data_mut().memory_slot() = Some(memory);
-        let stack = (T::MAY_WANT_STACK && caller.data().wants_stack(memory.data(&caller)))
-            .then(|| WasmBacktrace::force_capture(&caller));
+        let stack = (T::MAY_WANT_STACK
+            && caller.data().may_want_stack()
+            && caller.data().wants_stack(memory.data(&caller)))
+        .then(|| WasmBacktrace::force_capture(&caller));
         let (data, state) = memory.data_and_store_mut(&mut caller);
         let errno = handle(GuestCall {
             state,

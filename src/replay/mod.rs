@@ -223,7 +223,8 @@ fn run(
     }
     let end = reader.end.clone();
     let print = opts.print.is_some();
-    let state = ReplayState {
+    let mut state = ReplayState {
+        plain: false,
         out: report_output(opts.to_stdout),
         decoder: opts.print.take().unwrap_or_default(),
         print,
@@ -250,6 +251,7 @@ fn run(
         opts,
         tolerated: Default::default(),
     };
+    state.plain = state.no_hooks();
     let mut store = Store::new(&engine, state);
     let linker = replay_linker(&engine, served, &foreign)?;
     let (instance, start) = host::instance_and_start(&linker, &mut store, &module)?;

@@ -59,6 +59,9 @@ pub(super) struct ReplayState {
     pub(super) tolerated: Tolerated,
     /// Time travel's server: checkpoints forked as the replay goes.
     pub(super) checkpointing: Option<super::Checkpointing>,
+    /// No hook looks at the calls served ([`ReplayState::no_hooks`]),
+    /// decided once per replay: each call then takes the short way.
+    pub(super) plain: bool,
 }
 
 /// Steps to the next recorded call and returns its index in
@@ -154,6 +157,22 @@ fn after_call(state: &mut ReplayState, i: usize, stack: Option<&WasmBacktrace>) 
 }
 
 impl ReplayState {
+    /// Whether the replay only serves calls: nothing prints, watches,
+    /// breaks, stops early, tolerates, forks or may be cancelled. Most
+    /// replays; the clock-heavy ones make millions of calls, and each
+    /// question asked per call is paid millions of times.
+    pub(super) fn no_hooks(&self) -> bool {
+        let o = &self.opts;
+        o.cancel.is_none()
+            && o.until.is_none()
+            && !o.allow_extra_writes
+            && !o.keep_state
+            && o.breaks.is_empty()
+            && self.watches.is_empty()
+            && !self.follow
+            && self.checkpointing.is_none()
+    }
+
     #[cfg(target_os = "linux")]
     fn checkpoint_due(&self) -> bool {
         self.checkpointing.as_ref().is_some_and(|c| c.due)
@@ -269,6 +288,10 @@ impl host::calls::CallHost for ReplayState {
     /// `-k` prints every stack; `state_at` keeps the stack of its call; a
     /// watch needs one when the guest has written the watched bytes; a
     /// checkpoint keeps the stack of the call it is taken at.
+    fn may_want_stack(&self) -> bool {
+        !self.plain
+    }
+
     fn wants_stack(&self, memory: &[u8]) -> bool {
         (self.opts.stacks && self.print)
             || (self.opts.keep_state && self.opts.until == Some(self.next))
@@ -282,6 +305,7 @@ pub(super) fn define_replayer(
     linker: &mut Linker<ReplayState>,
     sys: &'static Syscall,
 ) -> Result<()> {
+    let stdio_fd = stdio_fd_param(sys);
     host::calls::define(linker, sys, move |call| {
         let GuestCall {
             state,
@@ -290,6 +314,11 @@ pub(super) fn define_replayer(
             stack,
             ..
         } = call;
+        if state.plain {
+            if let Some(ret) = serve_plain(state, sys, stdio_fd, data, args) {
+                return ret;
+            }
+        }
         loop {
             if let Some(served) = serve_call(state, sys, data, args, stack.as_ref())? {
                 return Ok(served);
@@ -307,6 +336,43 @@ fn made_call(seq: u64, sys: &Syscall, args: &[u64], data: &[u8]) -> Call {
         reads: capture::reads(sys, args, data),
         ..Call::default()
     }
+}
+
+/// Serves the next recorded call when no hook looks at it and it is the
+/// call the guest makes, with its effects where they were: what replaying
+/// is, most of the time. `None` leaves the call to [`serve_call`]
+/// untouched (another call, or one whose buffers moved).
+#[inline]
+fn serve_plain(
+    state: &mut ReplayState,
+    sys: &'static Syscall,
+    stdio_fd: Option<usize>,
+    data: &mut [u8],
+    args: &[u64],
+) -> Option<wasmtime::Result<i32>> {
+    let i = match state.pos < state.chunk.len() && state.next < state.total {
+        true => state.pos,
+        // A chunk to step into, or the end: the full way says what then.
+        false => return None,
+    };
+    let recorded = state.chunk.view(i);
+    if recorded.func != sys.func
+        || recorded.args != args
+        || !reads_match(sys, args, data, recorded.reads)
+    {
+        return None;
+    }
+    // Effects outside memory: the full way applies them again, fails the
+    // same way, and relocates them or says why not.
+    let writes = recorded.writes.iter().map(|(_, addr, b)| (addr, b));
+    apply(data, writes).ok()?;
+    let ret = outcome_result(recorded.outcome);
+    state.pos += 1;
+    state.next += 1;
+    if stdio_fd.is_some_and(|fd| matches!(args.get(fd), Some(1 | 2))) && !state.opts.quiet {
+        reemit_output(&state.chunk.call(i));
+    }
+    Some(ret)
 }
 
 /// Serves one call: the errno, or `None` when a recorded clock read the
@@ -371,7 +437,8 @@ fn serve_call(
         }
     }
     state.watch_host(i, data);
-    if !state.opts.quiet && writes_to_stdio(sys, args) {
+    let stdio = stdio_fd_param(sys).is_some_and(|fd| matches!(args.get(fd), Some(1 | 2)));
+    if !state.opts.quiet && stdio {
         reemit_output(&state.chunk.call(i));
     }
     if tolerant && sys.class == Class::Clock {
@@ -407,13 +474,11 @@ fn serve_moved(
     apply(data, effects.iter().map(|(a, b)| (*a, &b[..])))
 }
 
-/// Whether the call hands bytes to fd 1 or 2 (what replay writes again).
-fn writes_to_stdio(sys: &Syscall, args: &[u64]) -> bool {
-    let hands_over = sys
-        .param_where(|k| matches!(k, Kind::Ciovecs { .. }))
-        .is_some();
-    let fd = sys.fd_param().and_then(|i| args.get(i));
-    hands_over && matches!(fd, Some(1 | 2))
+/// The fd parameter of a function that hands bytes to an fd (replay
+/// writes again what went to fd 1 and 2).
+fn stdio_fd_param(sys: &Syscall) -> Option<usize> {
+    sys.param_where(|k| matches!(k, Kind::Ciovecs { .. }))
+        .and(sys.fd_param())
 }
 
 /// Writes what the guest wrote to fd 1 and 2, as many bytes as the
