@@ -1,25 +1,33 @@
-//! Decoding the trace ahead of the guest.
+//! Reading the trace ahead of the guest.
 
-use crate::trace::{CallBatch, ChunkDecoder, TraceReader};
+use crate::trace::{CallBatch, ChunkDecoder, RawChunk, TraceReader};
 use anyhow::Result;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 
 /// The chunks of a trace, in order, as the guest's calls need them.
 pub(super) enum Prefetch {
-    /// Decoded on a thread of its own, one chunk ahead of the guest
-    /// (decompressing and decoding run on the other core). The batches
-    /// the guest is done with come back and are decoded into again: once
-    /// warm, a replay allocates nothing per chunk.
+    /// Read and decompressed on a thread of its own, one chunk ahead of
+    /// the guest, and decoded on the guest's thread as it needs them. The
+    /// split is measured: decoding on the other core too took a third more
+    /// CPU than the whole replay does now, since a decoded batch (some
+    /// 120 bytes a call) is written on one core and read on the other,
+    /// every line of it moved between the cores' caches twice (each batch
+    /// goes back to be decoded into again). A decompressed record is 11
+    /// bytes for a clock read. The buffers the guest is done with come
+    /// back: once warm, a replay allocates nothing per chunk.
     Ahead {
-        decoded: Receiver<Result<CallBatch>>,
-        spent: Sender<CallBatch>,
+        read: Receiver<Result<(RawChunk, Vec<u8>)>>,
+        spent: Sender<Vec<u8>>,
+        decoder: Box<ChunkDecoder>,
+        spare: Option<CallBatch>,
     },
-    /// Decoded on the guest's thread when it needs them: for a replay that
-    /// forks (time travel's checkpoints), which must stay single-threaded
-    /// since a forked child keeps only the thread that forked.
+    /// Read and decoded on the guest's thread when it needs them: for a
+    /// replay that forks (time travel's checkpoints), which must stay
+    /// single-threaded since a forked child keeps only the thread that
+    /// forked.
     Inline {
         reader: Box<TraceReader>,
-        // Boxed like the reader: the enum stays the size of `Ahead`.
+        // Boxed like the reader: the enum stays small.
         decoder: Box<ChunkDecoder>,
         next: usize,
         spare: Option<CallBatch>,
@@ -31,27 +39,32 @@ impl Prefetch {
         Prefetch::start_at(reader, 0)
     }
 
-    /// Decodes from chunk `first` on, on a thread of its own.
+    /// Reads from chunk `first` on, on a thread of its own.
     fn start_at(mut reader: TraceReader, first: usize) -> Result<Prefetch> {
-        let (decoded_tx, decoded) = sync_channel(1);
-        let (spent, spent_rx) = channel::<CallBatch>();
+        let (read_tx, read) = sync_channel(1);
+        let (spent, spent_rx) = channel::<Vec<u8>>();
         std::thread::Builder::new()
             .name("wtrace-prefetch".into())
             .spawn(move || {
                 let mut decoder = ChunkDecoder::default();
                 for i in first..reader.chunks().len() {
-                    let mut batch = spent_rx.try_recv().unwrap_or_default();
+                    let mut raw = spent_rx.try_recv().unwrap_or_default();
                     let chunk = reader
-                        .read_batch(i, &mut decoder, &mut batch)
-                        .map(|()| batch);
+                        .read_raw(i, &mut decoder, &mut raw)
+                        .map(|chunk| (chunk, raw));
                     let failed = chunk.is_err();
                     // Fails once the replay stops early: nothing to do.
-                    if decoded_tx.send(chunk).is_err() || failed {
+                    if read_tx.send(chunk).is_err() || failed {
                         break;
                     }
                 }
             })?;
-        Ok(Prefetch::Ahead { decoded, spent })
+        Ok(Prefetch::Ahead {
+            read,
+            spent,
+            decoder: Box::default(),
+            spare: None,
+        })
     }
 
     /// Chunks read on the calling thread only.
@@ -64,12 +77,18 @@ impl Prefetch {
         }
     }
 
-    /// From now on the chunks are decoded ahead on a thread of their own
-    /// (a process that will not fork again may have threads).
+    /// From now on the chunks are read ahead on a thread of their own (a
+    /// process that will not fork again may have threads).
     pub(super) fn go_ahead(&mut self) -> Result<()> {
-        let (_, decoded) = sync_channel(1);
+        let (_, read) = sync_channel(1);
         let (spent, _) = channel();
-        *self = match std::mem::replace(self, Prefetch::Ahead { decoded, spent }) {
+        let placeholder = Prefetch::Ahead {
+            read,
+            spent,
+            decoder: Box::default(),
+            spare: None,
+        };
+        *self = match std::mem::replace(self, placeholder) {
             Prefetch::Inline { reader, next, .. } => Prefetch::start_at(*reader, next)?,
             ahead => ahead,
         };
@@ -85,19 +104,27 @@ impl Prefetch {
     /// Hands back a chunk the guest is done with, to be decoded into again.
     pub(super) fn give_back(&mut self, done: CallBatch) {
         match self {
-            Prefetch::Ahead { spent, .. } => {
-                let _ = spent.send(done);
-            }
-            Prefetch::Inline { spare, .. } => *spare = Some(done),
+            Prefetch::Ahead { spare, .. } | Prefetch::Inline { spare, .. } => *spare = Some(done),
         }
     }
 
     /// The next chunk, without handing one back (a look ahead).
     pub(super) fn receive(&mut self) -> Result<CallBatch> {
         match self {
-            Prefetch::Ahead { decoded, .. } => decoded
-                .recv()
-                .map_err(|_| anyhow::anyhow!("the thread reading the trace stopped"))?,
+            Prefetch::Ahead {
+                read,
+                spent,
+                decoder,
+                spare,
+            } => {
+                let (chunk, raw) = read
+                    .recv()
+                    .map_err(|_| anyhow::anyhow!("the thread reading the trace stopped"))??;
+                let mut batch = spare.take().unwrap_or_default();
+                let decoded = chunk.decode_into(&raw, decoder, &mut batch);
+                let _ = spent.send(raw);
+                decoded.map(|()| batch)
+            }
             Prefetch::Inline {
                 reader,
                 decoder,

@@ -258,7 +258,8 @@ pub fn decode_calls(payload: &[u8], version: u32) -> Result<Vec<super::Call>> {
 pub struct ChunkDecoder {
     /// Made on first use, then kept: a zstd context is costly to make.
     zstd: Option<zstd::bulk::Decompressor<'static>>,
-    raw: Vec<u8>,
+    /// The decompressed record, its buffer kept between chunks.
+    pub(super) raw: Vec<u8>,
     args: Vec<u64>,
 }
 
@@ -269,14 +270,27 @@ impl ChunkDecoder {
         version: u32,
         batch: &mut CallBatch,
     ) -> Result<()> {
-        self.decompress(payload)?;
+        let mut raw = std::mem::take(&mut self.raw);
+        let decoded = self
+            .decompress(payload, &mut raw)
+            .and_then(|()| self.parse_into(&raw, version, batch));
+        self.raw = raw;
+        decoded
+    }
+
+    /// The first half of [`decode_into`](Self::decode_into): the calls
+    /// record of a frame's `payload`, decompressed into `raw`.
+    pub fn decompress_into(&mut self, payload: &[u8], raw: &mut Vec<u8>) -> Result<()> {
+        self.decompress(payload, raw)
+    }
+
+    /// The second half of [`decode_into`](Self::decode_into): the calls of
+    /// a decompressed calls record, into `batch`.
+    pub fn parse_into(&mut self, raw: &[u8], version: u32, batch: &mut CallBatch) -> Result<()> {
         if version >= 4 {
-            return v4::read_chunk(&self.raw, batch, &mut self.args);
+            return v4::read_chunk(raw, batch, &mut self.args);
         }
-        let mut r = WireReader {
-            bytes: &self.raw,
-            at: 0,
-        };
+        let mut r = WireReader { bytes: raw, at: 0 };
         let first_seq = r.varint(8)?;
         batch.reset(first_seq);
         let calls = r.len(1)?;
@@ -311,10 +325,10 @@ impl ChunkDecoder {
                 batch.mark_injected(Injection(r.varint(2)? as u16));
             }
         }
-        if r.at != self.raw.len() {
+        if r.at != raw.len() {
             bail!(
                 "call chunk: {} stray bytes after the record",
-                self.raw.len() - r.at
+                raw.len() - r.at
             );
         }
         Ok(())
@@ -322,11 +336,11 @@ impl ChunkDecoder {
 }
 
 impl ChunkDecoder {
-    /// Decompresses `payload` into `self.raw`, reusing both the buffer and
-    /// the zstd context. The writer stores each frame's size in it; a frame
+    /// Decompresses `payload` into `raw`, reusing both the buffer and the
+    /// zstd context. The writer stores each frame's size in it; a frame
     /// without one is read as a stream.
-    fn decompress(&mut self, payload: &[u8]) -> Result<()> {
-        self.raw.clear();
+    fn decompress(&mut self, payload: &[u8], raw: &mut Vec<u8>) -> Result<()> {
+        raw.clear();
         let size = zstd::zstd_safe::get_frame_content_size(payload)
             .ok()
             .flatten();
@@ -336,14 +350,14 @@ impl ChunkDecoder {
                     Some(z) => z,
                     None => self.zstd.insert(zstd::bulk::Decompressor::new()?),
                 };
-                self.raw.reserve(n as usize);
-                zstd.decompress_to_buffer(payload, &mut self.raw)
+                raw.reserve(n as usize);
+                zstd.decompress_to_buffer(payload, raw)
                     .context("call chunk: not valid zstd data")?;
             }
             _ => {
                 zstd::stream::read::Decoder::new(payload)?
                     .take(MAX_RECORD)
-                    .read_to_end(&mut self.raw)
+                    .read_to_end(raw)
                     .context("call chunk: not valid zstd data")?;
             }
         }

@@ -26,7 +26,7 @@ mod writer;
 
 pub use batch::{CallBatch, CallView, MemsView};
 pub use codec::{decode_message, encode_message, ChunkDecoder, FORMAT_VERSION, MAGIC_PREFIX};
-pub use reader::{ChunkInfo, Frame, FrameKind, TraceReader, VerifyReport};
+pub use reader::{ChunkInfo, Frame, FrameKind, RawChunk, TraceReader, VerifyReport};
 pub use writer::{TraceWriter, WriterStats};
 
 use crate::syscalls::FuncId;

@@ -22,6 +22,48 @@ pub struct ChunkInfo {
     pub offset: u64,
 }
 
+/// Where a decompressed calls record came from: what decoding it needs
+/// and checks it against.
+#[derive(Clone, Debug)]
+pub struct RawChunk {
+    pub index: usize,
+    info: ChunkInfo,
+    version: u32,
+    path: PathBuf,
+}
+
+impl RawChunk {
+    /// Decodes the calls record `raw` of this chunk into `batch`, and
+    /// checks that it holds the calls the index says.
+    pub fn decode_into(
+        &self,
+        raw: &[u8],
+        decoder: &mut ChunkDecoder,
+        batch: &mut CallBatch,
+    ) -> Result<()> {
+        decoder
+            .parse_into(raw, self.version, batch)
+            .with_context(|| self.what())?;
+        if batch.len() != self.info.calls as usize || batch.first_seq() != self.info.first_seq {
+            bail!(
+                "{}: chunk {} does not hold the calls the index says",
+                self.path.display(),
+                self.index
+            );
+        }
+        Ok(())
+    }
+
+    fn what(&self) -> String {
+        format!(
+            "{}: chunk {} (calls {}..)",
+            self.path.display(),
+            self.index,
+            self.info.first_seq
+        )
+    }
+}
+
 /// Kind of a frame, for `verify`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FrameKind {
@@ -231,10 +273,33 @@ impl TraceReader {
         decoder: &mut ChunkDecoder,
         batch: &mut CallBatch,
     ) -> Result<()> {
+        let mut raw = std::mem::take(&mut decoder.raw);
+        let read = self.read_raw(i, decoder, &mut raw);
+        let decoded = read.and_then(|chunk| chunk.decode_into(&raw, decoder, batch));
+        decoder.raw = raw;
+        decoded
+    }
+
+    /// Reads chunk `i` and decompresses its calls record into `raw`,
+    /// leaving the decoding to [`RawChunk::decode_into`]: a replay reads
+    /// and decompresses on one thread and decodes on the guest's, where
+    /// the calls are used.
+    pub fn read_raw(
+        &mut self,
+        i: usize,
+        decoder: &mut ChunkDecoder,
+        raw: &mut Vec<u8>,
+    ) -> Result<RawChunk> {
         let info = *self.chunks.get(i).context("no such chunk")?;
         let frame = self
             .read_frame(info.offset)?
             .with_context(|| format!("{}: chunk {i} is cut short", self.path.display()))?;
+        let chunk = RawChunk {
+            index: i,
+            info,
+            version: self.header.format_version,
+            path: self.path.clone(),
+        };
         if frame.kind != FrameKind::Calls {
             bail!(
                 "{}: the index points at a frame that holds no calls (offset {})",
@@ -243,21 +308,9 @@ impl TraceReader {
             );
         }
         decoder
-            .decode_into(&frame.payload, self.header.format_version, batch)
-            .with_context(|| {
-                format!(
-                    "{}: chunk {i} (calls {}..)",
-                    self.path.display(),
-                    info.first_seq
-                )
-            })?;
-        if batch.len() != info.calls as usize || batch.first_seq() != info.first_seq {
-            bail!(
-                "{}: chunk {i} does not hold the calls the index says",
-                self.path.display()
-            );
-        }
-        Ok(())
+            .decompress_into(&frame.payload, raw)
+            .with_context(|| chunk.what())?;
+        Ok(chunk)
     }
 
     /// Index of the chunk that holds call `seq`.
