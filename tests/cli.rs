@@ -1007,3 +1007,29 @@ fn dump_says_how_the_run_ended_once() {
         "{text}"
     );
 }
+
+/// A reader that has gone (`wtrace stats t | head -1`) ends the output
+/// quietly, as it does for cat: exit 0, nothing on stderr, no panic.
+#[test]
+fn a_closed_stdout_ends_every_report_quietly() {
+    let trace = common::root().join("traces/manycalls-v4.wtrace");
+    let t = trace.to_str().unwrap();
+    let commands: [&[&str]; 6] = [
+        &["info", t],
+        &["stats", t],
+        &["verify", t],
+        &["dump", t],
+        &["dump", "-k", t],
+        &["diff", t, t],
+    ];
+    for args in commands {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = wtrace().args(args).stdout(writer).output().unwrap();
+        assert_eq!(
+            (o.status.code(), String::from_utf8_lossy(&o.stderr).as_ref()),
+            (Some(0), ""),
+            "wtrace {args:?}"
+        );
+    }
+}

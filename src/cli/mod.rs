@@ -46,24 +46,22 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Dump(a) => dump(a),
         Command::Tui { trace } => tui(&trace),
         Command::Info { trace } => {
-            print!("{}", crate::report::info::info(&TraceReader::open(&trace)?));
-            Ok(0)
+            write_stdout(crate::report::info::info(&TraceReader::open(&trace)?).as_bytes())
         }
         Command::Verify { trace } => {
             let (text, intact) = crate::report::verify::render(&TraceReader::verify(&trace)?);
-            print!("{text}");
+            write_stdout(text.as_bytes())?;
             Ok(if intact { 0 } else { 1 })
         }
         Command::Stats { trace } => {
             let mut reader = TraceReader::open(&trace)?;
-            print!("{}", crate::report::stats::stats(&mut reader)?);
-            Ok(0)
+            write_stdout(crate::report::stats::stats(&mut reader)?.as_bytes())
         }
         Command::Diff(a) => diff(a),
         Command::Export(a) => export(a),
         Command::GoShim => {
-            println!("{}", crate::goshim::make_shim_dir()?.display());
-            Ok(0)
+            let dir = crate::goshim::make_shim_dir()?;
+            write_stdout(format!("{}\n", dir.display()).as_bytes())
         }
         Command::TimeTravel(a) => time_travel(a),
         Command::GoExec { command } => Ok(report_end(&crate::goshim::go_exec(&command)?)),
@@ -274,15 +272,14 @@ fn dump_stacks(a: DumpArgs) -> Result<i32> {
             let last = reader.call_count().checked_sub(1).map(|n| reader.call(n));
             let said = matches!((&end, last), (RunEnd::Exit(code), Some(Ok(c)))
                 if c.outcome == crate::trace::Outcome::Exit(*code));
-            if !said {
-                println!("{}", dump::end_line(&end));
+            match said {
+                true => Ok(0),
+                false => write_stdout(format!("{}\n", dump::end_line(&end)).as_bytes()),
             }
-            Ok(0)
         }
         // As `dump` ends an unfinished trace.
         (ReplayEnd::Stopped { code: 0, .. }, Some(why)) => {
-            println!("+++ unfinished trace: {why} +++");
-            Ok(0)
+            write_stdout(format!("+++ unfinished trace: {why} +++\n").as_bytes())
         }
         (other, _) => report_replay(other),
     }
@@ -309,7 +306,7 @@ fn diff(a: DiffArgs) -> Result<i32> {
     let policy = crate::report::diff::noise::Policy::new(user, a.all);
     let (mut ra, mut rb) = (TraceReader::open(&a.a)?, TraceReader::open(&a.b)?);
     let (report, equal) = crate::report::diff::diff(&mut ra, &mut rb, &policy, &user_text)?;
-    print!("{report}");
+    write_stdout(report.as_bytes())?;
     Ok(if equal { 0 } else { 1 })
 }
 
