@@ -100,15 +100,17 @@ impl Sink {
 }
 
 impl TraceWriter {
-    /// Creates the trace file and writes its header at once, so that an
-    /// unwritable path fails before the guest starts.
+    /// Creates the trace file and writes its magic at once, so that an
+    /// unwritable path fails before the guest starts. The header follows
+    /// from the writer thread: compressing an embedded module takes some
+    /// 10 ms, which the guest's start need not wait for.
     pub fn create(path: &Path, header: &Header) -> Result<TraceWriter> {
         let mut file = File::create(path)
             .with_context(|| format!("cannot create trace file {}", path.display()))?;
         let magic = codec::magic();
         file.write_all(&magic)
             .with_context(|| format!("cannot write trace file {}", path.display()))?;
-        let mut sink = Sink {
+        let sink = Sink {
             file,
             offset: magic.len() as u64,
             chain: [0; 32],
@@ -117,9 +119,8 @@ impl TraceWriter {
             encoder: ChunkEncoder::new()?,
             payload: Vec::new(),
         };
-        let payload = codec::encode_header(header)?;
-        sink.frame(kind::HEADER, &payload)
-            .with_context(|| format!("cannot write trace file {}", path.display()))?;
+        let header = header.clone();
+        let what = format!("cannot write trace file {}", path.display());
         // Two chunks in flight at most: memory stays flat when the disk is slow.
         let (tx, rx) = sync_channel(2);
         let (spent_tx, spent) = sync_channel(BATCHES);
@@ -127,7 +128,7 @@ impl TraceWriter {
         let thread_error = error.clone();
         let thread = std::thread::Builder::new()
             .name("wtrace-writer".into())
-            .spawn(move || write_loop(sink, rx, spent_tx, thread_error))?;
+            .spawn(move || write_loop(sink, &header, &what, rx, spent_tx, thread_error))?;
         Ok(TraceWriter {
             tx: Some(tx),
             spent,
@@ -217,6 +218,8 @@ const BATCHES: usize = 4;
 
 fn write_loop(
     mut sink: Sink,
+    header: &Header,
+    what: &str,
     rx: Receiver<Msg>,
     spent: SyncSender<CallBatch>,
     error: Arc<Mutex<Option<String>>>,
@@ -224,6 +227,13 @@ fn write_loop(
     let fail = |e: &anyhow::Error| {
         *error.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{e:#}"));
     };
+    let written = codec::encode_header(header)
+        .and_then(|payload| sink.frame(kind::HEADER, &payload))
+        .context(what.to_string());
+    if let Err(e) = written {
+        fail(&e);
+        return Err(e);
+    }
     while let Ok(msg) = rx.recv() {
         let result = match &msg {
             Msg::Calls(calls) => sink.calls(calls),
