@@ -277,13 +277,17 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     let module = host::load_module(&engine, &bytes, &name, opts.host.cache)?;
     let (served, foreign) = host::check_imports(&module, opts.host.trap_unknown_imports)?;
     let injector = Injector::new(opts.inject.clone(), opts.chaos);
-    let mut header = trace_header(module_path, &bytes, &argv, &opts, &foreign);
+    let mut header = trace_header(module_path, bytes, &argv, &opts, &foreign);
     header.faults = injector.faults();
     let injector = (!injector.is_empty()).then_some(injector);
     let linker = record_linker(&engine, served, &foreign)?;
     let wasi = host::wasi_ctx(&opts.host, &argv)?;
     let output = opts.output.claim()?;
-    let writer = TraceWriter::create(&output, &header).inspect_err(|_| {
+    // The writer takes the module; the recorder keeps the rest, for --print.
+    let embedded = header.module.take();
+    let kept = header.clone();
+    header.module = embedded;
+    let writer = TraceWriter::create_owned(&output, header).inspect_err(|_| {
         if opts.output.if_exists == IfExists::NextFree {
             let _ = std::fs::remove_file(&output);
         }
@@ -292,10 +296,10 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
         .join()
         .map_err(|_| anyhow::anyhow!("the clock calibration failed"))?;
     let print = opts.print.map(|p| PrintCalls {
-        marks: crate::inject::Marks::new(&header.faults),
+        marks: crate::inject::Marks::new(&kept.faults),
         ..p
     });
-    let recorder = Recorder::new(writer, clock, print, header, injector);
+    let recorder = Recorder::new(writer, clock, print, kept, injector);
     let signal = Arc::new(AtomicUsize::new(0));
     catch_signals(&signal)?;
     let state = RecordState {
@@ -327,9 +331,11 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
 }
 
 /// What the trace says about the run before its first call.
+/// The trace's header; `bytes`, the module, is embedded unless
+/// `--no-embed`.
 fn trace_header(
     module_path: &Path,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     argv: &[String],
     opts: &RecordOptions<'_>,
     foreign: &[ForeignImport],
@@ -343,8 +349,8 @@ fn trace_header(
             |n| n.to_string_lossy().into_owned(),
         ),
         module_size: bytes.len() as u64,
-        module_blake3: *blake3::hash(bytes).as_bytes(),
-        module: opts.embed_module.then(|| bytes.to_vec()),
+        module_blake3: *blake3::hash(&bytes).as_bytes(),
+        module: opts.embed_module.then_some(bytes),
         argv: argv.to_vec(),
         env: opts.host.env.clone(),
         preopens: opts.host.dirs.clone(),

@@ -105,6 +105,12 @@ impl TraceWriter {
     /// from the writer thread: compressing an embedded module takes some
     /// 10 ms, which the guest's start need not wait for.
     pub fn create(path: &Path, header: &Header) -> Result<TraceWriter> {
+        TraceWriter::create_owned(path, header.clone())
+    }
+
+    /// [`TraceWriter::create`] taking the header (and its module, some
+    /// megabytes) instead of a copy.
+    pub fn create_owned(path: &Path, header: Header) -> Result<TraceWriter> {
         let mut file = File::create(path)
             .with_context(|| format!("cannot create trace file {}", path.display()))?;
         let magic = codec::magic();
@@ -119,7 +125,6 @@ impl TraceWriter {
             encoder: ChunkEncoder::new()?,
             payload: Vec::new(),
         };
-        let header = header.clone();
         let what = format!("cannot write trace file {}", path.display());
         // Two chunks in flight at most: memory stays flat when the disk is slow.
         let (tx, rx) = sync_channel(2);
