@@ -4,17 +4,19 @@ use crate::trace::{CallBatch, ChunkDecoder, RawChunk, TraceReader};
 use anyhow::Result;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 
+/// Buffers larger than this are not handed back for reuse.
+const KEEP_BYTES: usize = 8 << 20;
+
 /// The chunks of a trace, in order, as the guest's calls need them.
 pub(super) enum Prefetch {
     /// Read and decompressed on a thread of its own, one chunk ahead of
-    /// the guest, and decoded on the guest's thread as it needs them. The
-    /// split is measured: decoding on the other core too took a third more
-    /// CPU than the whole replay does now, since a decoded batch (some
-    /// 120 bytes a call) is written on one core and read on the other,
-    /// every line of it moved between the cores' caches twice (each batch
-    /// goes back to be decoded into again). A decompressed record is 11
-    /// bytes for a clock read. The buffers the guest is done with come
-    /// back: once warm, a replay allocates nothing per chunk.
+    /// the guest, and decoded on the guest's thread as it needs them. A
+    /// decompressed record is 11 bytes for a clock read; a decoded batch
+    /// some 120, and decoded on the other core it was written there, read
+    /// here and handed back, every cache line of it crossing between the
+    /// cores twice: replay took 0.99-1.01 times run's CPU that way, 0.81-0.84
+    /// this way (docs/performance.md). The buffers the guest is done with
+    /// come back: once warm, a replay allocates nothing per chunk.
     Ahead {
         read: Receiver<Result<(RawChunk, Vec<u8>)>>,
         spent: Sender<Vec<u8>>,
@@ -122,7 +124,10 @@ impl Prefetch {
                     .map_err(|_| anyhow::anyhow!("the thread reading the trace stopped"))??;
                 let mut batch = spare.take().unwrap_or_default();
                 let decoded = chunk.decode_into(&raw, decoder, &mut batch);
-                let _ = spent.send(raw);
+                // One huge chunk must not keep its memory for the rest.
+                if raw.capacity() <= KEEP_BYTES {
+                    let _ = spent.send(raw);
+                }
                 decoded.map(|()| batch)
             }
             Prefetch::Inline {

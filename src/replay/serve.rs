@@ -285,13 +285,13 @@ impl host::calls::CallHost for ReplayState {
 
     const MAY_WANT_STACK: bool = true;
 
-    /// `-k` prints every stack; `state_at` keeps the stack of its call; a
-    /// watch needs one when the guest has written the watched bytes; a
-    /// checkpoint keeps the stack of the call it is taken at.
     fn may_want_stack(&self) -> bool {
         !self.plain
     }
 
+    /// `-k` prints every stack; `state_at` keeps the stack of its call; a
+    /// watch needs one when the guest has written the watched bytes; a
+    /// checkpoint keeps the stack of the call it is taken at.
     fn wants_stack(&self, memory: &[u8]) -> bool {
         (self.opts.stacks && self.print)
             || (self.opts.keep_state && self.opts.until == Some(self.next))
@@ -369,7 +369,7 @@ fn serve_plain(
     let ret = outcome_result(recorded.outcome);
     state.pos += 1;
     state.next += 1;
-    if stdio_fd.is_some_and(|fd| matches!(args.get(fd), Some(1 | 2))) && !state.opts.quiet {
+    if to_stdio(stdio_fd, args) && !state.opts.quiet {
         reemit_output(&state.chunk.call(i));
     }
     Some(ret)
@@ -437,8 +437,7 @@ fn serve_call(
         }
     }
     state.watch_host(i, data);
-    let stdio = stdio_fd_param(sys).is_some_and(|fd| matches!(args.get(fd), Some(1 | 2)));
-    if !state.opts.quiet && stdio {
+    if !state.opts.quiet && to_stdio(stdio_fd_param(sys), args) {
         reemit_output(&state.chunk.call(i));
     }
     if tolerant && sys.class == Class::Clock {
@@ -479,6 +478,11 @@ fn serve_moved(
 fn stdio_fd_param(sys: &Syscall) -> Option<usize> {
     sys.param_where(|k| matches!(k, Kind::Ciovecs { .. }))
         .and(sys.fd_param())
+}
+
+/// Whether a call with that fd parameter hands bytes to fd 1 or 2.
+fn to_stdio(stdio_fd: Option<usize>, args: &[u64]) -> bool {
+    stdio_fd.is_some_and(|fd| matches!(args.get(fd), Some(1 | 2)))
 }
 
 /// Writes what the guest wrote to fd 1 and 2, as many bytes as the
