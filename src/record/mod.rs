@@ -330,9 +330,8 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     store.into_data().recorder.end(run_end)
 }
 
-/// What the trace says about the run before its first call.
-/// The trace's header; `bytes`, the module, is embedded unless
-/// `--no-embed`.
+/// What the trace says about the run before its first call; `bytes`, the
+/// module, is embedded unless `--no-embed`.
 fn trace_header(
     module_path: &Path,
     bytes: Vec<u8>,

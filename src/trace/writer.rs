@@ -133,7 +133,7 @@ impl TraceWriter {
         let thread_error = error.clone();
         let thread = std::thread::Builder::new()
             .name("wtrace-writer".into())
-            .spawn(move || write_loop(sink, &header, &what, rx, spent_tx, thread_error))?;
+            .spawn(move || write_loop(sink, header, &what, rx, spent_tx, thread_error))?;
         Ok(TraceWriter {
             tx: Some(tx),
             spent,
@@ -223,7 +223,7 @@ const BATCHES: usize = 4;
 
 fn write_loop(
     mut sink: Sink,
-    header: &Header,
+    header: Header,
     what: &str,
     rx: Receiver<Msg>,
     spent: SyncSender<CallBatch>,
@@ -232,9 +232,11 @@ fn write_loop(
     let fail = |e: &anyhow::Error| {
         *error.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{e:#}"));
     };
-    let written = codec::encode_header(header)
+    let written = codec::encode_header(&header)
         .and_then(|payload| sink.frame(kind::HEADER, &payload))
         .context(what.to_string());
+    // The module is in the file now: its memory goes back.
+    drop(header);
     if let Err(e) = written {
         fail(&e);
         return Err(e);
