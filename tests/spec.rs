@@ -317,7 +317,7 @@ fn sample_chunks() -> Vec<Vec<Call>> {
             },
             Call {
                 seq: 2,
-                func: FuncId(5), // the same again: version 4 refers back to it
+                func: FuncId(5), // the same again: it refers back to it
                 args: vec![0, 1000, 24],
                 outcome: Outcome::Errno(0),
                 start_ns: 2000,
@@ -368,7 +368,7 @@ fn write_sample(dir: &Path) -> PathBuf {
 fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
     let dir = common::tempdir();
     let file = std::fs::read(write_sample(dir.path())).unwrap();
-    assert_eq!(&file[..8], b"WTRACE\0\x04");
+    assert_eq!(&file[..8], b"WTRACE\0\x05");
     let (frames, footer) = raw_frames(&file);
     let kinds: Vec<u8> = frames.iter().map(|f| f.kind).collect();
     assert_eq!(kinds, [1, 2, 2, 3, 4]);
@@ -390,7 +390,7 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
     let h = sample_header();
     #[rustfmt::skip]
     let header = cat(&[
-        &[4],                 // format_version
+        &[5],                 // format_version
         &[5], b"0.1.0",       // wtrace_version
         &[6], b"48.0.8",      // wasmtime_version
         &[5], b"m.wat",       // module_name
@@ -410,9 +410,9 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
     ]);
     assert_eq!(frames[0].record, header);
 
-    // Version 4: each call starts with a head byte: bits 0-2 how many
-    // calls back its function and arguments are (0: written here), bit 3
-    // its ranges too, bit 4 success, bit 5 injected.
+    // Versions 4 and 5: each call starts with a head byte: bits 0-2 how
+    // many calls back its function and arguments are (0: written here),
+    // bit 3 its ranges too, bit 4 success, bit 5 injected.
     #[rustfmt::skip]
     let chunk0 = cat(&[
         &[0, 3], // first_seq 0, 3 calls
@@ -437,7 +437,9 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
         &[0x19],                           // head: 1 back, its ranges, success
         &[251, 0xf4, 0x01],                // start_delta_ns 500
         &[5],                              // dur_ns 5
-        &1_795_560_736_675_181_000u64.to_le_bytes(), // the write's bytes
+        // Version 5: its 8-byte write as a delta: the time moved 154 ns in
+        // 500 ns between the starts: -346, zigzagged 691.
+        &[251, 0xb3, 0x02],
     ]);
     assert_eq!(frames[1].record, chunk0);
 
@@ -714,7 +716,7 @@ fn a_reader_written_from_the_spec_reads_every_committed_trace_as_wtrace_does() {
     assert_eq!(table.len(), SYSCALLS.len(), "rows in the spec's table");
     let mut versions = std::collections::BTreeSet::new();
     // What the samples cover, all of it needed by the spec's claims.
-    let (mut chunks, mut traps, mut foreign, mut env, mut empty) = (0, 0, [0; 4], 0, 0);
+    let (mut chunks, mut traps, mut foreign, mut env, mut empty) = (0, 0, [0; 5], 0, 0);
     let mut injected = 0;
     for path in common::committed_traces() {
         let what = path.display().to_string();
@@ -738,7 +740,7 @@ fn a_reader_written_from_the_spec_reads_every_committed_trace_as_wtrace_does() {
             .filter(|m| m.bytes.is_empty())
             .count();
     }
-    assert_eq!(versions.into_iter().collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(versions.into_iter().collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
     assert!(injected >= 3, "injected calls (version 3)");
     assert!(chunks >= 3, "a trace with several chunks");
     assert!(traps >= 2, "traces that end in a trap");
@@ -812,9 +814,9 @@ fn versions_newer_than_the_reader_s_and_unknown_ones_are_refused() {
     let dir = common::tempdir();
     let file = std::fs::read(write_sample(dir.path())).unwrap();
     let cases: [(u8, &str); 3] = [
-        (5, "newer wtrace"),
+        (6, "newer wtrace"),
         (0, "format version 0"),
-        // The magic says 1, the header 3.
+        // The magic says 1, the header the current version.
         (1, "says version"),
     ];
     for (version, msg) in cases {

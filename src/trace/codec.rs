@@ -8,7 +8,7 @@
 //! chain  = blake3(previous frame's chain || kind || payload); 32 zero bytes before the first frame
 //! payload= zstd(bincode(record))   (zstd frames carry their own checksum;
 //!          from version 4 a calls record is bincode's primitives in the
-//!          layout of [`v4`])
+//!          layout of [`v4`], which version 5 refines)
 //! footer = <offset of the index frame: u64 LE> "WTRCIDX" 0x00   16 bytes
 //! ```
 
@@ -25,7 +25,8 @@ use std::io::Read;
 /// 3: calls say whether they were injected; the header ends with the faults.
 /// 4: a call may take the function, arguments and memory ranges of one of
 ///    the 7 calls before it in its chunk (see [`v4`]).
-pub const FORMAT_VERSION: u32 = 4;
+/// 5: such a call's 8-byte ranges are deltas from the referred call's.
+pub const FORMAT_VERSION: u32 = 5;
 pub const MAGIC_PREFIX: &[u8; 7] = b"WTRACE\0";
 pub const MAGIC_LEN: u64 = 8;
 pub const FRAME_HEADER_LEN: u64 = 1 + 4 + 32;
@@ -229,7 +230,7 @@ impl ChunkEncoder {
     /// one buffer saves the kernel zeroing fresh pages for each chunk.
     pub fn encode_into(&mut self, batch: &CallBatch, payload: &mut Vec<u8>) -> Result<()> {
         self.raw.clear();
-        v4::write_chunk(batch, &mut self.raw);
+        v4::write_chunk(batch, FORMAT_VERSION, &mut self.raw);
         payload.clear();
         payload.reserve(zstd::zstd_safe::compress_bound(self.raw.len()));
         self.zstd.compress_to_buffer(&self.raw, payload)?;
@@ -257,7 +258,7 @@ pub struct ChunkDecoder {
     zstd: Option<zstd::bulk::Decompressor<'static>>,
     /// The decompressed record, its buffer kept between chunks.
     pub(super) raw: Vec<u8>,
-    args: Vec<u64>,
+    scratch: v4::Scratch,
 }
 
 impl ChunkDecoder {
@@ -285,7 +286,7 @@ impl ChunkDecoder {
     /// a decompressed calls record, into `batch`.
     pub fn parse_into(&mut self, raw: &[u8], version: u32, batch: &mut CallBatch) -> Result<()> {
         if version >= 4 {
-            return v4::read_chunk(raw, batch, &mut self.args);
+            return v4::read_chunk(raw, version, batch, &mut self.scratch);
         }
         let mut r = WireReader { bytes: raw, at: 0 };
         let first_seq = r.varint(8)?;
@@ -301,9 +302,10 @@ impl ChunkDecoder {
                 }
                 _ => func,
             };
-            self.args.clear();
+            let args = &mut self.scratch.args;
+            args.clear();
             for _ in 0..r.len(1)? {
-                self.args.push(r.varint(8)?);
+                args.push(r.varint(8)?);
             }
             let outcome = r.outcome()?;
             start = start.saturating_add(r.varint(8)?);
@@ -316,7 +318,7 @@ impl ChunkDecoder {
                 let (param, addr, bytes) = r.mem()?;
                 batch.add_write(param, addr, bytes);
             }
-            batch.push(func, &self.args, outcome, start, dur_ns);
+            batch.push(func, &self.scratch.args, outcome, start, dur_ns);
             // Version 3 says whether each call was injected.
             if version >= 3 {
                 batch.mark_injected(Injection(r.varint(2)? as u16));

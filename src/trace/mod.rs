@@ -426,8 +426,8 @@ mod tests {
         let path = dir.path().join("v.wtrace");
         for (version, msg) in [
             (0, "format version 0 does not exist"),
-            (1, "its magic says version 1 but its header says version 4"),
-            (5, "made by a newer wtrace"),
+            (1, "its magic says version 1 but its header says version 5"),
+            (6, "made by a newer wtrace"),
         ] {
             let mut b = bytes.clone();
             b[7] = version;

@@ -297,7 +297,7 @@ fn outcome(b: &mut Bytes) -> Res<Outcome> {
 /// A calls payload; `version` is the trace's format version.
 fn chunk(b: &mut Bytes, version: u32, offset: u64) -> Res<Chunk> {
     if version >= 4 {
-        return v4::chunk(b, offset);
+        return v4::chunk(b, version, offset);
     }
     let first_seq = b.u64()?;
     let n = b.len()?;
@@ -368,7 +368,7 @@ fn index(b: &mut Bytes) -> Res<Index> {
 const MAGIC: &[u8; 7] = b"WTRACE\0";
 const FOOTER_MAGIC: &[u8; 8] = b"WTRCIDX\0";
 /// The versions this reader knows.
-const VERSIONS: [u8; 4] = [1, 2, 3, 4];
+const VERSIONS: [u8; 5] = [1, 2, 3, 4, 5];
 
 fn unzstd(payload: &[u8]) -> Res<Vec<u8>> {
     zstd::stream::decode_all(payload).map_err(|e| format!("payload: {e}"))

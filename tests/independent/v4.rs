@@ -1,5 +1,5 @@
-//! Calls payloads of format version 4 ("Calls in version 4" in
-//! docs/trace-format.md).
+//! Calls payloads of format versions 4 and 5 ("Calls in versions 4 and 5"
+//! in docs/trace-format.md).
 
 use super::{mem, outcome, Bytes, Call, Chunk, Mem, Outcome, Res};
 
@@ -7,8 +7,10 @@ use super::{mem, outcome, Bytes, Call, Chunk, Mem, Outcome, Res};
 /// three bits name an earlier call of the chunk (k calls back) whose
 /// function and arguments it has, bit 3 says it has that call's memory
 /// ranges too (only their bytes follow), bit 4 that the outcome is
-/// `Errno(0)` (not written), bit 5 that an injection ends the call.
-pub(super) fn chunk(b: &mut Bytes, offset: u64) -> Res<Chunk> {
+/// `Errno(0)` (not written), bit 5 that an injection ends the call. From
+/// version 5, an 8-byte range under bit 3 is a zigzag varint: its value
+/// minus the earlier call's value minus the time between the two starts.
+pub(super) fn chunk(b: &mut Bytes, version: u32, offset: u64) -> Res<Chunk> {
     let first_seq = b.u64()?;
     let n = b.len()?;
     let mut calls: Vec<Call> = Vec::new();
@@ -40,13 +42,23 @@ pub(super) fn chunk(b: &mut Bytes, offset: u64) -> Res<Chunk> {
         let dur_ns = b.u64()?;
         let (reads, writes) = match (&earlier, same_ranges) {
             (Some(e), true) => {
+                let since = start.wrapping_sub(e.start_ns);
                 let mut refill = |ms: &[Mem]| -> Res<Vec<Mem>> {
                     ms.iter()
                         .map(|m| {
-                            Ok(Mem {
-                                bytes: b.take(m.bytes.len())?.to_vec(),
-                                ..m.clone()
-                            })
+                            let bytes = match <[u8; 8]>::try_from(&m.bytes[..]) {
+                                Ok(was) if version >= 5 => {
+                                    let z = b.u64()?;
+                                    let drift = (z >> 1) ^ (z & 1).wrapping_neg();
+                                    u64::from_le_bytes(was)
+                                        .wrapping_add(since)
+                                        .wrapping_add(drift)
+                                        .to_le_bytes()
+                                        .to_vec()
+                                }
+                                _ => b.take(m.bytes.len())?.to_vec(),
+                            };
+                            Ok(Mem { bytes, ..m.clone() })
                         })
                         .collect()
                 };

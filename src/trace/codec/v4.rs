@@ -1,16 +1,20 @@
-//! Calls records of format version 4: a call that repeats the function and
-//! arguments of one of the 7 calls before it in its chunk says so in one
-//! byte instead of writing them again, and may take that call's memory
-//! ranges (parameter, address, length) too, so that only their bytes
+//! Calls records of format versions 4 and 5: a call that repeats the
+//! function and arguments of one of the 7 calls before it in its chunk says
+//! so in one byte instead of writing them again, and may take that call's
+//! memory ranges (parameter, address, length) too, so that only their bytes
 //! follow. A Go program's clock read is then about 12 bytes before
 //! compression instead of 31: zstd, the writer's largest cost, has less
 //! than half the bytes to chew, and the encoder less than half to write.
-//! References never cross a chunk: every chunk still decodes on its own.
-//! The layout is "Calls in version 4" in docs/trace-format.md.
+//! Version 5 writes an 8-byte range of such a call as how much its value
+//! differs from the referred call's beyond the time between the two calls:
+//! a clock read's 8 bytes of time become one or two, and the clock read
+//! about 4 bytes. References never cross a chunk: every chunk still decodes
+//! on its own. The layout is "Calls in versions 4 and 5" in
+//! docs/trace-format.md.
 
 use super::{WireReader, WireWriter};
 use crate::syscalls::FuncId;
-use crate::trace::batch::CallBatch;
+use crate::trace::batch::{BatchCall, CallBatch, Parts};
 use crate::trace::{Injection, Outcome};
 use anyhow::{bail, Result};
 
@@ -25,19 +29,48 @@ const SUCCESS: u8 = 1 << 4;
 const INJECTED: u8 = 1 << 5;
 const KNOWN_BITS: u8 = BACK_MASK | SAME_RANGES | SUCCESS | INJECTED;
 
-/// Writes `batch` as a version 4 calls record (before compression).
-pub(super) fn write_chunk(batch: &CallBatch, out: &mut Vec<u8>) {
+/// The first version whose 8-byte ranges under SAME_RANGES are deltas.
+const DELTAS_FROM: u32 = 5;
+/// The length of a range written as a delta (a timestamp, a file size).
+const DELTA_LEN: usize = 8;
+
+/// What version 5 writes for an 8-byte `value` whose counterpart in the
+/// referred call is `earlier`, `gap` ns after that call started: the
+/// difference beyond the gap, zigzagged (0, -1, 1, -2, … as 0, 1, 2, 3, …).
+fn residual(value: u64, earlier: u64, gap: u64) -> u64 {
+    let d = value.wrapping_sub(earlier).wrapping_sub(gap) as i64;
+    ((d << 1) ^ (d >> 63)) as u64
+}
+
+/// The value [`residual`] was made from.
+fn unresidual(z: u64, earlier: u64, gap: u64) -> u64 {
+    let d = (z >> 1) as i64 ^ -((z & 1) as i64);
+    earlier.wrapping_add(gap).wrapping_add(d as u64)
+}
+
+/// Writes `batch` as a calls record of `version` (4 or 5) before
+/// compression. The recorder writes the current version; version 4 is
+/// written by tests of the reader.
+pub(super) fn write_chunk(batch: &CallBatch, version: u32, out: &mut Vec<u8>) {
+    let deltas = version >= DELTAS_FROM;
+    let p = batch.parts();
     let mut w = WireWriter(out);
     w.varint(batch.first_seq());
     w.varint(batch.len() as u64);
     let mut prev_start = 0;
-    for (i, c) in batch.views().enumerate() {
-        let (back, same_ranges) = reference(batch, i);
+    // The start times a reader will see (deltas that would go back are 0),
+    // of the last MAX_BACK + 1 calls: a delta range is relative to them.
+    let mut seen = [0u64; MAX_BACK + 1];
+    let mut seen_start = 0u64;
+    let mut last_back = 0;
+    for (i, c) in p.calls.iter().enumerate() {
+        let (back, same_ranges) = reference(&p, i, last_back);
+        last_back = back;
         let mut head = back as u8;
         if same_ranges {
             head |= SAME_RANGES;
         }
-        let success = *c.outcome == Outcome::Errno(0);
+        let success = c.outcome == Outcome::Errno(0);
         if success {
             head |= SUCCESS;
         }
@@ -46,30 +79,36 @@ pub(super) fn write_chunk(batch: &CallBatch, out: &mut Vec<u8>) {
         }
         w.0.push(head);
         if back == 0 {
+            let args = p.args(c);
             w.varint(c.func.0 as u64);
-            w.varint(c.args.len() as u64);
-            for &a in c.args {
+            w.varint(args.len() as u64);
+            for &a in args {
                 w.varint(a);
             }
         }
         if !success {
-            w.outcome(c.outcome);
+            w.outcome(&c.outcome);
         }
-        w.varint(c.start_ns.saturating_sub(prev_start));
+        let start_delta = c.start_ns.saturating_sub(prev_start);
+        w.varint(start_delta);
         prev_start = c.start_ns;
+        seen_start = seen_start.saturating_add(start_delta);
+        seen[i % seen.len()] = seen_start;
         w.varint(c.dur_ns);
-        if same_ranges {
-            for (_, _, bytes) in c.reads.iter().chain(c.writes.iter()) {
-                w.0.extend_from_slice(bytes);
-            }
+        if same_ranges && deltas {
+            let gap = seen_start.wrapping_sub(seen[(i - back) % seen.len()]);
+            write_deltas(&mut w, &p, c, &p.calls[i - back], gap);
+        } else if same_ranges {
+            w.0.extend_from_slice(p.all_bytes(c));
         } else {
-            for mems in [c.reads, c.writes] {
-                w.varint(mems.iter().len() as u64);
-                for (param, addr, bytes) in mems.iter() {
-                    w.0.push(param);
-                    w.varint(addr as u64);
-                    w.varint(bytes.len() as u64);
-                    w.0.extend_from_slice(bytes);
+            let (reads, writes) = p.ranges(c).split_at(c.reads as usize);
+            for mems in [reads, writes] {
+                w.varint(mems.len() as u64);
+                for m in mems {
+                    w.0.push(m.param);
+                    w.varint(m.addr as u64);
+                    w.varint(m.len as u64);
+                    w.0.extend_from_slice(p.bytes(m));
                 }
             }
         }
@@ -79,13 +118,37 @@ pub(super) fn write_chunk(batch: &CallBatch, out: &mut Vec<u8>) {
     }
 }
 
-/// The nearest of the 7 calls before call `i` with its function and
-/// arguments (0: none), preferring one whose ranges it shares; and whether
-/// it does.
-fn reference(batch: &CallBatch, i: usize) -> (usize, bool) {
+/// The bytes of `c`'s ranges, which are `earlier`'s: 8-byte ones as
+/// residuals against `earlier`'s, `gap` ns after it started; others whole.
+fn write_deltas(w: &mut WireWriter, p: &Parts, c: &BatchCall, earlier: &BatchCall, gap: u64) {
+    for (m, e) in p.ranges(c).iter().zip(p.ranges(earlier)) {
+        let bytes = p.bytes(m);
+        match (
+            <[u8; DELTA_LEN]>::try_from(bytes),
+            <[u8; DELTA_LEN]>::try_from(p.bytes(e)),
+        ) {
+            (Ok(now), Ok(was)) => w.varint(residual(
+                u64::from_le_bytes(now),
+                u64::from_le_bytes(was),
+                gap,
+            )),
+            _ => w.0.extend_from_slice(bytes),
+        }
+    }
+}
+
+/// A call before call `i` with its function and arguments (back 0: none),
+/// and whether it shares its ranges too. The distance the call before
+/// referred to is tried first (a Go program alternates two clocks: every
+/// read refers two back), then the nearest of the 7 calls before, one
+/// whose ranges it shares preferred.
+fn reference(p: &Parts, i: usize, last_back: usize) -> (usize, bool) {
+    if last_back != 0 && last_back <= i && p.repeats(i - last_back, i) == Some(true) {
+        return (last_back, true);
+    }
     let mut found = 0;
     for back in 1..=MAX_BACK.min(i) {
-        match batch.repeats(i - back, i) {
+        match p.repeats(i - back, i) {
             Some(true) => return (back, true),
             Some(false) if found == 0 => found = back,
             _ => {}
@@ -94,17 +157,30 @@ fn reference(batch: &CallBatch, i: usize) -> (usize, bool) {
     (found, false)
 }
 
-/// Reads a version 4 calls record into `batch`. `args` is a scratch
-/// buffer kept by the caller. A call that refers back is pushed as a
-/// repeat: it shares the referred call's arguments in the batch, and its
-/// ranges' bytes go in with one copy.
-pub(super) fn read_chunk(raw: &[u8], batch: &mut CallBatch, args: &mut Vec<u64>) -> Result<()> {
+/// Scratch buffers a reader keeps between chunks.
+#[derive(Default)]
+pub(super) struct Scratch {
+    pub(super) args: Vec<u64>,
+    bytes: Vec<u8>,
+}
+
+/// Reads a calls record of `version` (4 or 5) into `batch`. A call that
+/// refers back is pushed as a repeat: it shares the referred call's
+/// arguments in the batch, and its ranges' bytes go in with one copy.
+pub(super) fn read_chunk(
+    raw: &[u8],
+    version: u32,
+    batch: &mut CallBatch,
+    scratch: &mut Scratch,
+) -> Result<()> {
+    let deltas = version >= DELTAS_FROM;
     let mut r = WireReader { bytes: raw, at: 0 };
     let first_seq = r.varint(8)?;
     batch.reset(first_seq);
     // A call takes at least its head, a start and a duration: 3 bytes.
     let calls = r.len(3)?;
     let mut start = 0u64;
+    let args = &mut scratch.args;
     for i in 0..calls {
         let head = r.take(1)?[0];
         if head & !KNOWN_BITS != 0 {
@@ -134,7 +210,14 @@ pub(super) fn read_chunk(raw: &[u8], batch: &mut CallBatch, args: &mut Vec<u64>)
         start = start.saturating_add(r.varint(8)?);
         let dur_ns = r.varint(8)?;
         if same_ranges {
-            let bytes = r.take(batch.ranges_len(i - back))?;
+            let p = batch.parts();
+            let earlier = &p.calls[i - back];
+            let bytes = if deltas && p.ranges(earlier).iter().any(|m| m.len == DELTA_LEN) {
+                read_deltas(&mut r, &p, earlier, start, &mut scratch.bytes)?;
+                &scratch.bytes[..]
+            } else {
+                r.take(p.all_bytes(earlier).len())?
+            };
             batch.add_ranges_of(i - back, bytes);
         } else {
             for _ in 0..r.len(3)? {
@@ -159,6 +242,30 @@ pub(super) fn read_chunk(raw: &[u8], batch: &mut CallBatch, args: &mut Vec<u64>)
             "call chunk: {} stray bytes after the record",
             raw.len() - r.at
         );
+    }
+    Ok(())
+}
+
+/// The bytes of a call's ranges, which are `earlier`'s, into `out`: 8-byte
+/// ones from their residuals against `earlier`'s (the call starting at
+/// `start`), others as written.
+fn read_deltas(
+    r: &mut WireReader,
+    p: &Parts,
+    earlier: &BatchCall,
+    start: u64,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    out.clear();
+    let gap = start.wrapping_sub(earlier.start_ns);
+    for m in p.ranges(earlier) {
+        match <[u8; DELTA_LEN]>::try_from(p.bytes(m)) {
+            Ok(was) => {
+                let value = unresidual(r.varint(8)?, u64::from_le_bytes(was), gap);
+                out.extend_from_slice(&value.to_le_bytes());
+            }
+            Err(_) => out.extend_from_slice(r.take(m.len)?),
+        }
     }
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Version 4 calls records: exact bytes, round trips, damage.
+//! Version 4 and 5 calls records: exact bytes, round trips, damage.
 
 use super::tests::varied_calls;
 use super::*;
@@ -27,18 +27,24 @@ fn clock(seq: u64, id: u64, addr: u32, time: u64, start_ns: u64) -> Call {
     }
 }
 
-fn raw_of(calls: &[Call]) -> Vec<u8> {
+fn raw_of(calls: &[Call], version: u32) -> Vec<u8> {
     let mut raw = Vec::new();
-    v4::write_chunk(&CallBatch::from_calls(calls), &mut raw);
+    v4::write_chunk(&CallBatch::from_calls(calls), version, &mut raw);
     raw
 }
 
+/// `calls` written in version 4 and in version 5 (the encoder's), each
+/// read back; the two must agree.
 fn round_trip(calls: &[Call]) -> Vec<Call> {
-    let payload = ChunkEncoder::new()
+    let v4 = zstd::bulk::compress(&raw_of(calls, 4), 1).unwrap();
+    let v4 = decode_calls(&v4, 4).unwrap();
+    let v5 = ChunkEncoder::new()
         .unwrap()
         .encode(&CallBatch::from_calls(calls))
         .unwrap();
-    decode_calls(&payload, 4).unwrap()
+    let v5 = decode_calls(&v5, 5).unwrap();
+    assert!(v4 == v5, "versions 4 and 5 read back different calls");
+    v5
 }
 
 #[test]
@@ -67,7 +73,7 @@ fn a_repeated_clock_read_is_its_head_times_and_bytes() {
     // ranges are written.
     want.extend([0x12, 10, 7, 0, 1, 2, 252, 0, 0, 1, 0, 8]);
     want.extend(4u64.to_le_bytes());
-    assert_eq!(raw_of(&calls), want);
+    assert_eq!(raw_of(&calls, 4), want);
     assert_eq!(round_trip(&calls), calls);
 }
 
@@ -83,7 +89,7 @@ fn a_reference_goes_back_seven_calls_at_most() {
     calls.push(clock(7, 0, 8, 2, 0));
     calls.extend((8..15).map(other));
     calls.push(clock(15, 0, 8, 3, 0));
-    let raw = raw_of(&calls);
+    let raw = raw_of(&calls, 4);
     // Call 7 refers 7 back (0x07 | 0x08 | 0x10): times, then its bytes.
     let mut seven_back = vec![0x1f, 0, 7];
     seven_back.extend(2u64.to_le_bytes());
@@ -183,23 +189,87 @@ fn bad_references_and_flags_are_named() {
 }
 
 #[test]
-fn a_damaged_version_4_chunk_is_an_error_never_a_panic() {
+fn a_damaged_chunk_is_an_error_never_a_panic() {
     let mut calls = varied_calls();
     calls.extend((0..12).map(|i| clock(0, i % 2, 8 * (i % 3) as u32, i, i)));
     for (i, c) in calls.iter_mut().enumerate() {
         c.seq = 1000 + i as u64;
     }
-    let raw = raw_of(&calls);
-    let compress = |b: &[u8]| zstd::bulk::compress(b, 1).unwrap();
-    let mut decoder = ChunkDecoder::default();
-    let mut batch = CallBatch::default();
-    for cut in 0..raw.len() {
-        let r = decoder.decode_into(&compress(&raw[..cut]), 4, &mut batch);
-        assert!(r.is_err(), "a chunk cut at {cut} of {} decoded", raw.len());
+    for version in [4, 5] {
+        let raw = raw_of(&calls, version);
+        let compress = |b: &[u8]| zstd::bulk::compress(b, 1).unwrap();
+        let mut decoder = ChunkDecoder::default();
+        let mut batch = CallBatch::default();
+        for cut in 0..raw.len() {
+            let r = decoder.decode_into(&compress(&raw[..cut]), version, &mut batch);
+            assert!(
+                r.is_err(),
+                "v{version}: cut at {cut} of {} decoded",
+                raw.len()
+            );
+        }
+        for at in 0..raw.len() {
+            let mut bad = raw.clone();
+            bad[at] ^= 0xa5;
+            let _ = decoder.decode_into(&compress(&bad), version, &mut batch);
+        }
     }
-    for at in 0..raw.len() {
-        let mut bad = raw.clone();
-        bad[at] ^= 0xa5;
-        let _ = decoder.decode_into(&compress(&bad), 4, &mut batch);
-    }
+}
+
+/// Version 5: a clock read that repeats an earlier one writes how far its
+/// time moved beyond the time between the two calls, zigzagged.
+#[test]
+fn version_5_writes_a_repeated_clock_read_as_its_drift() {
+    let calls = [
+        clock(9, 0, 0x1_0000, 1_000_000, 1000),
+        clock(10, 1, 0x1_0008, 5_000, 1100),
+        // 260 ns after call 9, its time 250 later: -10, zigzagged 19.
+        clock(11, 0, 0x1_0000, 1_000_250, 1260),
+        // 250 ns after call 10, its time 260 later: +10, zigzagged 20.
+        clock(12, 1, 0x1_0008, 5_260, 1350),
+        // The call just before has its arguments now: one back. The clock
+        // went back: 0 - 5_260 - 150 = -5410, zigzagged 10819.
+        clock(13, 1, 0x1_0008, 0, 1500),
+    ];
+    let raw = raw_of(&calls, 5);
+    let tail = [
+        0x1a, 160, 7, 19, 0x1a, 90, 7, 20, 0x19, 150, 7, 251, 0x43, 0x2a,
+    ];
+    assert!(raw.ends_with(&tail), "{raw:?}");
+    // Version 4 writes the 8 bytes of each of the three times.
+    assert_eq!(raw_of(&calls, 4).len(), raw.len() - 5 + 3 * 8);
+    assert_eq!(round_trip(&calls), calls);
+}
+
+/// Only 8-byte ranges are deltas; the others keep their bytes, in order.
+#[test]
+fn version_5_leaves_ranges_of_other_lengths_as_they_are() {
+    let call = |seq, a: u64, b: &[u8], c: u64| Call {
+        seq,
+        func: FuncId(Func::fd_read as u16),
+        args: vec![3, 16, 2, 40],
+        writes: [
+            a.to_le_bytes().to_vec(),
+            b.to_vec(),
+            c.to_le_bytes().to_vec(),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(k, bytes)| Mem {
+            param: 1,
+            addr: 100 * k as u32,
+            bytes,
+        })
+        .collect(),
+        start_ns: 10 * seq,
+        ..Call::default()
+    };
+    let calls = [call(1, 7, b"abc", 9), call(2, 8, b"xyz", 1 << 40)];
+    let raw = raw_of(&calls, 5);
+    // Head (back 1, same ranges, success), start +10, duration 0, then
+    // 8 - 7 - 10 = -9 (17), the 3 bytes, 2^40 - 9 - 10 (253, 8 bytes).
+    let mut tail = vec![0x19, 10, 0, 17, b'x', b'y', b'z', 253];
+    tail.extend(((1u64 << 40) - 19).wrapping_mul(2).to_le_bytes());
+    assert!(raw.ends_with(&tail), "{raw:?}");
+    assert_eq!(round_trip(&calls), calls);
 }
