@@ -326,7 +326,7 @@ fn sample_chunks() -> Vec<Vec<Call>> {
                 writes: vec![Mem {
                     param: 2,
                     addr: 24,
-                    bytes: 1_795_560_736_675_181_000u64.to_le_bytes().to_vec(),
+                    bytes: 1_795_560_736_675_181_340u64.to_le_bytes().to_vec(),
                 }],
                 injection: Injection::NONE,
             },
@@ -434,12 +434,13 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
         &[1, 2, 24, 8], &1_795_560_736_675_180_846u64.to_le_bytes(),
         &[251, 0xff, 0xff],                // injection: chaos
         // clock_time_get again
-        &[0x19],                           // head: 1 back, its ranges, success
+        &[0x59],                           // head: 1 back, its ranges, success, timed
         &[251, 0xf4, 0x01],                // start_delta_ns 500
         &[5],                              // dur_ns 5
-        // Version 5: its 8-byte write as a delta: the time moved 154 ns in
-        // 500 ns between the starts: -346, zigzagged 691.
-        &[251, 0xb3, 0x02],
+        // Version 5: its 8-byte write as a drift: the time moved 494 ns in
+        // the 500 ns between the starts: -6, zigzagged 11 (timed: without
+        // it, 494 zigzagged, 3 bytes).
+        &[11],
     ]);
     assert_eq!(frames[1].record, chunk0);
 

@@ -9,7 +9,8 @@ use super::{mem, outcome, Bytes, Call, Chunk, Mem, Outcome, Res};
 /// ranges too (only their bytes follow), bit 4 that the outcome is
 /// `Errno(0)` (not written), bit 5 that an injection ends the call. From
 /// version 5, an 8-byte range under bit 3 is a zigzag varint: its value
-/// minus the earlier call's value minus the time between the two starts.
+/// minus the earlier call's value, minus also the time between the two
+/// starts if bit 6 is set.
 pub(super) fn chunk(b: &mut Bytes, version: u32, offset: u64) -> Res<Chunk> {
     let first_seq = b.u64()?;
     let n = b.len()?;
@@ -17,11 +18,15 @@ pub(super) fn chunk(b: &mut Bytes, version: u32, offset: u64) -> Res<Chunk> {
     let mut start = 0u64;
     for i in 0..n {
         let head = b.u8()?;
-        if head >> 6 != 0 {
-            return Err(format!("call {i}: head {head:#x} has bits 6-7 set"));
+        let timed = version >= 5 && head & 0x40 != 0;
+        if head >> 7 != 0 || (head & 0x40 != 0 && !timed) {
+            return Err(format!("call {i}: head {head:#x} has unknown bits set"));
         }
         let back = (head & 7) as usize;
         let same_ranges = head & 8 != 0;
+        if timed && !same_ranges {
+            return Err(format!("call {i}: timed without the ranges of a call"));
+        }
         let earlier = match back {
             0 => None,
             k if k <= i => Some(calls[i - k].clone()),
@@ -42,7 +47,11 @@ pub(super) fn chunk(b: &mut Bytes, version: u32, offset: u64) -> Res<Chunk> {
         let dur_ns = b.u64()?;
         let (reads, writes) = match (&earlier, same_ranges) {
             (Some(e), true) => {
-                let since = start.wrapping_sub(e.start_ns);
+                let since = if timed {
+                    start.wrapping_sub(e.start_ns)
+                } else {
+                    0
+                };
                 let mut refill = |ms: &[Mem]| -> Res<Vec<Mem>> {
                     ms.iter()
                         .map(|m| {

@@ -6,9 +6,9 @@
 //! compression instead of 31: zstd, the writer's largest cost, has less
 //! than half the bytes to chew, and the encoder less than half to write.
 //! Version 5 writes an 8-byte range of such a call as how much its value
-//! differs from the referred call's beyond the time between the two calls:
-//! a clock read's 8 bytes of time become one or two, and the clock read
-//! about 4 bytes. References never cross a chunk: every chunk still decodes
+//! differs from the referred call's, or (a head bit says which) beyond the
+//! time between the two calls: a clock read's 8 bytes of time become one
+//! or two, and the clock read about 4 bytes; an unchanged iovec list, one. References never cross a chunk: every chunk still decodes
 //! on its own. The layout is "Calls in versions 4 and 5" in
 //! docs/trace-format.md.
 
@@ -28,6 +28,9 @@ const SUCCESS: u8 = 1 << 4;
 /// An injection (u16) ends the call.
 const INJECTED: u8 = 1 << 5;
 const KNOWN_BITS: u8 = BACK_MASK | SAME_RANGES | SUCCESS | INJECTED;
+/// Version 5: the drifts of 8-byte ranges are measured beyond the time
+/// between the two calls (a clock's reading), not from the value itself.
+const TIMED: u8 = 1 << 6;
 
 /// The first version whose 8-byte ranges under SAME_RANGES are deltas.
 const DELTAS_FROM: u32 = 5;
@@ -35,8 +38,9 @@ const DELTAS_FROM: u32 = 5;
 const DELTA_LEN: usize = 8;
 
 /// What version 5 writes for an 8-byte `value` whose counterpart in the
-/// referred call is `earlier`, `gap` ns after that call started: the
-/// difference beyond the gap, zigzagged (0, -1, 1, -2, … as 0, 1, 2, 3, …).
+/// referred call is `earlier`: the difference beyond `gap` (the time
+/// between the two calls' starts under TIMED, else 0), zigzagged (0, -1,
+/// 1, -2, … as 0, 1, 2, 3, …).
 fn residual(value: u64, earlier: u64, gap: u64) -> u64 {
     let d = value.wrapping_sub(earlier).wrapping_sub(gap) as i64;
     ((d << 1) ^ (d >> 63)) as u64
@@ -66,6 +70,10 @@ pub(super) fn write_chunk(batch: &CallBatch, version: u32, out: &mut Vec<u8>) {
     for (i, c) in p.calls.iter().enumerate() {
         let (back, same_ranges) = reference(&p, i, last_back);
         last_back = back;
+        let start_delta = c.start_ns.saturating_sub(prev_start);
+        prev_start = c.start_ns;
+        seen_start = seen_start.saturating_add(start_delta);
+        seen[i % seen.len()] = seen_start;
         let mut head = back as u8;
         if same_ranges {
             head |= SAME_RANGES;
@@ -77,6 +85,7 @@ pub(super) fn write_chunk(batch: &CallBatch, version: u32, out: &mut Vec<u8>) {
         if c.injection.is_injected() {
             head |= INJECTED;
         }
+        let head_at = w.0.len();
         w.0.push(head);
         if back == 0 {
             let args = p.args(c);
@@ -89,15 +98,13 @@ pub(super) fn write_chunk(batch: &CallBatch, version: u32, out: &mut Vec<u8>) {
         if !success {
             w.outcome(&c.outcome);
         }
-        let start_delta = c.start_ns.saturating_sub(prev_start);
         w.varint(start_delta);
-        prev_start = c.start_ns;
-        seen_start = seen_start.saturating_add(start_delta);
-        seen[i % seen.len()] = seen_start;
         w.varint(c.dur_ns);
         if same_ranges && deltas {
             let gap = seen_start.wrapping_sub(seen[(i - back) % seen.len()]);
-            write_deltas(&mut w, &p, c, &p.calls[i - back], gap);
+            if write_deltas(&mut w, &p, c, &p.calls[i - back], gap) {
+                w.0[head_at] |= TIMED;
+            }
         } else if same_ranges {
             w.0.extend_from_slice(p.all_bytes(c));
         } else {
@@ -118,22 +125,60 @@ pub(super) fn write_chunk(batch: &CallBatch, version: u32, out: &mut Vec<u8>) {
     }
 }
 
-/// The bytes of `c`'s ranges, which are `earlier`'s: 8-byte ones as
-/// residuals against `earlier`'s, `gap` ns after it started; others whole.
-fn write_deltas(w: &mut WireWriter, p: &Parts, c: &BatchCall, earlier: &BatchCall, gap: u64) {
+/// Writes the bytes of `c`'s ranges, which are `earlier`'s: 8-byte ones
+/// as their drifts from `earlier`'s beyond `gap` (the time between the two
+/// calls), or from 0 if that is not shorter (then they are written again);
+/// the others whole. Returns whether `gap` was kept: the head's TIMED.
+fn write_deltas(
+    w: &mut WireWriter,
+    p: &Parts,
+    c: &BatchCall,
+    earlier: &BatchCall,
+    gap: u64,
+) -> bool {
+    let mark = w.0.len();
+    let (mut timed, mut plain) = (0, 0);
+    write_drifts(w, p, c, earlier, |now, was| {
+        let t = residual(now, was, gap);
+        timed += varint_len(t);
+        plain += varint_len(residual(now, was, 0));
+        t
+    });
+    if timed < plain {
+        return true;
+    }
+    if gap != 0 && timed > 0 {
+        w.0.truncate(mark);
+        write_drifts(w, p, c, earlier, |now, was| residual(now, was, 0));
+    }
+    false
+}
+
+/// The bytes of `c`'s ranges, 8-byte ones as `drift(value, earlier's)`.
+fn write_drifts(
+    w: &mut WireWriter,
+    p: &Parts,
+    c: &BatchCall,
+    earlier: &BatchCall,
+    mut drift: impl FnMut(u64, u64) -> u64,
+) {
     for (m, e) in p.ranges(c).iter().zip(p.ranges(earlier)) {
         let bytes = p.bytes(m);
-        match (
-            <[u8; DELTA_LEN]>::try_from(bytes),
-            <[u8; DELTA_LEN]>::try_from(p.bytes(e)),
-        ) {
-            (Ok(now), Ok(was)) => w.varint(residual(
-                u64::from_le_bytes(now),
-                u64::from_le_bytes(was),
-                gap,
-            )),
+        let number = |b| <[u8; DELTA_LEN]>::try_from(b).map(u64::from_le_bytes);
+        match (number(bytes), number(p.bytes(e))) {
+            (Ok(now), Ok(was)) => w.varint(drift(now, was)),
             _ => w.0.extend_from_slice(bytes),
         }
+    }
+}
+
+/// The bytes of `v` as a varint.
+fn varint_len(v: u64) -> usize {
+    match v {
+        0..=250 => 1,
+        251..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        _ => 9,
     }
 }
 
@@ -174,6 +219,11 @@ pub(super) fn read_chunk(
     scratch: &mut Scratch,
 ) -> Result<()> {
     let deltas = version >= DELTAS_FROM;
+    let known = if deltas {
+        KNOWN_BITS | TIMED
+    } else {
+        KNOWN_BITS
+    };
     let mut r = WireReader { bytes: raw, at: 0 };
     let first_seq = r.varint(8)?;
     batch.reset(first_seq);
@@ -183,11 +233,14 @@ pub(super) fn read_chunk(
     let args = &mut scratch.args;
     for i in 0..calls {
         let head = r.take(1)?[0];
-        if head & !KNOWN_BITS != 0 {
+        if head & !known != 0 {
             bail!("call chunk: call {i} has unknown flags {head:#04x}");
         }
         let back = (head & BACK_MASK) as usize;
         let same_ranges = head & SAME_RANGES != 0;
+        if head & TIMED != 0 && !same_ranges {
+            bail!("call chunk: call {i} is timed but has ranges of its own");
+        }
         let func = if back == 0 {
             if same_ranges {
                 bail!("call chunk: call {i} takes the ranges of no call");
@@ -213,7 +266,11 @@ pub(super) fn read_chunk(
             let p = batch.parts();
             let earlier = &p.calls[i - back];
             let bytes = if deltas && p.ranges(earlier).iter().any(|m| m.len == DELTA_LEN) {
-                read_deltas(&mut r, &p, earlier, start, &mut scratch.bytes)?;
+                let gap = match head & TIMED {
+                    0 => 0,
+                    _ => start.wrapping_sub(earlier.start_ns),
+                };
+                read_deltas(&mut r, &p, earlier, gap, &mut scratch.bytes)?;
                 &scratch.bytes[..]
             } else {
                 r.take(p.all_bytes(earlier).len())?
@@ -247,17 +304,16 @@ pub(super) fn read_chunk(
 }
 
 /// The bytes of a call's ranges, which are `earlier`'s, into `out`: 8-byte
-/// ones from their residuals against `earlier`'s (the call starting at
-/// `start`), others as written.
+/// ones from their residuals against `earlier`'s beyond `gap`, others as
+/// written.
 fn read_deltas(
     r: &mut WireReader,
     p: &Parts,
     earlier: &BatchCall,
-    start: u64,
+    gap: u64,
     out: &mut Vec<u8>,
 ) -> Result<()> {
     out.clear();
-    let gap = start.wrapping_sub(earlier.start_ns);
     for m in p.ranges(earlier) {
         match <[u8; DELTA_LEN]>::try_from(p.bytes(m)) {
             Ok(was) => {

@@ -179,6 +179,20 @@ fn bad_references_and_flags_are_named() {
         err(one_call(0x40, &[5, 0, 0, 0, 0, 0])),
         "call chunk: call 0 has unknown flags 0x40"
     );
+    // Version 5 knows TIMED (0x40), on a call that takes its ranges.
+    let v5 = |head: u8, rest: &[u8]| {
+        let mut raw = vec![0, 1, head];
+        raw.extend(rest);
+        decode_calls(&zstd::bulk::compress(&raw, 1).unwrap(), 5)
+    };
+    assert_eq!(
+        err(v5(0x50, &[5, 0, 0, 0, 0, 0])),
+        "call chunk: call 0 is timed but has ranges of its own"
+    );
+    assert_eq!(
+        err(v5(0x80, &[5, 0, 0, 0, 0, 0])),
+        "call chunk: call 0 has unknown flags 0x80"
+    );
     // A plain call decodes; with one byte more, the byte is stray.
     let ok = one_call(0x10, &[5, 0, 0, 0, 0, 0]).unwrap();
     assert_eq!((ok[0].func, &ok[0].outcome), (CLOCK, &Outcome::Errno(0)));
@@ -217,7 +231,8 @@ fn a_damaged_chunk_is_an_error_never_a_panic() {
 }
 
 /// Version 5: a clock read that repeats an earlier one writes how far its
-/// time moved beyond the time between the two calls, zigzagged.
+/// time moved beyond the time between the two calls, zigzagged, and says
+/// so in its head (TIMED, 0x40) when that is shorter than the move itself.
 #[test]
 fn version_5_writes_a_repeated_clock_read_as_its_drift() {
     let calls = [
@@ -228,12 +243,13 @@ fn version_5_writes_a_repeated_clock_read_as_its_drift() {
         // 250 ns after call 10, its time 260 later: +10, zigzagged 20.
         clock(12, 1, 0x1_0008, 5_260, 1350),
         // The call just before has its arguments now: one back. The clock
-        // went back: 0 - 5_260 - 150 = -5410, zigzagged 10819.
+        // went back: beyond the 150 ns between them -5410, from its own
+        // value -5260, zigzagged 10519 (three bytes either way: not timed).
         clock(13, 1, 0x1_0008, 0, 1500),
     ];
     let raw = raw_of(&calls, 5);
     let tail = [
-        0x1a, 160, 7, 19, 0x1a, 90, 7, 20, 0x19, 150, 7, 251, 0x43, 0x2a,
+        0x5a, 160, 7, 19, 0x5a, 90, 7, 20, 0x19, 150, 7, 251, 0x17, 0x29,
     ];
     assert!(raw.ends_with(&tail), "{raw:?}");
     // Version 4 writes the 8 bytes of each of the three times.
@@ -266,10 +282,11 @@ fn version_5_leaves_ranges_of_other_lengths_as_they_are() {
     };
     let calls = [call(1, 7, b"abc", 9), call(2, 8, b"xyz", 1 << 40)];
     let raw = raw_of(&calls, 5);
-    // Head (back 1, same ranges, success), start +10, duration 0, then
-    // 8 - 7 - 10 = -9 (17), the 3 bytes, 2^40 - 9 - 10 (253, 8 bytes).
-    let mut tail = vec![0x19, 10, 0, 17, b'x', b'y', b'z', 253];
-    tail.extend(((1u64 << 40) - 19).wrapping_mul(2).to_le_bytes());
+    // Head (back 1, same ranges, success; not timed: the drifts take as
+    // many bytes), start +10, duration 0, then 8 - 7 = 1 (zigzagged 2),
+    // the 3 bytes, 2^40 - 9 (253 and 8 bytes).
+    let mut tail = vec![0x19, 10, 0, 2, b'x', b'y', b'z', 253];
+    tail.extend(((1u64 << 40) - 9).wrapping_mul(2).to_le_bytes());
     assert!(raw.ends_with(&tail), "{raw:?}");
     assert_eq!(round_trip(&calls), calls);
 }
