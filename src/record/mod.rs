@@ -385,6 +385,7 @@ impl host::calls::CallHost for RecordState {
 
 /// Runs a preview1 call for real and records it.
 fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -> Result<()> {
+    let reads_memory = capture::reads_memory(sys);
     host::calls::define(linker, sys, move |call| {
         let GuestCall {
             state,
@@ -398,9 +399,11 @@ fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -
             return Err(wasmtime::Error::new(Interrupted(signal as i32)));
         }
         let recorder = &mut state.recorder;
-        capture::read_ranges(sys, args, data, |r| {
-            recorder.batch.add_read(r.param, r.addr, r.bytes(data))
-        });
+        if reads_memory {
+            capture::read_ranges(sys, args, data, |r| {
+                recorder.batch.add_read(r.param, r.addr, r.bytes(data))
+            });
+        }
         let plan = match &mut recorder.injector {
             None => None,
             Some(injector) => {
