@@ -279,10 +279,23 @@ mod tests {
         assert_eq!(
             readers,
             [
-                "fd_pread", "fd_pwrite", "fd_read", "fd_write", "path_create_directory",
-                "path_filestat_get", "path_filestat_set_times", "path_link", "path_open",
-                "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
-                "path_unlink_file", "poll_oneoff", "sock_recv", "sock_send",
+                "fd_pread",
+                "fd_pwrite",
+                "fd_read",
+                "fd_write",
+                "path_create_directory",
+                "path_filestat_get",
+                "path_filestat_set_times",
+                "path_link",
+                "path_open",
+                "path_readlink",
+                "path_remove_directory",
+                "path_rename",
+                "path_symlink",
+                "path_unlink_file",
+                "poll_oneoff",
+                "sock_recv",
+                "sock_send",
             ]
         );
         assert!(!reads_memory(Func::clock_time_get.syscall()));

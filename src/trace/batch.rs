@@ -85,7 +85,6 @@ impl<'a> Parts<'a> {
     pub(super) fn repeats(&self, earlier: usize, later: usize) -> Option<bool> {
         let (a, b) = (&self.calls[earlier], &self.calls[later]);
         let (x, y) = (self.args(a), self.args(b));
-        // Element by element: a memcmp call costs more for 3 or 4 arguments.
         if a.func != b.func || x.len() != y.len() || x.iter().zip(y).any(|(x, y)| x != y) {
             return None;
         }
@@ -113,17 +112,6 @@ pub struct CallView<'a> {
     pub reads: MemsView<'a>,
     pub writes: MemsView<'a>,
     pub injection: Injection,
-}
-
-impl<'a> CallView<'a> {
-    /// The bytes of each range, the reads then the writes.
-    pub fn ranges(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
-        let bytes = |(_, _, b)| b;
-        self.reads
-            .iter()
-            .map(bytes)
-            .chain(self.writes.iter().map(bytes))
-    }
 }
 
 /// Memory ranges of one call, borrowed.

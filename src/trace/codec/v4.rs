@@ -5,11 +5,12 @@
 //! follow. A Go program's clock read is then about 12 bytes before
 //! compression instead of 31: zstd, the writer's largest cost, has less
 //! than half the bytes to chew, and the encoder less than half to write.
-//! Version 5 writes an 8-byte range of such a call as how much its value
-//! differs from the referred call's, or (a head bit says which) beyond the
-//! time between the two calls: a clock read's 8 bytes of time become one
-//! or two, and the clock read about 4 bytes; an unchanged iovec list, one. References never cross a chunk: every chunk still decodes
-//! on its own. The layout is "Calls in versions 4 and 5" in
+//! Version 5 writes an 8-byte range of such a call as its drift: how much
+//! its value differs from the referred call's, or (a head bit says which)
+//! how much beyond the time between the two calls. A clock read's 8 bytes
+//! of time become one or two and the call about 4 bytes; an unchanged
+//! iovec list takes one. References never cross a chunk: every chunk still
+//! decodes on its own. The layout is "Calls in versions 4 and 5" in
 //! docs/trace-format.md.
 
 use super::{WireReader, WireWriter};
@@ -32,22 +33,22 @@ const KNOWN_BITS: u8 = BACK_MASK | SAME_RANGES | SUCCESS | INJECTED;
 /// between the two calls (a clock's reading), not from the value itself.
 const TIMED: u8 = 1 << 6;
 
-/// The first version whose 8-byte ranges under SAME_RANGES are deltas.
-const DELTAS_FROM: u32 = 5;
-/// The length of a range written as a delta (a timestamp, a file size).
-const DELTA_LEN: usize = 8;
+/// The first version whose 8-byte ranges under SAME_RANGES are drifts.
+const DRIFTS_FROM: u32 = 5;
+/// The length of a range written as a drift (a timestamp, a file size).
+const DRIFT_LEN: usize = 8;
 
 /// What version 5 writes for an 8-byte `value` whose counterpart in the
 /// referred call is `earlier`: the difference beyond `gap` (the time
 /// between the two calls' starts under TIMED, else 0), zigzagged (0, -1,
 /// 1, -2, … as 0, 1, 2, 3, …).
-fn residual(value: u64, earlier: u64, gap: u64) -> u64 {
+fn drift(value: u64, earlier: u64, gap: u64) -> u64 {
     let d = value.wrapping_sub(earlier).wrapping_sub(gap) as i64;
     ((d << 1) ^ (d >> 63)) as u64
 }
 
-/// The value [`residual`] was made from.
-fn unresidual(z: u64, earlier: u64, gap: u64) -> u64 {
+/// The value [`drift`] was made from.
+fn value_of_drift(z: u64, earlier: u64, gap: u64) -> u64 {
     let d = (z >> 1) as i64 ^ -((z & 1) as i64);
     earlier.wrapping_add(gap).wrapping_add(d as u64)
 }
@@ -56,14 +57,14 @@ fn unresidual(z: u64, earlier: u64, gap: u64) -> u64 {
 /// compression. The recorder writes the current version; version 4 is
 /// written by tests of the reader.
 pub(super) fn write_chunk(batch: &CallBatch, version: u32, out: &mut Vec<u8>) {
-    let deltas = version >= DELTAS_FROM;
+    let drifts = version >= DRIFTS_FROM;
     let p = batch.parts();
     let mut w = WireWriter(out);
     w.varint(batch.first_seq());
     w.varint(batch.len() as u64);
     let mut prev_start = 0;
     // The start times a reader will see (deltas that would go back are 0),
-    // of the last MAX_BACK + 1 calls: a delta range is relative to them.
+    // of the last MAX_BACK + 1 calls: a TIMED drift is measured from them.
     let mut seen = [0u64; MAX_BACK + 1];
     let mut seen_start = 0u64;
     let mut last_back = 0;
@@ -100,9 +101,9 @@ pub(super) fn write_chunk(batch: &CallBatch, version: u32, out: &mut Vec<u8>) {
         }
         w.varint(start_delta);
         w.varint(c.dur_ns);
-        if same_ranges && deltas {
+        if same_ranges && drifts {
             let gap = seen_start.wrapping_sub(seen[(i - back) % seen.len()]);
-            if write_deltas(&mut w, &p, c, &p.calls[i - back], gap) {
+            if write_same_ranges(&mut w, &p, c, &p.calls[i - back], gap) {
                 w.0[head_at] |= TIMED;
             }
         } else if same_ranges {
@@ -129,7 +130,7 @@ pub(super) fn write_chunk(batch: &CallBatch, version: u32, out: &mut Vec<u8>) {
 /// as their drifts from `earlier`'s beyond `gap` (the time between the two
 /// calls), or from 0 if that is not shorter (then they are written again);
 /// the others whole. Returns whether `gap` was kept: the head's TIMED.
-fn write_deltas(
+fn write_same_ranges(
     w: &mut WireWriter,
     p: &Parts,
     c: &BatchCall,
@@ -139,34 +140,34 @@ fn write_deltas(
     let mark = w.0.len();
     let (mut timed, mut plain) = (0, 0);
     write_drifts(w, p, c, earlier, |now, was| {
-        let t = residual(now, was, gap);
-        timed += varint_len(t);
-        plain += varint_len(residual(now, was, 0));
-        t
+        let beyond_gap = drift(now, was, gap);
+        timed += varint_len(beyond_gap);
+        plain += varint_len(drift(now, was, 0));
+        beyond_gap
     });
     if timed < plain {
         return true;
     }
     if gap != 0 && timed > 0 {
         w.0.truncate(mark);
-        write_drifts(w, p, c, earlier, |now, was| residual(now, was, 0));
+        write_drifts(w, p, c, earlier, |now, was| drift(now, was, 0));
     }
     false
 }
 
-/// The bytes of `c`'s ranges, 8-byte ones as `drift(value, earlier's)`.
+/// The bytes of `c`'s ranges, 8-byte ones as `encode(value, earlier's)`.
 fn write_drifts(
     w: &mut WireWriter,
     p: &Parts,
     c: &BatchCall,
     earlier: &BatchCall,
-    mut drift: impl FnMut(u64, u64) -> u64,
+    mut encode: impl FnMut(u64, u64) -> u64,
 ) {
     for (m, e) in p.ranges(c).iter().zip(p.ranges(earlier)) {
         let bytes = p.bytes(m);
-        let number = |b| <[u8; DELTA_LEN]>::try_from(b).map(u64::from_le_bytes);
+        let number = |b| <[u8; DRIFT_LEN]>::try_from(b).map(u64::from_le_bytes);
         match (number(bytes), number(p.bytes(e))) {
-            (Ok(now), Ok(was)) => w.varint(drift(now, was)),
+            (Ok(now), Ok(was)) => w.varint(encode(now, was)),
             _ => w.0.extend_from_slice(bytes),
         }
     }
@@ -218,8 +219,8 @@ pub(super) fn read_chunk(
     batch: &mut CallBatch,
     scratch: &mut Scratch,
 ) -> Result<()> {
-    let deltas = version >= DELTAS_FROM;
-    let known = if deltas {
+    let drifts = version >= DRIFTS_FROM;
+    let known = if drifts {
         KNOWN_BITS | TIMED
     } else {
         KNOWN_BITS
@@ -265,12 +266,12 @@ pub(super) fn read_chunk(
         if same_ranges {
             let p = batch.parts();
             let earlier = &p.calls[i - back];
-            let bytes = if deltas && p.ranges(earlier).iter().any(|m| m.len == DELTA_LEN) {
+            let bytes = if drifts && p.ranges(earlier).iter().any(|m| m.len == DRIFT_LEN) {
                 let gap = match head & TIMED {
                     0 => 0,
                     _ => start.wrapping_sub(earlier.start_ns),
                 };
-                read_deltas(&mut r, &p, earlier, gap, &mut scratch.bytes)?;
+                read_same_ranges(&mut r, &p, earlier, gap, &mut scratch.bytes)?;
                 &scratch.bytes[..]
             } else {
                 r.take(p.all_bytes(earlier).len())?
@@ -304,9 +305,9 @@ pub(super) fn read_chunk(
 }
 
 /// The bytes of a call's ranges, which are `earlier`'s, into `out`: 8-byte
-/// ones from their residuals against `earlier`'s beyond `gap`, others as
+/// ones from their drifts from `earlier`'s beyond `gap`, others as
 /// written.
-fn read_deltas(
+fn read_same_ranges(
     r: &mut WireReader,
     p: &Parts,
     earlier: &BatchCall,
@@ -315,9 +316,9 @@ fn read_deltas(
 ) -> Result<()> {
     out.clear();
     for m in p.ranges(earlier) {
-        match <[u8; DELTA_LEN]>::try_from(p.bytes(m)) {
+        match <[u8; DRIFT_LEN]>::try_from(p.bytes(m)) {
             Ok(was) => {
-                let value = unresidual(r.varint(8)?, u64::from_le_bytes(was), gap);
+                let value = value_of_drift(r.varint(8)?, u64::from_le_bytes(was), gap);
                 out.extend_from_slice(&value.to_le_bytes());
             }
             Err(_) => out.extend_from_slice(r.take(m.len)?),

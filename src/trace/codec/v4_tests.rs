@@ -257,7 +257,7 @@ fn version_5_writes_a_repeated_clock_read_as_its_drift() {
     assert_eq!(round_trip(&calls), calls);
 }
 
-/// Only 8-byte ranges are deltas; the others keep their bytes, in order.
+/// Only 8-byte ranges are drifts; the others keep their bytes, in order.
 #[test]
 fn version_5_leaves_ranges_of_other_lengths_as_they_are() {
     let call = |seq, a: u64, b: &[u8], c: u64| Call {
