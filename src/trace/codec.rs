@@ -262,6 +262,7 @@ pub struct ChunkDecoder {
     /// The decompressed record, its buffer kept between chunks.
     pub(super) raw: Vec<u8>,
     scratch: v4::Scratch,
+    tally: v4::Tally,
 }
 
 impl ChunkDecoder {
@@ -277,6 +278,36 @@ impl ChunkDecoder {
             .and_then(|()| self.parse_into(&raw, version, batch));
         self.raw = raw;
         decoded
+    }
+
+    /// Whether the calls frame `payload` reads, without keeping its calls:
+    /// the number of its first call and how many (0, 0 for none). What
+    /// `verify` asks: from version 4 the record is read into a tally of
+    /// the layout, not a batch (a fifth of the work); older versions are
+    /// decoded into `batch`.
+    pub fn check(
+        &mut self,
+        payload: &[u8],
+        version: u32,
+        batch: &mut CallBatch,
+    ) -> Result<(u64, usize)> {
+        if version < 4 {
+            self.decode_into(payload, version, batch)?;
+            return Ok(match batch.len() {
+                0 => (0, 0),
+                n => (batch.first_seq(), n),
+            });
+        }
+        let mut raw = std::mem::take(&mut self.raw);
+        let read = self
+            .decompress(payload, &mut raw)
+            .and_then(|()| v4::read_calls(&raw, version, &mut self.tally, &mut self.scratch.args));
+        self.raw = raw;
+        read?;
+        Ok(match self.tally.calls {
+            0 => (0, 0),
+            n => (self.tally.first_seq, n),
+        })
     }
 
     /// The first half of [`decode_into`](Self::decode_into): the calls

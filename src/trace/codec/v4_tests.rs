@@ -290,3 +290,45 @@ fn version_5_leaves_ranges_of_other_lengths_as_they_are() {
     assert!(raw.ends_with(&tail), "{raw:?}");
     assert_eq!(round_trip(&calls), calls);
 }
+
+/// `verify`'s check reads a chunk into a tally, not a batch: it must take
+/// and refuse exactly the chunks decoding takes and refuses, with the same
+/// words, cut anywhere or with any byte damaged, in both versions.
+#[test]
+fn the_check_takes_and_refuses_what_decoding_does() {
+    let mut calls = varied_calls();
+    calls.extend((0..12).map(|i| clock(0, i % 2, 8 * (i % 3) as u32, i << 20, i * 300)));
+    for (i, c) in calls.iter_mut().enumerate() {
+        c.seq = 1000 + i as u64;
+    }
+    let compress = |b: &[u8]| zstd::bulk::compress(b, 1).unwrap();
+    let (mut decoder, mut checker) = (ChunkDecoder::default(), ChunkDecoder::default());
+    let (mut batch, mut unused) = (CallBatch::default(), CallBatch::default());
+    for version in [4, 5] {
+        let raw = raw_of(&calls, version);
+        let mut damaged: Vec<Vec<u8>> = (0..raw.len()).map(|cut| raw[..cut].to_vec()).collect();
+        for at in 0..raw.len() {
+            let mut bad = raw.clone();
+            bad[at] ^= 0xa5;
+            damaged.push(bad);
+        }
+        damaged.push(raw.clone());
+        let mut taken = 0;
+        for chunk in damaged {
+            let payload = compress(&chunk);
+            let decoded = decoder
+                .decode_into(&payload, version, &mut batch)
+                .map(|()| (batch.first_seq(), batch.len()));
+            let checked = checker.check(&payload, version, &mut unused);
+            match (decoded, checked) {
+                (Ok(d), Ok(c)) => {
+                    assert_eq!(d, c, "v{version}");
+                    taken += 1;
+                }
+                (Err(d), Err(c)) => assert_eq!(d.to_string(), c.to_string()),
+                (d, c) => panic!("v{version}: decoding {d:?}, the check {c:?}"),
+            }
+        }
+        assert!(taken >= 1, "v{version}: the whole chunk is taken");
+    }
+}

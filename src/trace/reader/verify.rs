@@ -108,14 +108,9 @@ fn decode_frames(frames: Receiver<Walked>, checked: SyncSender<(Walked, Checked)
     for walked in frames {
         let found = match &walked {
             Walked::Frame(frame) => match frame.kind {
-                FrameKind::Calls => Checked::Calls(
-                    decoder
-                        .decode_into(&frame.payload, version, &mut batch)
-                        .map(|()| match batch.len() {
-                            0 => (0, 0),
-                            n => (batch.first_seq(), n),
-                        }),
-                ),
+                FrameKind::Calls => {
+                    Checked::Calls(decoder.check(&frame.payload, version, &mut batch))
+                }
                 FrameKind::End => Checked::End(codec::decode_end(&frame.payload).map(|_| ())),
                 FrameKind::Index => Checked::Index(codec::decode_index(&frame.payload)),
                 _ => Checked::Other,
