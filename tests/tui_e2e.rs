@@ -23,11 +23,13 @@ impl Tmux {
             exit_file: dir.path().join("exit"),
             _dir: dir,
         };
+        // The code is written aside and then moved: the test, which waits
+        // for the file, must not find it created but still empty.
         let script = format!(
-            "{} tui {}; echo $? > {}",
+            "{} tui {}; echo $? > {exit}.part && mv {exit}.part {exit}",
             env!("CARGO_BIN_EXE_wtrace"),
             common::root().join(trace).display(),
-            tmux.exit_file.display()
+            exit = tmux.exit_file.display()
         );
         let ok = tmux
             .cmd()
