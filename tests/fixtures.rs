@@ -68,6 +68,12 @@ const REPLAYS: &[(&str, i32, &str, &str)] = &[
     ("manycalls", 0, "10000 sched_yield calls\n", ""),
     ("manycalls-v4", 0, "10000 sched_yield calls\n", ""),
     ("clocks-v5", 0, "1000 clock readings\n", ""),
+    (
+        "readfile-v6",
+        61,
+        "Hello from a preopened directory!\nwtrace recorded this read.\n",
+        "",
+    ),
     ("trap", 134, "about to trap\n", "unreachable"),
     (
         "foreign",

@@ -174,6 +174,7 @@ fn edited_trace(trace: &Path, out: &Path, edit: impl FnOnce(&mut Vec<Call>), end
         run_end: end,
         calls: n,
         duration_ns: 1,
+        summary: None,
     })
     .unwrap();
 }

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use wtrace::syscalls::{Fill, FuncId, Kind, Syscall, SYSCALLS};
 use wtrace::trace::{
-    func_name, Call, Chaos, End, Faults, Header, Injection, Mem, Outcome, Preopen, RunEnd,
-    TraceReader, TraceWriter, FORMAT_VERSION,
+    func_name, Call, Chaos, End, Faults, Header, Injection, Mem, Outcome, PerFd, PerFunc, Preopen,
+    RunEnd, Summary, TraceReader, TraceWriter, FORMAT_VERSION,
 };
 
 // ------------------------------------------------ bincode 2, standard config
@@ -168,6 +168,7 @@ fn enums_are_a_u32_varint_variant_index_then_the_fields() {
         run_end: RunEnd::Exit(61),
         calls: 8,
         duration_ns: 70000,
+        summary: None,
     };
     assert_eq!(enc(end), [0x00, 0x7a, 0x08, 0xfc, 0x70, 0x11, 0x01, 0x00]);
 }
@@ -345,11 +346,31 @@ fn sample_chunks() -> Vec<Vec<Call>> {
     ]
 }
 
+/// The end record of the sample, with the summary the writer adds.
 fn sample_end() -> End {
+    let func = |calls, errors, ns, injected| PerFunc {
+        calls,
+        errors,
+        ns,
+        injected,
+    };
+    let stdout = PerFd {
+        read: 0,
+        written: 3,
+        calls: 1,
+    };
     End {
         run_end: RunEnd::Trap("boom".into()),
         calls: 4,
         duration_ns: 80_000,
+        summary: Some(Summary {
+            funcs: vec![
+                (FuncId(5), func(2, 0, 256, 1)),
+                (FuncId(26), func(1, 0, 300, 0)),
+                (FuncId(0x8001), func(1, 1, 0, 1)),
+            ],
+            fds: vec![(1, "<stdout>".into(), stdout)],
+        }),
     }
 }
 
@@ -368,7 +389,7 @@ fn write_sample(dir: &Path) -> PathBuf {
 fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
     let dir = common::tempdir();
     let file = std::fs::read(write_sample(dir.path())).unwrap();
-    assert_eq!(&file[..8], b"WTRACE\0\x05");
+    assert_eq!(&file[..8], b"WTRACE\0\x06");
     let (frames, footer) = raw_frames(&file);
     let kinds: Vec<u8> = frames.iter().map(|f| f.kind).collect();
     assert_eq!(kinds, [1, 2, 2, 3, 4]);
@@ -390,7 +411,7 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
     let h = sample_header();
     #[rustfmt::skip]
     let header = cat(&[
-        &[5],                 // format_version
+        &[6],                 // format_version
         &[5], b"0.1.0",       // wtrace_version
         &[6], b"48.0.8",      // wasmtime_version
         &[5], b"m.wat",       // module_name
@@ -458,7 +479,18 @@ fn the_writer_stores_every_record_byte_for_byte_as_the_spec_says() {
     ]);
     assert_eq!(frames[2].record, chunk1);
 
-    let end = cat(&[&[1, 4], b"boom", &[4], &[252], &80_000u32.to_le_bytes()]);
+    #[rustfmt::skip]
+    let end = cat(&[
+        &[1, 4], b"boom", &[4], &[252], &80_000u32.to_le_bytes(),
+        // Version 6: the summary. Some, 3 functions by id: (id, calls,
+        // errors, ns, injected).
+        &[1, 3],
+        &[5, 2, 0, 251, 0x00, 0x01, 1],         // clock_time_get: 256 ns, 1 injected
+        &[26, 1, 0, 251, 0x2c, 0x01, 0],        // fd_write: 300 ns
+        &[251, 0x01, 0x80, 1, 1, 0, 1],         // env::g: a trap is an error
+        // 1 fd: (fd, path, read, written, calls).
+        &[1, 1, 8], b"<stdout>", &[0, 3, 1],
+    ]);
     assert_eq!(frames[3].record, end);
 
     let (c0, c1, e) = (frames[1].offset, frames[2].offset, frames[3].offset);
@@ -670,6 +702,19 @@ fn compare(path: &Path, t: &independent::Trace, table: &Table) {
         (Some((_, te)), Some(e)) => {
             assert_eq!(te.calls, e.calls, "{what}");
             assert_eq!(te.duration_ns, e.duration_ns, "{what}");
+            let summary = e.summary.as_ref().map(|s| independent::Summary {
+                funcs: (s.funcs.iter())
+                    .map(|(f, n)| (f.0, [n.calls, n.errors, n.ns, n.injected]))
+                    .collect(),
+                fds: (s.fds.iter())
+                    .map(|(fd, path, n)| (*fd, path.clone(), [n.read, n.written, n.calls]))
+                    .collect(),
+            });
+            assert_eq!(te.summary, summary, "{what}");
+            assert_eq!(summary.is_some(), t.version >= 6, "{what}");
+            if let Some(summary) = summary {
+                assert_eq!(summary, independent::summarize(t, table), "{what}");
+            }
             use independent::RunEnd as T;
             match (&te.run_end, &e.run_end) {
                 (T::Exit(a), RunEnd::Exit(b)) | (T::Signal(a), RunEnd::Signal(b)) => {
@@ -717,7 +762,7 @@ fn a_reader_written_from_the_spec_reads_every_committed_trace_as_wtrace_does() {
     assert_eq!(table.len(), SYSCALLS.len(), "rows in the spec's table");
     let mut versions = std::collections::BTreeSet::new();
     // What the samples cover, all of it needed by the spec's claims.
-    let (mut chunks, mut traps, mut foreign, mut env, mut empty) = (0, 0, [0; 5], 0, 0);
+    let (mut chunks, mut traps, mut foreign, mut env, mut empty) = (0, 0, [0; 6], 0, 0);
     let mut injected = 0;
     for path in common::committed_traces() {
         let what = path.display().to_string();
@@ -741,7 +786,7 @@ fn a_reader_written_from_the_spec_reads_every_committed_trace_as_wtrace_does() {
             .filter(|m| m.bytes.is_empty())
             .count();
     }
-    assert_eq!(versions.into_iter().collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    assert_eq!(versions.into_iter().collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
     assert!(injected >= 3, "injected calls (version 3)");
     assert!(chunks >= 3, "a trace with several chunks");
     assert!(traps >= 2, "traces that end in a trap");
@@ -815,7 +860,7 @@ fn versions_newer_than_the_reader_s_and_unknown_ones_are_refused() {
     let dir = common::tempdir();
     let file = std::fs::read(write_sample(dir.path())).unwrap();
     let cases: [(u8, &str); 3] = [
-        (6, "newer wtrace"),
+        (FORMAT_VERSION as u8 + 1, "newer wtrace"),
         (0, "format version 0"),
         // The magic says 1, the header the current version.
         (1, "says version"),
@@ -854,6 +899,7 @@ fn an_unknown_function_id_is_named_by_its_number() {
         run_end: RunEnd::Exit(0),
         calls: 1,
         duration_ns: 1,
+        summary: None,
     })
     .unwrap();
     let mut r = TraceReader::open(&path).unwrap();
@@ -976,9 +1022,161 @@ fn extreme_values_read_the_same_through_both_readers() {
             run_end,
             calls: 3,
             duration_ns: u64::MAX,
+            summary: None,
         })
         .unwrap();
         let t = independent::read(&std::fs::read(&path).unwrap()).unwrap();
         compare(&path, &t, &spec_table());
+    }
+}
+
+/// The summary a recording keeps in its end record is what the spec says
+/// of its calls, on every example module (files opened, read, written and
+/// closed, a failed open, a trap, foreign calls, an environment) and, with
+/// Go, on programs that read a preopened directory and stdin, write,
+/// rename and remove files.
+#[test]
+fn every_recording_s_summary_is_what_the_spec_says_of_its_calls() {
+    let dir = common::tempdir();
+    let root = common::root();
+    let data = format!("{}::/data", root.join("examples/data").display());
+    let table = spec_table();
+    let mut traces = vec![];
+    for entry in std::fs::read_dir(root.join("examples/wat")).unwrap() {
+        let module = entry.unwrap().path();
+        let name = module.file_stem().unwrap().to_string_lossy().into_owned();
+        let args = ["--dir", &data, "--trap-unknown-imports"];
+        traces.push(common::record_in(dir.path(), &name, &args, &module, &["x"]));
+    }
+    let go = [
+        ("files", "scratch::/work", "/work"),
+        ("mixed", &data, "/data"),
+    ];
+    let mut with_go = false;
+    for (name, preopen, arg) in go {
+        let Some(wasm) = common::go_example(name) else {
+            eprintln!("NOTE: no Go for wasip1: the Go programs' summaries are not checked");
+            break;
+        };
+        std::fs::create_dir_all(dir.path().join("scratch")).unwrap();
+        let args = ["--dir", preopen];
+        traces.push(common::record_in(dir.path(), name, &args, &wasm, &[arg]));
+        with_go = true;
+    }
+    let (mut fds, mut errors) = (0, 0);
+    for path in &traces {
+        let what = path.display().to_string();
+        let t = independent::read(&std::fs::read(path).unwrap()).unwrap();
+        let summary = t.end.as_ref().unwrap().1.summary.clone().unwrap();
+        assert_eq!(summary, independent::summarize(&t, &table), "{what}");
+        compare(path, &t, &table);
+        fds += summary.fds.len();
+        errors += summary.funcs.iter().map(|f| f.1[1]).sum::<u64>();
+    }
+    assert!(fds >= 3 && errors >= 2, "{fds} fds, {errors} errors");
+    if with_go {
+        assert!(fds >= 8, "{fds} fds with Go");
+    }
+}
+
+/// `file` with its end record replaced by `end`, encoded as the spec says,
+/// and the chain, the index frame and the footer made anew after it: a
+/// trace whose hashes all check out, whatever `end` claims.
+fn with_end(file: &[u8], end: &End) -> Vec<u8> {
+    let (frames, _) = raw_frames(file);
+    let mut out = file[..8].to_vec();
+    let (mut prev, mut index_offset) = ([0u8; 32], 0u64);
+    for f in &frames {
+        let at = f.offset as usize + 37;
+        let payload = match f.kind {
+            3 => {
+                let mut z = zstd::bulk::Compressor::new(3).unwrap();
+                z.include_checksum(true).unwrap();
+                z.compress(&cat(&[&enc(end), &enc(&end.summary)])).unwrap()
+            }
+            _ => file[at..at + f.len as usize].to_vec(),
+        };
+        if f.kind == 4 {
+            index_offset = out.len() as u64;
+        }
+        prev = chain(&prev, f.kind, &payload);
+        out.push(f.kind);
+        out.extend((payload.len() as u32).to_le_bytes());
+        out.extend(prev);
+        out.extend(payload);
+    }
+    out.extend(index_offset.to_le_bytes());
+    out.extend(b"WTRCIDX\0");
+    out
+}
+
+/// A summary that says other than the calls is damage to `verify` (its
+/// hashes check out: anyone can compute them), named by the first
+/// function or fd it gets wrong; `stats` shows what the summary says.
+#[test]
+fn verify_refuses_a_summary_that_is_not_what_the_calls_say() {
+    let dir = common::tempdir();
+    let fixture = common::root().join("traces/readfile-v6.wtrace");
+    let file = std::fs::read(&fixture).unwrap();
+    let end = TraceReader::open(&fixture).unwrap().end.unwrap();
+    let summary = end.summary.clone().unwrap();
+    let fd_read = summary
+        .funcs
+        .iter()
+        .position(|f| f.0 == FuncId(20))
+        .unwrap();
+    type Change = fn(&mut Summary, usize);
+    let cases: [(Change, &str); 6] = [
+        (
+            |s, i| s.funcs[i].1.calls += 1,
+            "the end record's summary counts 2 fd_read calls, the trace 1",
+        ),
+        (
+            |s, i| s.funcs[i].1.ns += 1,
+            "the end record's summary has other errors, times or injections for fd_read than its 1 calls",
+        ),
+        (
+            |s, _| s.funcs.push((FuncId(0x8003), PerFunc::default())),
+            "the end record's summary lists func#32771 with no calls",
+        ),
+        (
+            |s, _| s.fds[1].2.read += 1,
+            "the end record's summary says fd 4 (/data/greeting.txt) moved 62 bytes in 1 calls, its calls 61 in 1",
+        ),
+        (
+            |s, i| s.funcs.swap(i, i + 1),
+            "the end record's summary lists a function or an fd out of order or twice",
+        ),
+        (
+            |s, _| s.fds.pop().map(drop).unwrap(),
+            "the end record's summary says fd 4 (/data/greeting.txt) moved 0 bytes in 0 calls, its calls 61 in 1",
+        ),
+    ];
+    // Unchanged, it passes: the rewriting itself keeps the trace intact.
+    let same = dir.path().join("same.wtrace");
+    std::fs::write(&same, with_end(&file, &end)).unwrap();
+    let o = common::output(common::wtrace().arg("verify").arg(&same));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    for (k, (change, why)) in cases.into_iter().enumerate() {
+        let mut bad = summary.clone();
+        change(&mut bad, fd_read);
+        let path = dir.path().join(format!("bad{k}.wtrace"));
+        let lying = End {
+            summary: Some(bad),
+            ..end.clone()
+        };
+        std::fs::write(&path, with_end(&file, &lying)).unwrap();
+        let o = common::output(common::wtrace().arg("verify").arg(&path));
+        assert_eq!(o.status.code(), Some(1), "case {k}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            format!("damaged: {why}\n  intact before it: 4 frames, 1 chunk(s), 8 calls\n"),
+            "case {k}"
+        );
     }
 }

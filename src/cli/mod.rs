@@ -49,7 +49,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
             write_stdout(crate::report::info::info(&TraceReader::open(&trace)?).as_bytes())
         }
         Command::Verify { trace } => {
-            let (text, intact) = crate::report::verify::render(&TraceReader::verify(&trace)?);
+            let report = crate::report::verify::verify(&trace)?;
+            let (text, intact) = crate::report::verify::render(&report);
             write_stdout(text.as_bytes())?;
             Ok(if intact { 0 } else { 1 })
         }

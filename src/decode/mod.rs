@@ -247,6 +247,13 @@ impl Decoder {
         self.fds.path(fd)
     }
 
+    /// [`Decoder::fd_path`], the header's preopens known even before a
+    /// call was followed.
+    pub fn fd_path_in(&mut self, header: &Header, fd: u32) -> Option<&str> {
+        self.fds.know_preopens(header);
+        self.fds.path(fd)
+    }
+
     /// The arguments and outputs of a preview1 call, into `d`.
     fn decode_preview1(&self, sys: &'static Syscall, call: &Call, d: &mut DecodedCall) {
         let (args, outs) = (&mut d.args, &mut d.outs);

@@ -165,6 +165,7 @@ impl Recorder {
             run_end: RunEnd::Exit(0),
             calls: 0,
             duration_ns: 0,
+            summary: None,
         });
         let _ = std::fs::remove_file(path);
     }
@@ -205,6 +206,8 @@ impl Recorder {
             run_end,
             calls: self.calls(),
             duration_ns: self.now_ns(),
+            // The writer counts the calls as it writes them.
+            summary: None,
         };
         let stats = self.writer.finish(end);
         flushed?;

@@ -2,29 +2,13 @@
 //! written through each fd with the path it was opened from.
 
 use crate::decode::Decoder;
-use crate::syscalls::{FuncId, Kind, SYSCALLS};
-use crate::trace::{func_name, Call, CallView, Header, Outcome, TraceReader};
+use crate::syscalls::Kind;
+use crate::trace::{func_name, Call, CallBatch, CallView, FuncCounts, Header, Outcome};
+pub use crate::trace::{PerFd, PerFunc};
+use crate::trace::{Summary, TraceReader};
 use anyhow::Result;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
-
-/// Calls, errors and host time of one function.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PerFunc {
-    pub calls: u64,
-    pub errors: u64,
-    pub ns: u64,
-    /// Calls whose result was injected (`record --inject`, `--chaos`).
-    pub injected: u64,
-}
-
-/// Read and write calls through one fd (opened from one path).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PerFd {
-    pub read: u64,
-    pub written: u64,
-    pub calls: u64,
-}
 
 /// Everything `stats` counts.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -64,9 +48,18 @@ pub fn stats(r: &mut TraceReader) -> Result<String> {
     Ok(render(&collect(r)?))
 }
 
-/// One pass over the trace, chunks read ahead on other threads (see
-/// [`TraceReader::each_batch`]).
+/// The counts of a finished trace from its end record's summary (format
+/// 6 on), without reading a call; otherwise one pass over the trace,
+/// chunks read ahead on other threads (see [`TraceReader::each_batch`]).
 pub fn collect(r: &mut TraceReader) -> Result<Stats> {
+    if let Some(summary) = r.end.as_ref().and_then(|e| e.summary.as_ref()) {
+        return Ok(Stats::from_summary(&r.header, summary));
+    }
+    recount(r)
+}
+
+/// The counts from the calls themselves, summary or not.
+pub fn recount(r: &mut TraceReader) -> Result<Stats> {
     let header = r.header.clone();
     let mut counter = Counter::default();
     r.each_batch(|batch| {
@@ -78,33 +71,86 @@ pub fn collect(r: &mut TraceReader) -> Result<Stats> {
     Ok(counter.finish(&header))
 }
 
-/// Counts calls in order, by function id (named once, at the end); the
-/// decoder follows the fd table for the paths.
+/// Counts calls in order, by function id (named once, at the end).
 #[derive(Default)]
 pub struct Counter {
-    /// Preview1's functions by id, grown as ids come; the rest (foreign
-    /// imports) in `other`. A hash map for all took a quarter of `stats`'
-    /// time on a clock-heavy trace (SipHash per call).
-    funcs: Vec<PerFunc>,
-    other: HashMap<FuncId, PerFunc>,
+    funcs: FuncCounts,
+    fds: FdCounter,
+}
+
+impl Counter {
+    /// Counts `v`, the next call of the trace.
+    pub fn count(&mut self, header: &Header, v: &CallView) {
+        let (failed, injected) = (v.outcome.is_error(), v.injection.is_injected());
+        self.funcs.add(v.func, failed, injected, v.dur_ns);
+        if v.func.touches_fds() {
+            self.fds.count(header, v);
+        }
+    }
+
+    /// Counts the calls of `batch`, the next of the trace. The recorder's
+    /// writer does, for every call: a view is made only of the calls that
+    /// move bytes or change the fd table (one in a thousand in a Go
+    /// program's clock-heavy stretch).
+    pub fn count_batch(&mut self, header: &Header, batch: &CallBatch) {
+        for (i, c) in batch.briefs().enumerate() {
+            self.funcs.add(c.func, c.failed, c.injected, c.dur_ns);
+            if c.func.touches_fds() {
+                self.fds.count(header, &batch.view(i));
+            }
+        }
+    }
+
+    /// The counts, functions by id: what the recorder keeps in the end
+    /// record.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            funcs: self.funcs.list(),
+            fds: self.fds.list(),
+        }
+    }
+
+    /// The counts, functions by name.
+    pub fn finish(self, header: &Header) -> Stats {
+        Stats::from_summary(header, &self.summary())
+    }
+}
+
+impl Stats {
+    /// The counts of `summary`, functions by name.
+    pub fn from_summary(header: &Header, summary: &Summary) -> Stats {
+        let mut funcs: BTreeMap<String, PerFunc> = BTreeMap::new();
+        for (func, f) in &summary.funcs {
+            // Two foreign ids may carry one name (`func#N` is not one).
+            let e = funcs.entry(func_name(header, *func)).or_default();
+            e.calls += f.calls;
+            e.errors += f.errors;
+            e.ns = e.ns.wrapping_add(f.ns);
+            e.injected += f.injected;
+        }
+        let fds = summary.fds.iter();
+        let fds = fds.map(|(fd, path, f)| ((*fd, path.clone()), f.clone()));
+        Stats {
+            funcs,
+            fds: fds.collect(),
+        }
+    }
+}
+
+/// The bytes moved through each fd, by the path it was opened from: the
+/// decoder follows the fd table. Only calls whose function
+/// [touches fds](crate::syscalls::FuncId::touches_fds) need counting.
+#[derive(Default)]
+pub struct FdCounter {
     fds: BTreeMap<(u32, String), PerFd>,
     decoder: Decoder,
     /// Calls that change the fd table are copied here to be followed.
     call: Call,
 }
 
-impl Counter {
-    /// Counts `v`, the next call of the trace.
+impl FdCounter {
+    /// The bytes `v` moved through its fd, and its change of the fd table.
     pub fn count(&mut self, header: &Header, v: &CallView) {
-        let f = self.per_func(v.func);
-        f.calls += 1;
-        f.ns += v.dur_ns;
-        if v.outcome.is_error() {
-            f.errors += 1;
-        }
-        if v.injection.is_injected() {
-            f.injected += 1;
-        }
         let (read, written) = bytes_moved(v);
         if read + written > 0 {
             let fd = v.func.syscall().and_then(|s| s.fd_param());
@@ -113,14 +159,14 @@ impl Counter {
                 0 => "<stdin>",
                 1 => "<stdout>",
                 2 => "<stderr>",
-                _ => self.decoder.fd_path(fd).unwrap_or("?"),
+                _ => self.decoder.fd_path_in(header, fd).unwrap_or("?"),
             };
             let e = match self.fds.get_mut(&(fd, path.to_string())) {
                 Some(e) => e,
                 None => self.fds.entry((fd, path.to_string())).or_default(),
             };
-            e.read += read;
-            e.written += written;
+            e.read = e.read.wrapping_add(read);
+            e.written = e.written.wrapping_add(written);
             e.calls += 1;
         }
         if Decoder::is_followed(v.func) {
@@ -129,42 +175,18 @@ impl Counter {
         }
     }
 
-    fn per_func(&mut self, func: FuncId) -> &mut PerFunc {
-        let i = func.0 as usize;
-        if i >= SYSCALLS.len() {
-            return self.other.entry(func).or_default();
-        }
-        if i >= self.funcs.len() {
-            self.funcs.resize_with(i + 1, PerFunc::default);
-        }
-        &mut self.funcs[i]
-    }
-
-    /// The counts, functions by name.
-    pub fn finish(self, header: &Header) -> Stats {
-        let mut funcs: BTreeMap<String, PerFunc> = BTreeMap::new();
-        let preview1 = (self.funcs.into_iter().enumerate())
-            .filter(|(_, f)| f.calls > 0)
-            .map(|(i, f)| (FuncId(i as u16), f));
-        for (func, f) in preview1.chain(self.other) {
-            // Two foreign ids may carry one name (`func#N` is not one).
-            let e = funcs.entry(func_name(header, func)).or_default();
-            e.calls += f.calls;
-            e.errors += f.errors;
-            e.ns += f.ns;
-            e.injected += f.injected;
-        }
-        Stats {
-            funcs,
-            fds: self.fds,
-        }
+    /// The counts, by fd and path: the summary's `fds`.
+    pub fn list(&self) -> Vec<(u32, String, PerFd)> {
+        let fds = self.fds.iter();
+        fds.map(|((fd, path), f)| (*fd, path.clone(), f.clone()))
+            .collect()
     }
 }
 
 /// The table `wtrace stats` prints.
 pub fn render(stats: &Stats) -> String {
     let (funcs, fds) = (&stats.funcs, &stats.fds);
-    let total_ns: u64 = funcs.values().map(|f| f.ns).sum();
+    let total_ns = funcs.values().fold(0u64, |sum, f| sum.wrapping_add(f.ns));
     let total_calls: u64 = funcs.values().map(|f| f.calls).sum();
     let total_errors: u64 = funcs.values().map(|f| f.errors).sum();
     let mut rows: Vec<(&String, &PerFunc)> = funcs.iter().collect();

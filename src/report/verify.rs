@@ -1,7 +1,104 @@
 //! `wtrace verify`: every frame's hash, the chain, the records and the
-//! index; exit 0 only for an intact, finished trace.
+//! index, and the end record's summary against the calls; exit 0 only for
+//! an intact, finished trace.
 
-use crate::trace::VerifyReport;
+use crate::report::stats::FdCounter;
+use crate::trace::{func_name, CallBatch, ChunkDecoder, PerFd, PerFunc, Summary};
+use crate::trace::{TraceReader, VerifyReport};
+use anyhow::Result;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Checks the trace at `path` ([`TraceReader::verify`]), then its summary
+/// (format 6 on): each function's counts against those the frames' walk
+/// made, the fds' against a count of the chunks whose calls move bytes or
+/// change the fd table (decoded again here; few, but for programs that
+/// mostly read and write).
+pub fn verify(path: &Path) -> Result<VerifyReport> {
+    let mut report = TraceReader::verify(path)?;
+    if report.damage.is_some() {
+        return Ok(report);
+    }
+    if let Some(summary) = &report.summary {
+        report.damage = summary_mismatch(path, &report, summary)?;
+    }
+    Ok(report)
+}
+
+/// What the summary says that the calls do not, in words.
+fn summary_mismatch(path: &Path, r: &VerifyReport, summary: &Summary) -> Result<Option<String>> {
+    let mut reader = TraceReader::open(path)?;
+    let header = reader.header.clone();
+    let in_order = |keys: &mut dyn Iterator<Item = (u32, &str)>| {
+        let keys: Vec<_> = keys.collect();
+        keys.windows(2).all(|w| w[0] < w[1])
+    };
+    let funcs = &mut summary.funcs.iter().map(|(f, _)| (f.0 as u32, ""));
+    let fds = &mut summary.fds.iter().map(|(fd, path, _)| (*fd, path.as_str()));
+    if !in_order(funcs) || !in_order(fds) {
+        return Ok(Some(
+            "the end record's summary lists a function or an fd out of order or twice".into(),
+        ));
+    }
+    if let Some((func, said, counted)) = first_difference(&summary.funcs, &r.funcs) {
+        let func = func_name(&header, func);
+        let calls = |n: &Option<PerFunc>| n.as_ref().map_or(0, |n| n.calls);
+        let (said_calls, counted_calls) = (calls(&said), calls(&counted));
+        return Ok(Some(if said_calls != counted_calls {
+            format!("the end record's summary counts {said_calls} {func} calls, the trace {counted_calls}")
+        } else if said.is_none() || counted.is_none() {
+            format!("the end record's summary lists {func} with no calls")
+        } else {
+            format!(
+                "the end record's summary has other errors, times or injections for {func} than its {counted_calls} calls"
+            )
+        }));
+    }
+    let (mut decoder, mut batch) = (ChunkDecoder::default(), CallBatch::default());
+    let mut fds = FdCounter::default();
+    for &k in &r.fd_chunks {
+        reader.read_batch(k, &mut decoder, &mut batch)?;
+        for v in batch.views().filter(|v| v.func.touches_fds()) {
+            fds.count(&header, &v);
+        }
+    }
+    let keyed = |list: &[(u32, String, PerFd)]| -> Vec<((u32, String), PerFd)> {
+        let list = list.iter();
+        list.map(|(fd, path, n)| ((*fd, path.clone()), n.clone()))
+            .collect()
+    };
+    let (said, counted) = (keyed(&summary.fds), keyed(&fds.list()));
+    Ok(first_difference(&said, &counted).map(|((fd, path), said, counted)| {
+        let (said, counted) = (said.unwrap_or_default(), counted.unwrap_or_default());
+        format!(
+            "the end record's summary says fd {fd} ({path}) moved {} bytes in {} calls, its calls {} in {}",
+            said.read + said.written,
+            said.calls,
+            counted.read + counted.written,
+            counted.calls
+        )
+    }))
+}
+
+/// The first key (in order) whose entries in `said` and `counted`, each
+/// in order of its keys and each key once, differ (absent in one of them,
+/// or with other counts).
+fn first_difference<K: Ord + Clone, N: PartialEq + Clone>(
+    said: &[(K, N)],
+    counted: &[(K, N)],
+) -> Option<(K, Option<N>, Option<N>)> {
+    if said == counted {
+        return None;
+    }
+    let map = |list: &[(K, N)]| -> BTreeMap<K, N> { list.iter().cloned().collect() };
+    let (said, counted) = (map(said), map(counted));
+    let keys: BTreeSet<&K> = said.keys().chain(counted.keys()).collect();
+    let first = keys
+        .into_iter()
+        .map(|k| (k.clone(), said.get(k).cloned(), counted.get(k).cloned()))
+        .find(|(_, s, c)| s != c);
+    first
+}
 
 /// The report's text and whether the trace is intact.
 pub fn render(r: &VerifyReport) -> (String, bool) {

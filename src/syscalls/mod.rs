@@ -248,6 +248,13 @@ impl Syscall {
     pub fn fd_param(&self) -> Option<usize> {
         self.param_where(|k| k == Kind::Value(Value::Fd))
     }
+
+    /// Whether its calls move data through an fd (an iovec list): what
+    /// `stats` sums per fd.
+    pub fn moves_bytes(&self) -> bool {
+        self.param_where(|k| matches!(k, Kind::Iovecs { .. } | Kind::Ciovecs { .. }))
+            .is_some()
+    }
 }
 
 /// A function's permanent id, as stored in traces: a preview1 function's id
@@ -280,6 +287,21 @@ impl FuncId {
     /// The preview1 function's table row, if this id is one.
     pub fn syscall(self) -> Option<&'static Syscall> {
         self.func().map(Func::syscall)
+    }
+
+    /// Whether `stats` must look into this function's calls: they move
+    /// bytes through an fd or change the fd table. Decided once per id:
+    /// the recorder asks for every call.
+    pub fn touches_fds(self) -> bool {
+        static TOUCHING: std::sync::LazyLock<Vec<bool>> = std::sync::LazyLock::new(|| {
+            (0..SYSCALLS.len())
+                .map(|i| {
+                    let sys = FuncId(i as u16).syscall();
+                    sys.is_some_and(|s| s.fd_effect != FdEffect::None || s.moves_bytes())
+                })
+                .collect()
+        });
+        TOUCHING.get(self.0 as usize).copied().unwrap_or(false)
     }
 
     /// Index into the header's foreign imports, if this id is one.

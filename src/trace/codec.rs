@@ -13,7 +13,7 @@
 //! ```
 
 use super::batch::CallBatch;
-use super::{End, Header, Injection, Outcome};
+use super::{End, FuncCounts, Header, Injection, Outcome};
 use crate::syscalls::FuncId;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,10 @@ use std::io::Read;
 /// 4: a call may take the function, arguments and memory ranges of one of
 ///    the 7 calls before it in its chunk (see [`v4`]).
 /// 5: such a call's 8-byte ranges are drifts from the referred call's.
-pub const FORMAT_VERSION: u32 = 5;
+/// 6: the end record ends with the trace's summary (what `stats` shows).
+pub const FORMAT_VERSION: u32 = 6;
+/// The first version whose end record holds a [`super::Summary`].
+const SUMMARY_FROM: u32 = 6;
 pub const MAGIC_PREFIX: &[u8; 7] = b"WTRACE\0";
 pub const MAGIC_LEN: u64 = 8;
 pub const FRAME_HEADER_LEN: u64 = 1 + 4 + 32;
@@ -154,12 +157,37 @@ pub fn decode_header(payload: &[u8]) -> Result<Header> {
     Ok(h)
 }
 
+/// The end record, then (from version 6) its summary.
 pub fn encode_end(e: &End) -> Result<Vec<u8>> {
-    encode(e)
+    let mut payload = encode_raw(e)?;
+    payload.extend(encode_raw(&e.summary)?);
+    compress(&payload, HEADER_ZSTD_LEVEL)
 }
 
-pub fn decode_end(payload: &[u8]) -> Result<End> {
-    decode(payload, "end record")
+/// The end record of a trace of format `version`.
+pub fn decode_end(payload: &[u8], version: u32) -> Result<End> {
+    const WHAT: &str = "end record";
+    if version < SUMMARY_FROM {
+        return decode(payload, WHAT);
+    }
+    let raw = decompress(payload, WHAT)?;
+    let (mut end, used): (End, usize) = decode_raw(&raw, WHAT)?;
+    let (summary, more) = decode_raw(&raw[used..], "end record's summary")?;
+    no_stray_bytes(&raw[used + more..], WHAT)?;
+    end.summary = summary;
+    Ok(end)
+}
+
+/// What [`ChunkDecoder::check`] finds in a calls frame.
+pub struct CheckedChunk {
+    /// The number of the first call (0 when there is none) and how many.
+    pub first_seq: u64,
+    pub calls: usize,
+    /// Each function's counts, as the summary counts them.
+    pub funcs: FuncCounts,
+    /// Whether a call moves bytes or changes the fd table: the summary's
+    /// fds are counted from such chunks alone.
+    pub touches_fds: bool,
 }
 
 /// bincode 2's standard encoding, written by hand (see [`WireReader`]).
@@ -280,22 +308,33 @@ impl ChunkDecoder {
         decoded
     }
 
-    /// Whether the calls frame `payload` reads, without keeping its calls:
-    /// the number of its first call and how many (0, 0 for none). What
-    /// `verify` asks: from version 4 the record is read into a tally of
-    /// the layout, not a batch (a fifth of the work); older versions are
-    /// decoded into `batch`.
+    /// Whether the calls frame `payload` reads, without keeping its calls,
+    /// and what the summary counts of them. What `verify` asks: from
+    /// version 4 the record is read into a tally of the layout, not a
+    /// batch (a fifth of the work); older versions are decoded into
+    /// `batch`.
     pub fn check(
         &mut self,
         payload: &[u8],
         version: u32,
         batch: &mut CallBatch,
-    ) -> Result<(u64, usize)> {
+    ) -> Result<CheckedChunk> {
         if version < 4 {
             self.decode_into(payload, version, batch)?;
-            return Ok(match batch.len() {
-                0 => (0, 0),
-                n => (batch.first_seq(), n),
+            let mut funcs = FuncCounts::default();
+            for c in batch.briefs() {
+                funcs.add(c.func, c.failed, c.injected, c.dur_ns);
+            }
+            let first_seq = if batch.is_empty() {
+                0
+            } else {
+                batch.first_seq()
+            };
+            return Ok(CheckedChunk {
+                first_seq,
+                calls: batch.len(),
+                touches_fds: funcs.touches_fds(),
+                funcs,
             });
         }
         let mut raw = std::mem::take(&mut self.raw);
@@ -304,9 +343,12 @@ impl ChunkDecoder {
             .and_then(|()| v4::read_calls(&raw, version, &mut self.tally, &mut self.scratch.args));
         self.raw = raw;
         read?;
-        Ok(match self.tally.calls {
-            0 => (0, 0),
-            n => (self.tally.first_seq, n),
+        let t = &mut self.tally;
+        Ok(CheckedChunk {
+            first_seq: if t.calls == 0 { 0 } else { t.first_seq },
+            calls: t.calls,
+            touches_fds: t.funcs.touches_fds(),
+            funcs: std::mem::take(&mut t.funcs),
         })
     }
 

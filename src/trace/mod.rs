@@ -22,18 +22,20 @@ mod batch;
 mod codec;
 mod read_ahead;
 mod reader;
+mod summary;
 mod writer;
 
-pub use batch::{CallBatch, CallView, MemsView};
+pub use batch::{CallBatch, CallBrief, CallView, MemsView};
 pub use codec::{decode_message, encode_message, ChunkDecoder, FORMAT_VERSION, MAGIC_PREFIX};
 pub use reader::{ChunkInfo, Frame, FrameKind, RawChunk, TraceReader, VerifyReport};
+pub use summary::{FuncCounts, PerFd, PerFunc, Summary};
 pub use writer::{TraceWriter, WriterStats};
 
 use crate::syscalls::FuncId;
 use serde::{Deserialize, Serialize};
 
 /// Everything about a recording that is known before the first call.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Header {
     pub format_version: u32,
     pub wtrace_version: String,
@@ -242,6 +244,11 @@ pub struct End {
     pub calls: u64,
     /// Host time from the start of the recording to its end, nanoseconds.
     pub duration_ns: u64,
+    /// What `wtrace stats` shows, counted as the calls were written (from
+    /// format version 6; the writer fills it in). Stored after the other
+    /// fields, not by serde.
+    #[serde(skip)]
+    pub summary: Option<Summary>,
 }
 
 /// The name of a call's function: a preview1 name, or `module::name` for a
@@ -343,6 +350,7 @@ mod tests {
             run_end: RunEnd::Exit(3),
             calls: 1000,
             duration_ns: 5,
+            summary: None,
         };
         write_trace(dir.path(), 1000, 300, Some(end.clone()));
         let mut r = TraceReader::open(&dir.path().join("t.wtrace")).unwrap();
@@ -355,7 +363,18 @@ mod tests {
                 ..header()
             }
         );
-        assert_eq!(r.end, Some(end));
+        // The writer adds the summary of the calls it wrote.
+        let read_end = r.end.clone().unwrap();
+        let summary = read_end.summary.clone().unwrap();
+        assert_eq!(
+            End {
+                summary: None,
+                ..read_end
+            },
+            end
+        );
+        let calls: u64 = summary.funcs.iter().map(|(_, f)| f.calls).sum();
+        assert_eq!((summary.funcs.len(), calls), (46, 1000));
         assert!(r.is_finished());
         assert_eq!(r.call_count(), 1000);
         assert_eq!(r.chunks().len(), 4);
@@ -383,6 +402,7 @@ mod tests {
                 run_end: RunEnd::Exit(0),
                 calls: 90,
                 duration_ns: 1,
+                summary: None,
             }),
         );
         let full = TraceReader::open(&dir.path().join("t.wtrace")).unwrap();
@@ -421,13 +441,14 @@ mod tests {
             run_end: RunEnd::Exit(0),
             calls: 3,
             duration_ns: 1,
+            summary: None,
         };
         let bytes = write_trace(dir.path(), 3, 3, Some(end));
         let path = dir.path().join("v.wtrace");
         for (version, msg) in [
             (0, "format version 0 does not exist"),
-            (1, "its magic says version 1 but its header says version 5"),
-            (6, "made by a newer wtrace"),
+            (1, "its magic says version 1 but its header says version 6"),
+            (7, "made by a newer wtrace"),
         ] {
             let mut b = bytes.clone();
             b[7] = version;

@@ -6,7 +6,8 @@
 
 use super::codec::ChunkDecoder;
 use super::codec::{self, kind, FRAME_HEADER_LEN, MAGIC_LEN};
-use super::{Call, CallBatch, End, Header};
+use super::{Call, CallBatch, End, Header, PerFunc, Summary};
+use crate::syscalls::FuncId;
 
 mod verify;
 use anyhow::{bail, Context, Result};
@@ -104,6 +105,14 @@ pub struct VerifyReport {
     pub finished: bool,
     /// The first problem found, in words, if any.
     pub damage: Option<String>,
+    /// The end record's summary (format 6 on), and what the calls say of
+    /// it: each function's counts, and the chunks (by position) with calls
+    /// that move bytes or change the fd table, from which alone the
+    /// summary's fds can be counted again. `wtrace verify` compares
+    /// (`crate::report::verify`).
+    pub summary: Option<Summary>,
+    pub funcs: Vec<(FuncId, PerFunc)>,
+    pub fd_chunks: Vec<usize>,
 }
 
 pub struct TraceReader {
@@ -372,7 +381,7 @@ impl TraceReader {
         let Some(end_frame) = self.read_frame(index.end_offset).ok().flatten() else {
             return Ok(false);
         };
-        let Ok(end) = codec::decode_end(&end_frame.payload) else {
+        let Ok(end) = codec::decode_end(&end_frame.payload, self.header.format_version) else {
             return Ok(false);
         };
         let mut next = 0;
@@ -448,7 +457,9 @@ impl TraceReader {
                         }
                     }
                 }
-                FrameKind::End => self.end = codec::decode_end(&frame.payload).ok(),
+                FrameKind::End => {
+                    self.end = codec::decode_end(&frame.payload, self.header.format_version).ok()
+                }
                 FrameKind::Index => return Ok(()),
                 _ => {
                     self.unfinished = Some(format!(

@@ -9,6 +9,7 @@
 use super::batch::CallBatch;
 use super::codec::{self, kind, ChunkEncoder, Index, IndexEntry};
 use super::{Call, End, Header};
+use crate::report::stats::Counter;
 use anyhow::{anyhow, Context, Result};
 use std::fs::File;
 use std::io::Write;
@@ -52,6 +53,10 @@ struct Sink {
     encoder: ChunkEncoder,
     /// The last chunk's payload, its buffer kept for the next.
     payload: Vec<u8>,
+    /// The calls counted as `stats` counts them, for the end record; and
+    /// the header (without its module) that names the preopened fds.
+    counter: Counter,
+    header: Header,
 }
 
 impl Sink {
@@ -81,11 +86,16 @@ impl Sink {
         });
         self.stats.calls += batch.len() as u64;
         self.stats.chunks += 1;
+        self.counter.count_batch(&self.header, batch);
         Ok(())
     }
 
     fn finish(&mut self, end: &End) -> Result<()> {
-        let end_offset = self.frame(kind::END, &codec::encode_end(end)?)?;
+        let end = End {
+            summary: Some(self.counter.summary()),
+            ..end.clone()
+        };
+        let end_offset = self.frame(kind::END, &codec::encode_end(&end)?)?;
         let index = Index {
             chunks: std::mem::take(&mut self.index),
             end_offset,
@@ -124,6 +134,8 @@ impl TraceWriter {
             stats: WriterStats::default(),
             encoder: ChunkEncoder::new()?,
             payload: Vec::new(),
+            counter: Counter::default(),
+            header: Header::default(),
         };
         let what = format!("cannot write trace file {}", path.display());
         // Two chunks in flight at most: memory stays flat when the disk is slow.
@@ -236,7 +248,10 @@ fn write_loop(
         .and_then(|payload| sink.frame(kind::HEADER, &payload))
         .context(what.to_string());
     // The module is in the file now: its memory goes back.
-    drop(header);
+    sink.header = Header {
+        module: None,
+        ..header
+    };
     if let Err(e) = written {
         fail(&e);
         return Err(e);

@@ -83,6 +83,17 @@ pub struct End {
     pub run_end: RunEnd,
     pub calls: u64,
     pub duration_ns: u64,
+    /// From version 6 (and then possibly still `None`).
+    pub summary: Option<Summary>,
+}
+
+/// Version 6's counts of the calls, as stored.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    /// (func, [calls, errors, ns, injected]), by func.
+    pub funcs: Vec<(u16, [u64; 4])>,
+    /// (fd, path, [read, written, calls]), by fd and path.
+    pub fds: Vec<(u32, String, [u64; 3])>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -335,7 +346,7 @@ fn chunk(b: &mut Bytes, version: u32, offset: u64) -> Res<Chunk> {
     })
 }
 
-fn end(b: &mut Bytes) -> Res<End> {
+fn end(b: &mut Bytes, version: u32) -> Res<End> {
     let run_end = match b.variant()? {
         0 => RunEnd::Exit(b.i32()?),
         1 => RunEnd::Trap(b.string()?),
@@ -343,10 +354,21 @@ fn end(b: &mut Bytes) -> Res<End> {
         3 => RunEnd::WriteFailed(b.string()?),
         v => return Err(format!("run end variant {v}")),
     };
+    let (calls, duration_ns) = (b.u64()?, b.u64()?);
+    let tag = if version >= 6 { b.u8()? } else { 0 };
+    let summary = match tag {
+        0 => None,
+        1 => Some(Summary {
+            funcs: b.vec(|b| Ok((b.u16()?, [b.u64()?, b.u64()?, b.u64()?, b.u64()?])))?,
+            fds: b.vec(|b| Ok((b.u32()?, b.string()?, [b.u64()?, b.u64()?, b.u64()?])))?,
+        }),
+        tag => return Err(format!("summary option tag {tag}")),
+    };
     Ok(End {
         run_end,
-        calls: b.u64()?,
-        duration_ns: b.u64()?,
+        calls,
+        duration_ns,
+        summary,
     })
 }
 
@@ -368,7 +390,7 @@ fn index(b: &mut Bytes) -> Res<Index> {
 const MAGIC: &[u8; 7] = b"WTRACE\0";
 const FOOTER_MAGIC: &[u8; 8] = b"WTRCIDX\0";
 /// The versions this reader knows.
-const VERSIONS: [u8; 5] = [1, 2, 3, 4, 5];
+const VERSIONS: [u8; 6] = [1, 2, 3, 4, 5, 6];
 
 fn unzstd(payload: &[u8]) -> Res<Vec<u8>> {
     zstd::stream::decode_all(payload).map_err(|e| format!("payload: {e}"))
@@ -451,7 +473,7 @@ pub fn read(file: &[u8]) -> Res<Trace> {
                 chunks.push(c);
             }
             (3, 1..) if end_rec.is_none() => {
-                let e = end(&mut b)?;
+                let e = end(&mut b, version as u32)?;
                 b.done("end")?;
                 end_rec = Some((at, e));
             }
@@ -590,4 +612,113 @@ fn split_top_level(s: &str) -> Vec<&str> {
     }
     out.push(s[start..].trim());
     out
+}
+
+// ------------------------------------------------------ version 6's summary
+
+/// The summary of `t`'s calls as "End (frame kind 3)" defines it, the
+/// functions' parameters from the spec's table: what a version 6 writer
+/// must have stored.
+pub fn summarize(t: &Trace, table: &BTreeMap<u16, (String, Vec<Param>)>) -> Summary {
+    let mut funcs: BTreeMap<u16, [u64; 4]> = BTreeMap::new();
+    let mut fds: BTreeMap<(u32, String), [u64; 3]> = BTreeMap::new();
+    let mut paths: BTreeMap<u32, String> = BTreeMap::new();
+    for (i, p) in t.header.preopens.iter().enumerate() {
+        paths.insert(3 + i as u32, p.1.clone());
+    }
+    for c in t.calls() {
+        let f = funcs.entry(c.func).or_default();
+        f[0] += 1;
+        f[1] += !matches!(c.outcome, Outcome::Errno(0) | Outcome::Exit(_)) as u64;
+        f[2] += c.dur_ns;
+        f[3] += (c.injection != 0) as u64;
+        let Some((name, params)) = table.get(&c.func) else {
+            continue;
+        };
+        if c.outcome != Outcome::Errno(0) {
+            continue;
+        }
+        let index_of = |want: &str| params.iter().position(|p| p.name == want);
+        let write_of = |i: Option<usize>| c.writes.iter().find(|m| Some(m.param as usize) == i);
+        let u32_of = |m: &Mem| u32::from_le_bytes(m.bytes[..4].try_into().unwrap());
+        let (mut read, mut written) = (0, 0);
+        for (i, p) in params.iter().enumerate() {
+            if p.kind.starts_with("iovec list") {
+                let filled = c.writes.iter().filter(|m| m.param as usize == i);
+                read += filled.map(|m| m.bytes.len() as u64).sum::<u64>();
+            } else if let Some(rest) = p.kind.strip_prefix("ciovec list") {
+                let consumed = rest
+                    .split("consumed: ")
+                    .nth(1)
+                    .unwrap()
+                    .trim_end_matches(')');
+                written += write_of(index_of(consumed)).map_or(0, |m| u32_of(m) as u64);
+            }
+        }
+        let fd = params
+            .iter()
+            .position(|p| p.kind == "fd")
+            .map(|i| c.args[i] as u32);
+        if read + written > 0 {
+            let fd = fd.unwrap();
+            let path = match fd {
+                0 => "<stdin>".to_string(),
+                1 => "<stdout>".to_string(),
+                2 => "<stderr>".to_string(),
+                _ => paths.get(&fd).cloned().unwrap_or_else(|| "?".into()),
+            };
+            let e = fds.entry((fd, path)).or_default();
+            e[0] += read;
+            e[1] += written;
+            e[2] += 1;
+        }
+        let text = |m: &Mem| String::from_utf8_lossy(&m.bytes).into_owned();
+        let opened = || write_of(index_of("opened_fd")).map(u32_of);
+        match name.as_str() {
+            "path_open" => {
+                let path = c
+                    .reads
+                    .iter()
+                    .find(|m| Some(m.param as usize) == index_of("path"));
+                let (Some(new_fd), Some(path)) = (opened(), path.map(text)) else {
+                    continue;
+                };
+                let joined = match paths.get(&fd.unwrap()) {
+                    Some(dir) if path.starts_with('/') || dir.is_empty() => path,
+                    Some(dir) if dir.ends_with('/') => format!("{dir}{path}"),
+                    Some(dir) => format!("{dir}/{path}"),
+                    None => path,
+                };
+                paths.insert(new_fd, joined);
+            }
+            "sock_accept" => {
+                if let Some(new_fd) = opened() {
+                    paths.remove(&new_fd);
+                }
+            }
+            "fd_prestat_dir_name" => {
+                if let Some(m) = write_of(index_of("path")) {
+                    paths.insert(fd.unwrap(), text(m));
+                }
+            }
+            "fd_close" => {
+                paths.remove(&fd.unwrap());
+            }
+            "fd_renumber" => {
+                let to = c.args[1] as u32;
+                match paths.remove(&fd.unwrap()) {
+                    Some(p) => paths.insert(to, p),
+                    None => paths.remove(&to),
+                };
+            }
+            _ => {}
+        }
+    }
+    Summary {
+        funcs: funcs.into_iter().collect(),
+        fds: fds
+            .into_iter()
+            .map(|((fd, path), n)| (fd, path, n))
+            .collect(),
+    }
 }

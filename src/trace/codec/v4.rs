@@ -1,22 +1,22 @@
-//! Calls records of format versions 4 and 5: a call that repeats the
-//! function and arguments of one of the 7 calls before it in its chunk says
-//! so in one byte instead of writing them again, and may take that call's
-//! memory ranges (parameter, address, length) too, so that only their bytes
-//! follow. A Go program's clock read is then about 12 bytes before
-//! compression instead of 31: zstd, the writer's largest cost, has less
-//! than half the bytes to chew, and the encoder less than half to write.
-//! Version 5 writes an 8-byte range of such a call as its drift: how much
-//! its value differs from the referred call's, or (a head bit says which)
-//! how much beyond the time between the two calls. A clock read's 8 bytes
-//! of time become one or two and the call about 4 bytes; an unchanged
-//! iovec list takes one. References never cross a chunk: every chunk still
-//! decodes on its own. The layout is "Calls in versions 4 and 5" in
-//! docs/trace-format.md.
+//! Calls records of format versions 4 to 6 (6 lays them out as 5): a call
+//! that repeats the function and arguments of one of the 7 calls before it
+//! in its chunk says so in one byte instead of writing them again, and may
+//! take that call's memory ranges (parameter, address, length) too, so
+//! that only their bytes follow. A Go program's clock read is then about
+//! 12 bytes before compression instead of 31: zstd, the writer's largest
+//! cost, has less than half the bytes to chew, and the encoder less than
+//! half to write. Version 5 writes an 8-byte range of such a call as its
+//! drift: how much its value differs from the referred call's, or (a head
+//! bit says which) how much beyond the time between the two calls. A clock
+//! read's 8 bytes of time become one or two and the call about 4 bytes; an
+//! unchanged iovec list takes one. References never cross a chunk: every
+//! chunk still decodes on its own. The layout is "Calls in versions 4 and
+//! 5" in docs/trace-format.md.
 
 use super::{WireReader, WireWriter};
 use crate::syscalls::FuncId;
 use crate::trace::batch::{BatchCall, CallBatch, Parts};
-use crate::trace::{Injection, Outcome};
+use crate::trace::{FuncCounts, Injection, Outcome};
 use anyhow::{bail, Result};
 
 /// How far back a call may refer: the head byte's low three bits.
@@ -53,7 +53,7 @@ fn value_of_drift(z: u64, earlier: u64, gap: u64) -> u64 {
     earlier.wrapping_add(gap).wrapping_add(d as u64)
 }
 
-/// Writes `batch` as a calls record of `version` (4 or 5) before
+/// Writes `batch` as a calls record of `version` (4 or later) before
 /// compression. The recorder writes the current version; version 4 is
 /// written by tests of the reader.
 pub(super) fn write_chunk(batch: &CallBatch, version: u32, out: &mut Vec<u8>) {
@@ -286,7 +286,8 @@ impl ChunkSink for Filling<'_> {
     }
 }
 
-/// A chunk read for `verify`: the number of its calls and, for the last 8,
+/// A chunk read for `verify`: the number of its calls, each function's
+/// counts as the summary counts them, and, for the last 8 calls, their functions and
 /// the lengths of their ranges (what a later call taking them needs to
 /// read on). Nothing is copied, nothing kept: a fifth of the work of
 /// filling a batch.
@@ -294,18 +295,23 @@ impl ChunkSink for Filling<'_> {
 pub(super) struct Tally {
     pub(super) first_seq: u64,
     pub(super) calls: usize,
+    pub(super) funcs: FuncCounts,
     /// Range lengths of the last MAX_BACK + 1 calls, by number mod 8.
     lens: [Vec<usize>; MAX_BACK + 1],
+    /// Functions of the last MAX_BACK + 1 calls, by number mod 8.
+    recent: [FuncId; MAX_BACK + 1],
     /// The open call's range lengths.
     open: Vec<usize>,
 }
 
 impl Tally {
-    #[inline]
-    fn close(&mut self) {
+    #[inline(always)]
+    fn close(&mut self, func: FuncId, outcome: Outcome, dur: u64) {
         let slot = self.calls % self.lens.len();
         std::mem::swap(&mut self.lens[slot], &mut self.open);
         self.open.clear();
+        self.recent[slot] = func;
+        self.funcs.add(func, outcome.is_error(), false, dur);
         self.calls += 1;
     }
 }
@@ -314,6 +320,7 @@ impl ChunkSink for Tally {
     fn reset(&mut self, first_seq: u64) {
         self.first_seq = first_seq;
         self.calls = 0;
+        self.funcs = FuncCounts::default();
         self.open.clear();
     }
 
@@ -345,18 +352,25 @@ impl ChunkSink for Tally {
         Ok(())
     }
 
-    fn push(&mut self, _: FuncId, _: &[u64], _: Outcome, _: u64, _: u64) {
-        self.close();
+    #[inline(always)]
+    fn push(&mut self, func: FuncId, _: &[u64], outcome: Outcome, _: u64, dur: u64) {
+        self.close(func, outcome, dur);
     }
 
-    fn push_repeat(&mut self, _: usize, _: Outcome, _: u64, _: u64) {
-        self.close();
+    #[inline(always)]
+    fn push_repeat(&mut self, earlier: usize, outcome: Outcome, _: u64, dur: u64) {
+        self.close(self.recent[earlier % self.recent.len()], outcome, dur);
     }
 
-    fn mark_injected(&mut self, _: Injection) {}
+    fn mark_injected(&mut self, injection: Injection) {
+        if injection.is_injected() {
+            let last = (self.calls - 1) % self.recent.len();
+            self.funcs.add_injected(self.recent[last]);
+        }
+    }
 }
 
-/// Reads a calls record of `version` (4 or 5) into a batch.
+/// Reads a calls record of `version` (4 or later) into a batch.
 pub(super) fn read_chunk(
     raw: &[u8],
     version: u32,
@@ -370,7 +384,7 @@ pub(super) fn read_chunk(
     read_calls(raw, version, &mut filling, &mut scratch.args)
 }
 
-/// Reads a calls record of `version` (4 or 5) into `sink`; `args` is a
+/// Reads a calls record of `version` (4 or later) into `sink`; `args` is a
 /// scratch buffer.
 pub(super) fn read_calls(
     raw: &[u8],

@@ -304,7 +304,7 @@ fn the_check_takes_and_refuses_what_decoding_does() {
     let compress = |b: &[u8]| zstd::bulk::compress(b, 1).unwrap();
     let (mut decoder, mut checker) = (ChunkDecoder::default(), ChunkDecoder::default());
     let (mut batch, mut unused) = (CallBatch::default(), CallBatch::default());
-    for version in [4, 5] {
+    for version in [4, 5, 6] {
         let raw = raw_of(&calls, version);
         let mut damaged: Vec<Vec<u8>> = (0..raw.len()).map(|cut| raw[..cut].to_vec()).collect();
         for at in 0..raw.len() {
@@ -318,8 +318,17 @@ fn the_check_takes_and_refuses_what_decoding_does() {
             let payload = compress(&chunk);
             let decoded = decoder
                 .decode_into(&payload, version, &mut batch)
-                .map(|()| (batch.first_seq(), batch.len()));
-            let checked = checker.check(&payload, version, &mut unused);
+                .map(|()| {
+                    let mut funcs = FuncCounts::default();
+                    for c in batch.briefs() {
+                        funcs.add(c.func, c.failed, c.injected, c.dur_ns);
+                    }
+                    let touches_fds = batch.briefs().any(|c| c.func.touches_fds());
+                    (batch.first_seq(), batch.len(), funcs.list(), touches_fds)
+                });
+            let checked = checker
+                .check(&payload, version, &mut unused)
+                .map(|c| (c.first_seq, c.calls, c.funcs.list(), c.touches_fds));
             match (decoded, checked) {
                 (Ok(d), Ok(c)) => {
                     assert_eq!(d, c, "v{version}");

@@ -3,6 +3,8 @@
 
 use super::{codec, ChunkInfo, Frame, FrameKind, FrameWalk, Step, TraceReader, VerifyReport};
 use super::{read_up_to, CallBatch, ChunkDecoder, MAGIC_LEN};
+use crate::trace::codec::CheckedChunk;
+use crate::trace::{End, FuncCounts};
 use anyhow::Result;
 use std::io::{Seek, SeekFrom};
 use std::path::Path;
@@ -21,9 +23,8 @@ enum Walked {
 
 /// A frame's record, decoded on a decoding thread.
 enum Checked {
-    /// The calls' numbers: (first, how many).
-    Calls(Result<(u64, usize)>),
-    End(Result<()>),
+    Calls(Result<CheckedChunk>),
+    End(Result<End>),
     Index(Result<codec::Index>),
     Other,
 }
@@ -68,6 +69,7 @@ impl TraceReader {
                 .expect("the thread walking the frames panicked")
         })?;
         check.index_and_footer(&mut r, after)?;
+        check.report.funcs = check.funcs.list();
         Ok(check.report)
     }
 }
@@ -111,7 +113,7 @@ fn decode_frames(frames: Receiver<Walked>, checked: SyncSender<(Walked, Checked)
                 FrameKind::Calls => {
                     Checked::Calls(decoder.check(&frame.payload, version, &mut batch))
                 }
-                FrameKind::End => Checked::End(codec::decode_end(&frame.payload).map(|_| ())),
+                FrameKind::End => Checked::End(codec::decode_end(&frame.payload, version)),
                 FrameKind::Index => Checked::Index(codec::decode_index(&frame.payload)),
                 _ => Checked::Other,
             },
@@ -152,6 +154,8 @@ struct VerifyWalk {
     chunks: Vec<(u64, u32, u64)>,
     index: Option<(u64, codec::Index)>,
     end_offset: Option<u64>,
+    /// Each function's counts, over the chunks met.
+    funcs: FuncCounts,
 }
 
 impl VerifyWalk {
@@ -180,7 +184,8 @@ impl VerifyWalk {
         let offset = frame.offset;
         self.report.frames += 1;
         match (frame.kind, found) {
-            (FrameKind::Calls, Checked::Calls(Ok((first, count)))) => {
+            (FrameKind::Calls, Checked::Calls(Ok(chunk))) => {
+                let first = chunk.first_seq;
                 if first != self.report.calls {
                     let msg = format!(
                         "chunk at byte {offset} starts at call #{first}, expected #{}",
@@ -188,15 +193,20 @@ impl VerifyWalk {
                     );
                     self.damage(msg);
                 }
-                self.chunks.push((first, count as u32, offset));
+                if chunk.touches_fds {
+                    self.report.fd_chunks.push(self.chunks.len());
+                }
+                self.chunks.push((first, chunk.calls as u32, offset));
+                self.funcs.merge(&chunk.funcs);
                 self.report.chunks += 1;
-                self.report.calls += count as u64;
+                self.report.calls += chunk.calls as u64;
             }
             (_, Checked::Calls(Err(e))) => self.damage(format!("chunk at byte {offset}: {e:#}")),
             (_, Checked::End(found)) => {
                 self.end_offset = Some(offset);
-                if let Err(e) = found {
-                    self.damage(format!("end record: {e:#}"));
+                match found {
+                    Ok(end) => self.report.summary = end.summary,
+                    Err(e) => self.damage(format!("end record: {e:#}")),
                 }
             }
             (_, Checked::Index(Ok(i))) => self.index = Some((offset, i)),
