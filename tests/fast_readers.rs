@@ -256,3 +256,69 @@ fn verify_names_the_first_damage_in_the_file_wherever_it_is() {
         }
     }
 }
+
+/// A recording that moves bytes through more fds than the writer's
+/// summary keeps gets no summary; `stats` counts its calls instead, and
+/// says the same.
+#[test]
+fn past_its_fd_limit_the_summary_is_left_out_and_stats_counts_the_calls() {
+    use wtrace::syscalls::FuncId;
+    use wtrace::trace::{Call, End, Header, Mem, TraceWriter, FORMAT_VERSION};
+    let d = tempdir();
+    // fd_write to fds 1 and 2 and fd_read from 0: three (fd, path) entries.
+    let calls: Vec<Call> = [(26, 1), (26, 2), (20, 0)]
+        .into_iter()
+        .enumerate()
+        .map(|(seq, (func, fd))| Call {
+            seq: seq as u64,
+            func: FuncId(func),
+            args: vec![fd, 16, 1, 8],
+            writes: vec![match func {
+                26 => Mem {
+                    param: 3,
+                    addr: 8,
+                    bytes: 5u32.to_le_bytes().to_vec(),
+                },
+                _ => Mem {
+                    param: 1,
+                    addr: 64,
+                    bytes: b"input".to_vec(),
+                },
+            }],
+            ..Call::default()
+        })
+        .collect();
+    for (limit, kept) in [(2, false), (3, true)] {
+        let path = d.path().join(format!("limit{limit}.wtrace"));
+        let header = Header {
+            format_version: FORMAT_VERSION,
+            ..Header::default()
+        };
+        let mut w = TraceWriter::create_with(&path, header, limit).unwrap();
+        w.write_calls(calls.clone()).unwrap();
+        w.finish(End {
+            run_end: RunEnd::Exit(0),
+            calls: 3,
+            duration_ns: 1,
+            summary: None,
+        })
+        .unwrap();
+        let mut r = TraceReader::open(&path).unwrap();
+        let summary = r.end.as_ref().unwrap().summary.clone();
+        assert_eq!(summary.is_some(), kept, "limit {limit}");
+        let shown = stats::collect(&mut r).unwrap();
+        let fds: Vec<(u32, String, u64, u64)> = (shown.fds.iter())
+            .map(|((fd, path), n)| (*fd, path.clone(), n.read, n.written))
+            .collect();
+        assert_eq!(
+            fds,
+            [
+                (0, "<stdin>".into(), 5, 0),
+                (1, "<stdout>".into(), 0, 5),
+                (2, "<stderr>".into(), 0, 5)
+            ],
+            "limit {limit}"
+        );
+        assert_eq!(shown, stats::recount(&mut r).unwrap(), "limit {limit}");
+    }
+}

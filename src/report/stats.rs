@@ -101,6 +101,11 @@ impl Counter {
         }
     }
 
+    /// The (fd, path) entries so far.
+    pub fn fd_entries(&self) -> usize {
+        self.fds.fds.len()
+    }
+
     /// The counts, functions by id: what the recorder keeps in the end
     /// record.
     pub fn summary(&self) -> Summary {

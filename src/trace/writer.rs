@@ -53,11 +53,21 @@ struct Sink {
     encoder: ChunkEncoder,
     /// The last chunk's payload, its buffer kept for the next.
     payload: Vec<u8>,
-    /// The calls counted as `stats` counts them, for the end record; and
-    /// the header (without its module) that names the preopened fds.
-    counter: Counter,
+    /// The calls counted as `stats` counts them, for the end record
+    /// (`None` once it holds more than `max_summary_fds` fds: see
+    /// [`MAX_SUMMARY_FDS`]); and the header (without its module) that
+    /// names the preopened fds.
+    counter: Option<Counter>,
+    max_summary_fds: usize,
     header: Header,
 }
+
+/// The most (fd, path) entries the writer's summary keeps: some 10 MiB. A
+/// program that moves bytes through more files than this (a build reading
+/// a million sources) gets no summary rather than a recorder that grows
+/// without bound; `stats` then counts the calls, as it does for traces
+/// before format 6.
+pub const MAX_SUMMARY_FDS: usize = 100_000;
 
 impl Sink {
     fn frame(&mut self, kind: u8, payload: &[u8]) -> Result<u64> {
@@ -86,13 +96,18 @@ impl Sink {
         });
         self.stats.calls += batch.len() as u64;
         self.stats.chunks += 1;
-        self.counter.count_batch(&self.header, batch);
+        if let Some(counter) = &mut self.counter {
+            counter.count_batch(&self.header, batch);
+            if counter.fd_entries() > self.max_summary_fds {
+                self.counter = None;
+            }
+        }
         Ok(())
     }
 
     fn finish(&mut self, end: &End) -> Result<()> {
         let end = End {
-            summary: Some(self.counter.summary()),
+            summary: self.counter.as_ref().map(Counter::summary),
             ..end.clone()
         };
         let end_offset = self.frame(kind::END, &codec::encode_end(&end)?)?;
@@ -121,6 +136,12 @@ impl TraceWriter {
     /// [`TraceWriter::create`] taking the header (and its module, some
     /// megabytes) instead of a copy.
     pub fn create_owned(path: &Path, header: Header) -> Result<TraceWriter> {
+        TraceWriter::create_with(path, header, MAX_SUMMARY_FDS)
+    }
+
+    /// [`TraceWriter::create_owned`], the summary kept up to
+    /// `max_summary_fds` fds (tests make it small).
+    pub fn create_with(path: &Path, header: Header, max_summary_fds: usize) -> Result<TraceWriter> {
         let mut file = File::create(path)
             .with_context(|| format!("cannot create trace file {}", path.display()))?;
         let magic = codec::magic();
@@ -134,7 +155,8 @@ impl TraceWriter {
             stats: WriterStats::default(),
             encoder: ChunkEncoder::new()?,
             payload: Vec::new(),
-            counter: Counter::default(),
+            counter: Some(Counter::default()),
+            max_summary_fds,
             header: Header::default(),
         };
         let what = format!("cannot write trace file {}", path.display());
