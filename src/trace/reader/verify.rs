@@ -14,12 +14,24 @@ use std::thread;
 /// Threads that decode chunks at most, beside the one walking the frames.
 const MAX_DECODERS: usize = 2;
 
-/// What the walking thread hands on: a frame whose hash is right, or the
-/// step that ends the walk.
+/// What the walking thread hands on: frames whose hashes are right, in
+/// file order, or the step that ends the walk.
 enum Walked {
-    Frame(Frame),
+    Frames(Vec<Frame>),
     Stop(Step),
 }
+
+/// What a decoding thread hands back: each frame with its record decoded,
+/// or the step that ends the walk.
+enum Decoded {
+    Frames(Vec<(Frame, Checked)>),
+    Stop(Step),
+}
+
+/// Frames are handed to a decoding thread in groups of about this many
+/// bytes: a thread wakes once a group, not once a frame (one frame at a
+/// time, waking threads took an eighth of `verify`'s CPU).
+const GROUP_BYTES: usize = 256 << 10;
 
 /// A frame's record, decoded on a decoding thread.
 enum Checked {
@@ -54,8 +66,12 @@ impl TraceReader {
             let walker = s.spawn(|| walk_frames(&mut r, to_decoders));
             for k in 0.. {
                 match from_decoders[k % decoders].recv() {
-                    Ok((Walked::Frame(frame), found)) => check.frame(&frame, found),
-                    Ok((Walked::Stop(step), _)) => {
+                    Ok(Decoded::Frames(frames)) => {
+                        for (frame, found) in frames {
+                            check.frame(&frame, found);
+                        }
+                    }
+                    Ok(Decoded::Stop(step)) => {
                         check.stop(step, &chunks);
                         break;
                     }
@@ -74,54 +90,79 @@ impl TraceReader {
     }
 }
 
-/// The walking thread: every frame in file order, frame k to decoder
-/// k % decoders, then the step that ends the walk. Returns where it
-/// stopped.
+/// The walking thread: every frame in file order, in groups, group k to
+/// decoder k % decoders, then the step that ends the walk. Returns where
+/// it stopped.
 fn walk_frames(r: &mut TraceReader, decoders: Vec<SyncSender<Walked>>) -> Result<u64> {
     let mut walk = FrameWalk {
         offset: MAGIC_LEN,
         prev: [0; 32],
     };
-    for k in 0.. {
-        let to = &decoders[k % decoders.len()];
-        let step = walk.next(r)?;
-        let walked = match step {
+    let mut sent = 0;
+    let mut send = |walked: Walked| {
+        let _ = decoders[sent % decoders.len()].send(walked);
+        sent += 1;
+    };
+    let (mut group, mut bytes) = (Vec::new(), 0);
+    loop {
+        let stop = match walk.next(r)? {
             Step::Frame(frame) => {
+                // Nothing but the footer follows the index.
                 let index = frame.kind == FrameKind::Index;
-                let _ = to.send(Walked::Frame(frame));
+                bytes += frame.payload.len();
+                group.push(frame);
+                if bytes >= GROUP_BYTES && !index {
+                    send(Walked::Frames(std::mem::take(&mut group)));
+                    bytes = 0;
+                }
                 if !index {
                     continue;
                 }
-                // Nothing but the footer follows the index.
-                let _ = decoders[(k + 1) % decoders.len()].send(Walked::Stop(Step::FileEnd));
-                break;
+                Step::FileEnd
             }
-            stop => Walked::Stop(stop),
+            stop => stop,
         };
-        let _ = to.send(walked);
-        break;
+        if !group.is_empty() {
+            send(Walked::Frames(group));
+        }
+        send(Walked::Stop(stop));
+        return Ok(walk.offset);
     }
-    Ok(walk.offset)
 }
 
-/// A decoding thread: each frame's record decoded, in the order received.
-fn decode_frames(frames: Receiver<Walked>, checked: SyncSender<(Walked, Checked)>, version: u32) {
+/// A decoding thread: each group's records decoded, in the order received.
+fn decode_frames(groups: Receiver<Walked>, decoded: SyncSender<Decoded>, version: u32) {
     let (mut decoder, mut batch) = (ChunkDecoder::default(), CallBatch::default());
-    for walked in frames {
-        let found = match &walked {
-            Walked::Frame(frame) => match frame.kind {
-                FrameKind::Calls => {
-                    Checked::Calls(decoder.check(&frame.payload, version, &mut batch))
-                }
-                FrameKind::End => Checked::End(codec::decode_end(&frame.payload, version)),
-                FrameKind::Index => Checked::Index(codec::decode_index(&frame.payload)),
-                _ => Checked::Other,
-            },
-            Walked::Stop(_) => Checked::Other,
+    for walked in groups {
+        let done = match walked {
+            Walked::Frames(frames) => Decoded::Frames(
+                (frames.into_iter())
+                    .map(|frame| {
+                        let found = check_record(&frame, &mut decoder, &mut batch, version);
+                        (frame, found)
+                    })
+                    .collect(),
+            ),
+            Walked::Stop(step) => Decoded::Stop(step),
         };
-        if checked.send((walked, found)).is_err() {
+        if decoded.send(done).is_err() {
             return;
         }
+    }
+}
+
+/// A frame's record, decoded.
+fn check_record(
+    frame: &Frame,
+    decoder: &mut ChunkDecoder,
+    batch: &mut CallBatch,
+    version: u32,
+) -> Checked {
+    match frame.kind {
+        FrameKind::Calls => Checked::Calls(decoder.check(&frame.payload, version, batch)),
+        FrameKind::End => Checked::End(codec::decode_end(&frame.payload, version)),
+        FrameKind::Index => Checked::Index(codec::decode_index(&frame.payload)),
+        _ => Checked::Other,
     }
 }
 
