@@ -157,27 +157,40 @@ impl FdCounter {
     /// The bytes `v` moved through its fd, and its change of the fd table.
     pub fn count(&mut self, header: &Header, v: &CallView) {
         let (read, written) = bytes_moved(v);
-        if read + written > 0 {
-            let fd = v.func.syscall().and_then(|s| s.fd_param());
-            let fd = fd.and_then(|i| v.args.get(i)).copied().unwrap_or(0) as u32;
-            let path = match fd {
-                0 => "<stdin>",
-                1 => "<stdout>",
-                2 => "<stderr>",
-                _ => self.decoder.fd_path_in(header, fd).unwrap_or("?"),
-            };
-            let e = match self.fds.get_mut(&(fd, path.to_string())) {
-                Some(e) => e,
-                None => self.fds.entry((fd, path.to_string())).or_default(),
-            };
-            e.read = e.read.wrapping_add(read);
-            e.written = e.written.wrapping_add(written);
-            e.calls += 1;
-        }
+        self.moved(header, fd_of(v), read, written);
         if Decoder::is_followed(v.func) {
             self.call.copy_view(v);
             self.decoder.follow(header, &self.call);
         }
+    }
+
+    /// Counts what a call did, as [`FdEvent::of_calls`] found it.
+    pub fn apply(&mut self, header: &Header, event: &FdEvent) {
+        match event {
+            FdEvent::Moved { fd, read, written } => self.moved(header, *fd, *read, *written),
+            FdEvent::Follow(call) => self.decoder.follow(header, call),
+        }
+    }
+
+    /// Counts one call through `fd` that moved `read` and `written` bytes
+    /// (none: not counted).
+    fn moved(&mut self, header: &Header, fd: u32, read: u64, written: u64) {
+        if read + written == 0 {
+            return;
+        }
+        let path = match fd {
+            0 => "<stdin>",
+            1 => "<stdout>",
+            2 => "<stderr>",
+            _ => self.decoder.fd_path_in(header, fd).unwrap_or("?"),
+        };
+        let e = match self.fds.get_mut(&(fd, path.to_string())) {
+            Some(e) => e,
+            None => self.fds.entry((fd, path.to_string())).or_default(),
+        };
+        e.read = e.read.wrapping_add(read);
+        e.written = e.written.wrapping_add(written);
+        e.calls += 1;
     }
 
     /// The counts, by fd and path: the summary's `fds`.
@@ -185,6 +198,41 @@ impl FdCounter {
         let fds = self.fds.iter();
         fds.map(|((fd, path), f)| (*fd, path.clone(), f.clone()))
             .collect()
+    }
+}
+
+/// The fd a call moved bytes through: its first fd argument.
+fn fd_of(v: &CallView) -> u32 {
+    let fd = v.func.syscall().and_then(|s| s.fd_param());
+    fd.and_then(|i| v.args.get(i)).copied().unwrap_or(0) as u32
+}
+
+/// What a call does to an [`FdCounter`]'s counts, found from the call
+/// alone, so on any thread (`verify`'s decoding threads), and applied in
+/// call order: the bytes it moved, then its change of the fd table (a copy
+/// of the call, which is small: a path, an fd).
+pub enum FdEvent {
+    Moved { fd: u32, read: u64, written: u64 },
+    Follow(Call),
+}
+
+impl FdEvent {
+    /// The events of `batch`'s calls, in order.
+    pub fn of_calls(batch: &CallBatch) -> Vec<FdEvent> {
+        let mut events = Vec::new();
+        for v in batch.views().filter(|v| v.func.touches_fds()) {
+            let (read, written) = bytes_moved(&v);
+            if read + written > 0 {
+                let fd = fd_of(&v);
+                events.push(FdEvent::Moved { fd, read, written });
+            }
+            if Decoder::is_followed(v.func) {
+                let mut call = Call::default();
+                call.copy_view(&v);
+                events.push(FdEvent::Follow(call));
+            }
+        }
+        events
     }
 }
 

@@ -2,8 +2,8 @@
 //! index, and the end record's summary against the calls; exit 0 only for
 //! an intact, finished trace.
 
-use crate::report::stats::FdCounter;
-use crate::trace::{func_name, CallBatch, ChunkDecoder, PerFd, PerFunc, Summary};
+use crate::report::stats::{FdCounter, FdEvent};
+use crate::trace::{func_name, PerFd, PerFunc, Summary};
 use crate::trace::{TraceReader, VerifyReport};
 use anyhow::Result;
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,31 +11,39 @@ use std::path::Path;
 
 /// Checks the trace at `path` ([`TraceReader::verify`]), then its summary
 /// (format 6 on): each function's counts against those the frames' walk
-/// made, the fds' against a count of the chunks whose calls move bytes or
-/// change the fd table (decoded again here; few, but for programs that
-/// mostly read and write).
+/// made, the fds' against a count of the calls that move bytes or change
+/// the fd table, which the walk's decoding threads find.
 pub fn verify(path: &Path) -> Result<VerifyReport> {
-    let mut report = TraceReader::verify(path)?;
+    let mut fds = FdCounter::default();
+    let mut report = TraceReader::verify_with(path, FdEvent::of_calls, |header, events| {
+        for e in &events {
+            fds.apply(header, e);
+        }
+    })?;
     if report.damage.is_some() {
         return Ok(report);
     }
     if let Some(summary) = &report.summary {
-        report.damage = summary_mismatch(path, &report, summary)?;
+        report.damage = summary_mismatch(path, &report, summary, &fds)?;
     }
     Ok(report)
 }
 
 /// What the summary says that the calls do not, in words.
-fn summary_mismatch(path: &Path, r: &VerifyReport, summary: &Summary) -> Result<Option<String>> {
-    let mut reader = TraceReader::open(path)?;
-    let header = reader.header.clone();
+fn summary_mismatch(
+    path: &Path,
+    r: &VerifyReport,
+    summary: &Summary,
+    fds: &FdCounter,
+) -> Result<Option<String>> {
+    let header = TraceReader::open(path)?.header;
     let in_order = |keys: &mut dyn Iterator<Item = (u32, &str)>| {
         let keys: Vec<_> = keys.collect();
         keys.windows(2).all(|w| w[0] < w[1])
     };
-    let funcs = &mut summary.funcs.iter().map(|(f, _)| (f.0 as u32, ""));
-    let fds = &mut summary.fds.iter().map(|(fd, path, _)| (*fd, path.as_str()));
-    if !in_order(funcs) || !in_order(fds) {
+    let listed_funcs = &mut summary.funcs.iter().map(|(f, _)| (f.0 as u32, ""));
+    let listed_fds = &mut summary.fds.iter().map(|(fd, path, _)| (*fd, path.as_str()));
+    if !in_order(listed_funcs) || !in_order(listed_fds) {
         return Ok(Some(
             "the end record's summary lists a function or an fd out of order or twice".into(),
         ));
@@ -53,14 +61,6 @@ fn summary_mismatch(path: &Path, r: &VerifyReport, summary: &Summary) -> Result<
                 "the end record's summary has other errors, times or injections for {func} than its {counted_calls} calls"
             )
         }));
-    }
-    let (mut decoder, mut batch) = (ChunkDecoder::default(), CallBatch::default());
-    let mut fds = FdCounter::default();
-    for &k in &r.fd_chunks {
-        reader.read_batch(k, &mut decoder, &mut batch)?;
-        for v in batch.views().filter(|v| v.func.touches_fds()) {
-            fds.count(&header, &v);
-        }
     }
     let keyed = |list: &[(u32, String, PerFd)]| -> Vec<((u32, String), PerFd)> {
         let list = list.iter();

@@ -29,7 +29,7 @@ use std::io::Read;
 /// 6: the end record ends with the trace's summary (what `stats` shows).
 pub const FORMAT_VERSION: u32 = 6;
 /// The first version whose end record holds a [`super::Summary`].
-const SUMMARY_FROM: u32 = 6;
+pub const SUMMARY_FROM: u32 = 6;
 pub const MAGIC_PREFIX: &[u8; 7] = b"WTRACE\0";
 pub const MAGIC_LEN: u64 = 8;
 pub const FRAME_HEADER_LEN: u64 = 1 + 4 + 32;
@@ -350,6 +350,26 @@ impl ChunkDecoder {
             touches_fds: t.funcs.touches_fds(),
             funcs: std::mem::take(&mut t.funcs),
         })
+    }
+
+    /// The calls of the chunk [`check`](Self::check) took last (given
+    /// the same `batch`), into `calls`: decoded once more from the bytes
+    /// it decompressed (versions 4 on), or copied from `batch`.
+    pub fn calls_of_checked(
+        &mut self,
+        version: u32,
+        batch: &CallBatch,
+        calls: &mut CallBatch,
+    ) -> Result<()> {
+        if version < 4 {
+            let all: Vec<_> = (0..batch.len()).map(|i| batch.call(i)).collect();
+            *calls = CallBatch::from_calls(&all);
+            return Ok(());
+        }
+        let raw = std::mem::take(&mut self.raw);
+        let parsed = v4::read_chunk(&raw, version, calls, &mut self.scratch);
+        self.raw = raw;
+        parsed
     }
 
     /// The first half of [`decode_into`](Self::decode_into): the calls

@@ -105,14 +105,12 @@ pub struct VerifyReport {
     pub finished: bool,
     /// The first problem found, in words, if any.
     pub damage: Option<String>,
-    /// The end record's summary (format 6 on), and what the calls say of
-    /// it: each function's counts, and the chunks (by position) with calls
-    /// that move bytes or change the fd table, from which alone the
-    /// summary's fds can be counted again. `wtrace verify` compares
-    /// (`crate::report::verify`).
+    /// The end record's summary (format 6 on), and each function's counts
+    /// as the calls say: `wtrace verify` compares them
+    /// (`crate::report::verify`; the fds' counts it makes itself, from
+    /// [`TraceReader::verify_with`]).
     pub summary: Option<Summary>,
     pub funcs: Vec<(FuncId, PerFunc)>,
-    pub fd_chunks: Vec<usize>,
 }
 
 pub struct TraceReader {

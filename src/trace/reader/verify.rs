@@ -4,7 +4,7 @@
 use super::{codec, ChunkInfo, Frame, FrameKind, FrameWalk, Step, TraceReader, VerifyReport};
 use super::{read_up_to, CallBatch, ChunkDecoder, MAGIC_LEN};
 use crate::trace::codec::CheckedChunk;
-use crate::trace::{End, FuncCounts};
+use crate::trace::{End, FuncCounts, Header};
 use anyhow::Result;
 use std::io::{Seek, SeekFrom};
 use std::path::Path;
@@ -23,8 +23,11 @@ enum Walked {
 
 /// What a decoding thread hands back: each frame with its record decoded,
 /// or the step that ends the walk.
-enum Decoded {
-    Frames(Vec<(Frame, Checked)>),
+enum Decoded<T> {
+    /// With, for a chunk whose calls move bytes or change the fd table in
+    /// a trace with a summary (format 6 on), what the caller's `extract`
+    /// made of its calls.
+    Frames(Vec<(Frame, Checked, Option<T>)>),
     Stop(Step),
 }
 
@@ -45,10 +48,24 @@ impl TraceReader {
     /// Checks every frame's hash and the chain, decodes every record, and
     /// compares the index with what the frames hold. One thread walks the
     /// frames (reading, hashing), others decode them (the most of the
-    /// work), frame k on decoder k % decoders; the results are taken in
+    /// work), group k on decoder k % decoders; the results are taken in
     /// file order, so the first problem found is the first in the file.
     pub fn verify(path: &Path) -> Result<VerifyReport> {
+        TraceReader::verify_with(path, |_| (), |_, ()| {})
+    }
+
+    /// [`TraceReader::verify`], in a trace with a summary (format 6 on)
+    /// handing each chunk that has calls that move bytes or change the fd
+    /// table to `extract`, on a decoding thread, and what it made of them
+    /// to `apply`, in file order: from those calls alone the summary's fds
+    /// can be counted again.
+    pub fn verify_with<T: Send>(
+        path: &Path,
+        extract: impl Fn(&CallBatch) -> T + Sync,
+        mut apply: impl FnMut(&Header, T),
+    ) -> Result<VerifyReport> {
         let mut r = TraceReader::open(path)?;
+        let header = r.header.clone();
         let version = r.header.format_version;
         let chunks = r.chunks.clone();
         let cores = thread::available_parallelism().map_or(1, |c| c.get());
@@ -59,7 +76,8 @@ impl TraceReader {
             for _ in 0..decoders {
                 let (tx, frames) = mpsc::sync_channel::<Walked>(2);
                 let (checked, rx) = mpsc::sync_channel(2);
-                s.spawn(move || decode_frames(frames, checked, version));
+                let extract = &extract;
+                s.spawn(move || decode_frames(frames, checked, version, extract));
                 to_decoders.push(tx);
                 from_decoders.push(rx);
             }
@@ -67,7 +85,10 @@ impl TraceReader {
             for k in 0.. {
                 match from_decoders[k % decoders].recv() {
                     Ok(Decoded::Frames(frames)) => {
-                        for (frame, found) in frames {
+                        for (frame, found, extracted) in frames {
+                            if let Some(extracted) = extracted {
+                                apply(&header, extracted);
+                            }
                             check.frame(&frame, found);
                         }
                     }
@@ -131,15 +152,25 @@ fn walk_frames(r: &mut TraceReader, decoders: Vec<SyncSender<Walked>>) -> Result
 }
 
 /// A decoding thread: each group's records decoded, in the order received.
-fn decode_frames(groups: Receiver<Walked>, decoded: SyncSender<Decoded>, version: u32) {
-    let (mut decoder, mut batch) = (ChunkDecoder::default(), CallBatch::default());
+fn decode_frames<T>(
+    groups: Receiver<Walked>,
+    decoded: SyncSender<Decoded<T>>,
+    version: u32,
+    extract: &impl Fn(&CallBatch) -> T,
+) {
+    let mut decoder = ChunkDecoder::default();
+    let (mut batch, mut calls) = (CallBatch::default(), CallBatch::default());
     for walked in groups {
         let done = match walked {
             Walked::Frames(frames) => Decoded::Frames(
                 (frames.into_iter())
                     .map(|frame| {
                         let found = check_record(&frame, &mut decoder, &mut batch, version);
-                        (frame, found)
+                        let touches_fds = matches!(&found, Checked::Calls(Ok(c)) if c.touches_fds);
+                        let extracted = (touches_fds && version >= codec::SUMMARY_FROM)
+                            .then(|| decoder.calls_of_checked(version, &batch, &mut calls))
+                            .and_then(|parsed| parsed.ok().map(|()| extract(&calls)));
+                        (frame, found, extracted)
                     })
                     .collect(),
             ),
@@ -233,9 +264,6 @@ impl VerifyWalk {
                         self.report.calls
                     );
                     self.damage(msg);
-                }
-                if chunk.touches_fds {
-                    self.report.fd_chunks.push(self.chunks.len());
                 }
                 self.chunks.push((first, chunk.calls as u32, offset));
                 self.funcs.merge(&chunk.funcs);
