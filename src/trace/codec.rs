@@ -352,19 +352,12 @@ impl ChunkDecoder {
         })
     }
 
-    /// The calls of the chunk [`check`](Self::check) took last (given
-    /// the same `batch`), into `calls`: decoded once more from the bytes
-    /// it decompressed (versions 4 on), or copied from `batch`.
-    pub fn calls_of_checked(
-        &mut self,
-        version: u32,
-        batch: &CallBatch,
-        calls: &mut CallBatch,
-    ) -> Result<()> {
+    /// The calls of the chunk [`check`](Self::check) took last, into
+    /// `calls`: decoded once more from the bytes it decompressed. For
+    /// versions 4 on (`check` decodes older ones into its batch itself).
+    pub fn calls_of_checked(&mut self, version: u32, calls: &mut CallBatch) -> Result<()> {
         if version < 4 {
-            let all: Vec<_> = (0..batch.len()).map(|i| batch.call(i)).collect();
-            *calls = CallBatch::from_calls(&all);
-            return Ok(());
+            bail!("a version {version} chunk is decoded by the check itself");
         }
         let raw = std::mem::take(&mut self.raw);
         let parsed = v4::read_chunk(&raw, version, calls, &mut self.scratch);

@@ -287,10 +287,10 @@ impl ChunkSink for Filling<'_> {
 }
 
 /// A chunk read for `verify`: the number of its calls, each function's
-/// counts as the summary counts them, and, for the last 8 calls, their functions and
-/// the lengths of their ranges (what a later call taking them needs to
-/// read on). Nothing is copied, nothing kept: a fifth of the work of
-/// filling a batch.
+/// counts as the summary counts them, and, for the last 8 calls, their
+/// functions and the lengths of their ranges (what a later call taking
+/// them needs to read on). Nothing is copied, nothing kept: a fifth of
+/// the work of filling a batch.
 #[derive(Default)]
 pub(super) struct Tally {
     pub(super) first_seq: u64,

@@ -168,7 +168,7 @@ fn decode_frames<T>(
                         let found = check_record(&frame, &mut decoder, &mut batch, version);
                         let touches_fds = matches!(&found, Checked::Calls(Ok(c)) if c.touches_fds);
                         let extracted = (touches_fds && version >= codec::SUMMARY_FROM)
-                            .then(|| decoder.calls_of_checked(version, &batch, &mut calls))
+                            .then(|| decoder.calls_of_checked(version, &mut calls))
                             .and_then(|parsed| parsed.ok().map(|()| extract(&calls)));
                         (frame, found, extracted)
                     })
