@@ -107,17 +107,19 @@ impl Counter {
     }
 
     /// The counts, functions by id: what the recorder keeps in the end
-    /// record.
-    pub fn summary(&self) -> Summary {
+    /// record (the paths moved, not copied: there may be a hundred
+    /// thousand).
+    pub fn into_summary(self) -> Summary {
+        let fds = self.fds.fds.into_iter();
         Summary {
             funcs: self.funcs.list(),
-            fds: self.fds.list(),
+            fds: fds.map(|((fd, path), n)| (fd, path, n)).collect(),
         }
     }
 
     /// The counts, functions by name.
     pub fn finish(self, header: &Header) -> Stats {
-        Stats::from_summary(header, &self.summary())
+        Stats::from_summary(header, &self.into_summary())
     }
 }
 

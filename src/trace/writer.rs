@@ -107,7 +107,7 @@ impl Sink {
 
     fn finish(&mut self, end: &End) -> Result<()> {
         let end = End {
-            summary: self.counter.as_ref().map(Counter::summary),
+            summary: self.counter.take().map(Counter::into_summary),
             ..end.clone()
         };
         let end_offset = self.frame(kind::END, &codec::encode_end(&end)?)?;
@@ -269,11 +269,11 @@ fn write_loop(
     let written = codec::encode_header(&header)
         .and_then(|payload| sink.frame(kind::HEADER, &payload))
         .context(what.to_string());
-    // The module is in the file now: its memory goes back.
-    sink.header = Header {
-        module: None,
-        ..header
-    };
+    // The module is in the file now: its memory goes back (at once: a
+    // struct update `..header` would keep it until the writer ends).
+    let mut header = header;
+    header.module = None;
+    sink.header = header;
     if let Err(e) = written {
         fail(&e);
         return Err(e);
