@@ -322,3 +322,30 @@ fn past_its_fd_limit_the_summary_is_left_out_and_stats_counts_the_calls() {
         assert_eq!(shown, stats::recount(&mut r).unwrap(), "limit {limit}");
     }
 }
+
+/// A trace whose recorder was killed has no end record, so no summary:
+/// `stats` counts its calls, and gives what the finished trace's summary
+/// says when every chunk is there.
+#[test]
+fn stats_of_an_unfinished_trace_counts_the_calls_the_summary_counted() {
+    let d = tempdir();
+    let fixture = common::root().join("traces/readfile-v6.wtrace");
+    let bytes = std::fs::read(&fixture).unwrap();
+    let end = frames(&bytes).iter().find(|f| f.0 == 3).unwrap().1;
+    let cut = d.path().join("cut.wtrace");
+    std::fs::write(&cut, &bytes[..end]).unwrap();
+    let mut finished = TraceReader::open(&fixture).unwrap();
+    assert!(finished.end.as_ref().unwrap().summary.is_some());
+    let mut unfinished = TraceReader::open(&cut).unwrap();
+    assert!(unfinished.end.is_none() && unfinished.unfinished.is_some());
+    let counted = stats::collect(&mut unfinished).unwrap();
+    assert_eq!(counted, stats::collect(&mut finished).unwrap());
+    assert_eq!(counted.funcs.values().map(|f| f.calls).sum::<u64>(), 8);
+    let o = output(wtrace().arg("stats").arg(&cut));
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.ends_with("    4          1           61              0 /data/greeting.txt\n"),
+        "{text}"
+    );
+}

@@ -150,6 +150,8 @@ impl Stats {
 #[derive(Default)]
 pub struct FdCounter {
     fds: BTreeMap<(u32, String), PerFd>,
+    /// The key of the last call counted.
+    last: Option<(u32, String)>,
     decoder: Decoder,
     /// Calls that change the fd table are copied here to be followed.
     call: Call,
@@ -186,9 +188,19 @@ impl FdCounter {
             2 => "<stderr>",
             _ => self.decoder.fd_path_in(header, fd).unwrap_or("?"),
         };
-        let e = match self.fds.get_mut(&(fd, path.to_string())) {
+        // Most calls go through the fd and path of the call before: their
+        // entry is found without making a key.
+        if self
+            .last
+            .as_ref()
+            .is_none_or(|(f, p)| *f != fd || p != path)
+        {
+            self.last = Some((fd, path.to_string()));
+        }
+        let key = self.last.as_ref().expect("just set");
+        let e = match self.fds.get_mut(key) {
             Some(e) => e,
-            None => self.fds.entry((fd, path.to_string())).or_default(),
+            None => self.fds.entry(key.clone()).or_default(),
         };
         e.read = e.read.wrapping_add(read);
         e.written = e.written.wrapping_add(written);
