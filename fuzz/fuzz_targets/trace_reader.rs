@@ -1,5 +1,6 @@
-//! Any bytes as a trace file: opening, reading every call, verifying and
-//! dumping must return errors, never panic. Seeded from traces/.
+//! Any bytes as a trace file: opening, reading every call, dumping,
+//! counting (from the end record's summary, whatever it says) and verifying
+//! must return errors, never panic. Seeded from traces/.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -18,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
         }
         let opts = wtrace::dump::DumpOptions { strsize: 32, json: n % 2 == 0, ..Default::default() };
         let _ = wtrace::dump::dump(&mut r, &opts, &mut std::io::sink());
+        let _ = wtrace::report::stats::stats(&mut r);
     }
-    let _ = TraceReader::verify(&path);
+    let _ = wtrace::report::verify::verify(&path);
 });

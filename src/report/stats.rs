@@ -129,11 +129,12 @@ impl Stats {
         let mut funcs: BTreeMap<String, PerFunc> = BTreeMap::new();
         for (func, f) in &summary.funcs {
             // Two foreign ids may carry one name (`func#N` is not one).
+            // A summary is read from the file: it may hold any numbers.
             let e = funcs.entry(func_name(header, *func)).or_default();
-            e.calls += f.calls;
-            e.errors += f.errors;
+            e.calls = e.calls.saturating_add(f.calls);
+            e.errors = e.errors.saturating_add(f.errors);
             e.ns = e.ns.wrapping_add(f.ns);
-            e.injected += f.injected;
+            e.injected = e.injected.saturating_add(f.injected);
         }
         let fds = summary.fds.iter();
         let fds = fds.map(|(fd, path, f)| ((*fd, path.clone()), f.clone()));
@@ -253,9 +254,10 @@ impl FdEvent {
 /// The table `wtrace stats` prints.
 pub fn render(stats: &Stats) -> String {
     let (funcs, fds) = (&stats.funcs, &stats.fds);
+    // Counts read from a summary may hold any numbers: no sum may panic.
+    let total = |of: fn(&PerFunc) -> u64| funcs.values().map(of).fold(0u64, u64::saturating_add);
     let total_ns = funcs.values().fold(0u64, |sum, f| sum.wrapping_add(f.ns));
-    let total_calls: u64 = funcs.values().map(|f| f.calls).sum();
-    let total_errors: u64 = funcs.values().map(|f| f.errors).sum();
+    let (total_calls, total_errors) = (total(|f| f.calls), total(|f| f.errors));
     let mut rows: Vec<(&String, &PerFunc)> = funcs.iter().collect();
     rows.sort_by(|a, b| {
         b.1.ns
@@ -313,7 +315,7 @@ pub fn render(stats: &Stats) -> String {
         .map(|(name, f)| format!("{name} {}", f.injected))
         .collect();
     if !injected.is_empty() {
-        let total: u64 = funcs.values().map(|f| f.injected).sum();
+        let total = total(|f| f.injected);
         let _ = writeln!(
             s,
             "\ninjected: {total} call{} ({})",

@@ -72,9 +72,9 @@ fn summary_mismatch(
         let (said, counted) = (said.unwrap_or_default(), counted.unwrap_or_default());
         format!(
             "the end record's summary says fd {fd} ({path}) moved {} bytes in {} calls, its calls {} in {}",
-            said.read + said.written,
+            said.read.saturating_add(said.written),
             said.calls,
-            counted.read + counted.written,
+            counted.read.saturating_add(counted.written),
             counted.calls
         )
     }))
