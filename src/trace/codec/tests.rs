@@ -1,7 +1,7 @@
 //! The hand-written encoder and decoder against bincode, versions, damage.
 
 use super::*;
-use crate::trace::{Call, Injection, Mem, MemsView};
+use crate::trace::{Call, Injection, Mem, MemsView, Outcome};
 use serde::Serialize;
 
 /// The calls record as serde and bincode encode it: the reference the

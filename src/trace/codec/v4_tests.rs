@@ -3,7 +3,7 @@
 use super::tests::varied_calls;
 use super::*;
 use crate::syscalls::{Func, SYSCALLS};
-use crate::trace::{Call, Mem};
+use crate::trace::{Call, Mem, Outcome};
 
 const CLOCK: FuncId = FuncId(Func::clock_time_get as u16);
 
