@@ -89,9 +89,19 @@ impl Tmux {
 
     /// Waits until the screen shows every one of `texts` at once.
     fn wait_for_all(&self, texts: &[&str]) -> String {
+        self.wait_until_shown(false, texts)
+    }
+
+    /// Waits until the screen shows every one of `texts` at once, and
+    /// returns it with its colours.
+    fn wait_for_coloured(&self, texts: &[&str]) -> String {
+        self.wait_until_shown(true, texts)
+    }
+
+    fn wait_until_shown(&self, colours: bool, texts: &[&str]) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let s = self.screen();
+            let s = self.capture(colours);
             if texts.iter().all(|t| s.contains(t)) {
                 return s;
             }
@@ -174,7 +184,9 @@ fn open_jump_to_the_end_search_filter_and_quit() {
     );
 
     tmux.keys(&["G"]);
-    let s = tmux.wait_for("#68 (69 calls)");
+    // The output pane fills in from a background pass: it may come after
+    // the status line.
+    let s = tmux.wait_for_all(&["#68 (69 calls)", "│reading a missing file fails: true"]);
     assert!(
         s.contains("#68 proc_exit"),
         "the detail pane shows the last call:\n{s}"
@@ -245,7 +257,8 @@ fn failed_calls_are_red_and_an_exit_with_61_is_not() {
         s.lines().nth(1).unwrap().ends_with(", exited with 61"),
         "{s}"
     );
-    let coloured = tmux.capture(true);
+    // The title can be on screen before the list's rows are.
+    let coloured = tmux.wait_for_coloured(&["44 ENOENT", "? exit 61"]);
     let (failed, _) = list_and_detail(&coloured, "44 ENOENT");
     assert!(
         failed.contains("path_open") && has_red(failed),
@@ -256,13 +269,14 @@ fn failed_calls_are_red_and_an_exit_with_61_is_not() {
 
     tmux.keys(&["G"]);
     tmux.wait_for("#7 (8 calls)");
-    let coloured = tmux.capture(true);
+    let coloured = tmux.wait_for_coloured(&["result: ? +++ exited with 61 +++"]);
     let (_, result) = list_and_detail(&coloured, "result: ? +++ exited with 61 +++");
     assert!(!has_red(result), "{result:?}");
     tmux.keys(&["k"]);
     tmux.wait_for("#6 (8 calls)");
-    let coloured = tmux.capture(true);
-    let (_, result) = list_and_detail(&coloured, "result: 44 ENOENT (No such file or directory)");
+    let failed = "result: 44 ENOENT (No such file or directory)";
+    let coloured = tmux.wait_for_coloured(&[failed]);
+    let (_, result) = list_and_detail(&coloured, failed);
     assert!(has_red(result), "{result:?}");
     tmux.quit();
 }
