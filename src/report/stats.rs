@@ -63,9 +63,7 @@ pub fn recount(r: &mut TraceReader) -> Result<Stats> {
     let header = r.header.clone();
     let mut counter = Counter::default();
     r.each_batch(|batch| {
-        for v in batch.views() {
-            counter.count(&header, &v);
-        }
+        counter.count_batch(&header, batch);
         Ok(())
     })?;
     Ok(counter.finish(&header))
@@ -88,10 +86,10 @@ impl Counter {
         }
     }
 
-    /// Counts the calls of `batch`, the next of the trace. The recorder's
-    /// writer does, for every call: a view is made only of the calls that
-    /// move bytes or change the fd table (one in a thousand in a Go
-    /// program's clock-heavy stretch).
+    /// Counts the calls of `batch`, the next of the trace (the recorder's
+    /// writer, and `stats` of a trace without a summary): a view is made
+    /// only of the calls that move bytes or change the fd table (one in a
+    /// thousand in a Go program's clock-heavy stretch).
     pub fn count_batch(&mut self, header: &Header, batch: &CallBatch) {
         for (i, c) in batch.briefs().enumerate() {
             self.funcs.add(c.func, c.failed, c.injected, c.dur_ns);
