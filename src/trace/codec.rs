@@ -184,11 +184,10 @@ pub struct CheckedChunk {
     /// The number of the first call (0 when there is none) and how many.
     pub first_seq: u64,
     pub calls: usize,
-    /// Each function's counts, as the summary counts them.
+    /// Each function's counts, as the summary counts them (and so whether
+    /// a call moves bytes or changes the fd table: the summary's fds are
+    /// counted from such chunks alone).
     pub funcs: FuncCounts,
-    /// Whether a call moves bytes or changes the fd table: the summary's
-    /// fds are counted from such chunks alone.
-    pub touches_fds: bool,
 }
 
 /// Encodes chunks of calls; keeps one zstd context for all of them.
@@ -291,7 +290,6 @@ impl ChunkDecoder {
             return Ok(CheckedChunk {
                 first_seq,
                 calls: batch.len(),
-                touches_fds: funcs.touches_fds(),
                 funcs,
             });
         }
@@ -305,7 +303,6 @@ impl ChunkDecoder {
         Ok(CheckedChunk {
             first_seq: if t.calls == 0 { 0 } else { t.first_seq },
             calls: t.calls,
-            touches_fds: t.funcs.touches_fds(),
             funcs: std::mem::take(&mut t.funcs),
         })
     }

@@ -328,7 +328,7 @@ fn the_check_takes_and_refuses_what_decoding_does() {
                 });
             let checked = checker
                 .check(&payload, version, &mut unused)
-                .map(|c| (c.first_seq, c.calls, c.funcs.list(), c.touches_fds));
+                .map(|c| (c.first_seq, c.calls, c.funcs.list(), c.funcs.touches_fds()));
             match (decoded, checked) {
                 (Ok(d), Ok(c)) => {
                     assert_eq!(d, c, "v{version}");

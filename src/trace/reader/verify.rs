@@ -166,7 +166,8 @@ fn decode_frames<T>(
                 (frames.into_iter())
                     .map(|frame| {
                         let found = check_record(&frame, &mut decoder, &mut batch, version);
-                        let touches_fds = matches!(&found, Checked::Calls(Ok(c)) if c.touches_fds);
+                        let touches_fds =
+                            matches!(&found, Checked::Calls(Ok(c)) if c.funcs.touches_fds());
                         let extracted = (touches_fds && version >= codec::SUMMARY_FROM)
                             .then(|| decoder.calls_of_checked(version, &mut calls))
                             .and_then(|parsed| parsed.ok().map(|()| extract(&calls)));
