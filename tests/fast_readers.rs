@@ -198,9 +198,10 @@ enum How {
     Kind,
 }
 
-/// `verify` walks the frames on one thread and decodes them on others: the
-/// first problem it names is still the first in the file, with the counts
-/// of what came before it (as a walk on one thread found them).
+/// `verify` reads the frames on one thread and hashes and decodes them on
+/// others: the first problem it names is still the first in the file, with
+/// the counts of what came before it (as a walk on one thread found them),
+/// with `--deep` or without.
 #[test]
 fn verify_names_the_first_damage_in_the_file_wherever_it_is() {
     let d = tempdir();
@@ -246,13 +247,13 @@ fn verify_names_the_first_damage_in_the_file_wherever_it_is() {
             };
             let path = d.path().join("damaged.wtrace");
             std::fs::write(&path, &damaged).unwrap();
-            let o = output(wtrace().arg("verify").arg(&path));
-            assert_eq!(o.status.code(), Some(1), "frame {i} {how:?}");
-            assert_eq!(
-                String::from_utf8_lossy(&o.stdout),
-                expected + &before(i),
-                "frame {i} {how:?}"
-            );
+            let expected = expected + &before(i);
+            for deep in [&[][..], &["--deep"]] {
+                let o = output(wtrace().arg("verify").args(deep).arg(&path));
+                assert_eq!(o.status.code(), Some(1), "frame {i} {how:?} {deep:?}");
+                let stdout = String::from_utf8_lossy(&o.stdout);
+                assert_eq!(stdout, expected, "frame {i} {how:?} {deep:?}");
+            }
         }
     }
 }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use wtrace::syscalls::{Fill, FuncId, Kind, Syscall, SYSCALLS};
 use wtrace::trace::{
     func_name, Call, Chaos, End, Faults, Header, Injection, Mem, Outcome, PerFd, PerFunc, Preopen,
-    RunEnd, Summary, TraceReader, TraceWriter, FORMAT_VERSION,
+    RunEnd, Summary, TraceReader, TraceWriter, VerifyDepth, FORMAT_VERSION,
 };
 
 // ------------------------------------------------ bincode 2, standard config
@@ -731,9 +731,12 @@ fn compare(path: &Path, t: &independent::Trace, table: &Table) {
     }
     assert_eq!(t.index.is_some(), r.is_finished(), "{what}");
 
-    let report = TraceReader::verify(path).unwrap();
-    assert_eq!(report.damage, None, "{what}");
-    assert_eq!(report.frames as usize, t.frames, "{what}");
+    for depth in [VerifyDepth::Frames, VerifyDepth::Calls] {
+        let report = TraceReader::verify(path, depth).unwrap();
+        assert_eq!(report.damage, None, "{what}, {depth:?}");
+        assert_eq!(report.frames as usize, t.frames, "{what}, {depth:?}");
+        assert_eq!(report.calls, r.call_count(), "{what}, {depth:?}");
+    }
 }
 
 /// A function's name from the spec alone: the table, or the header's
@@ -904,7 +907,12 @@ fn an_unknown_function_id_is_named_by_its_number() {
     .unwrap();
     let mut r = TraceReader::open(&path).unwrap();
     assert_eq!(r.call(0).unwrap(), call);
-    assert_eq!(TraceReader::verify(&path).unwrap().damage, None);
+    assert_eq!(
+        TraceReader::verify(&path, VerifyDepth::Calls)
+            .unwrap()
+            .damage,
+        None
+    );
     // wtrace dump shows it by number.
     let dump = common::output(common::wtrace().arg("dump").arg(&path));
     assert_eq!(dump.status.code(), Some(0));
@@ -938,7 +946,7 @@ fn an_unknown_frame_kind_ends_what_a_reader_keeps() {
     assert_eq!(r.end, None);
     let why = r.unfinished.as_deref().unwrap();
     assert!(why.contains("unknown frame"), "{why}");
-    let report = TraceReader::verify(&path).unwrap();
+    let report = TraceReader::verify(&path, VerifyDepth::Frames).unwrap();
     assert!(report.damage.unwrap().contains("Unknown(9)"));
     assert!(independent::read(&with_unknown_frame(&file)).is_err());
 }
@@ -953,7 +961,7 @@ fn bytes_after_the_footer_are_damage_but_the_calls_stay_readable() {
     let r = TraceReader::open(&path).unwrap();
     assert_eq!(r.call_count(), 4);
     assert_eq!(r.end, Some(sample_end()));
-    let report = TraceReader::verify(&path).unwrap();
+    let report = TraceReader::verify(&path, VerifyDepth::Frames).unwrap();
     assert_eq!(
         report.damage.as_deref(),
         Some("1 stray bytes after the footer")
@@ -1083,21 +1091,37 @@ fn every_recording_s_summary_is_what_the_spec_says_of_its_calls() {
 /// and the chain, the index frame and the footer made anew after it: a
 /// trace whose hashes all check out, whatever `end` claims.
 fn with_end(file: &[u8], end: &End) -> Vec<u8> {
+    rewritten(file, |kind, payload| match kind {
+        3 => zstd_frame(&cat(&[&enc(end), &enc(&end.summary)])),
+        _ => payload.to_vec(),
+    })
+}
+
+/// `file` with each frame's payload (but the index's) what `replace` makes
+/// of it and its kind, and the chain, the index and the footer made anew:
+/// a trace whose hashes and index all check out, whatever its records say.
+fn rewritten(file: &[u8], replace: impl Fn(u8, &[u8]) -> Vec<u8>) -> Vec<u8> {
     let (frames, _) = raw_frames(file);
     let mut out = file[..8].to_vec();
-    let (mut prev, mut index_offset) = ([0u8; 32], 0u64);
+    let (mut prev, mut index_offset, mut end_offset) = ([0u8; 32], 0u64, 0u64);
+    let mut chunk_offsets = Vec::new();
     for f in &frames {
         let at = f.offset as usize + 37;
+        let here = out.len() as u64;
         let payload = match f.kind {
-            3 => {
-                let mut z = zstd::bulk::Compressor::new(3).unwrap();
-                z.include_checksum(true).unwrap();
-                z.compress(&cat(&[&enc(end), &enc(&end.summary)])).unwrap()
+            4 => {
+                let (listed, _): (Vec<(u64, u32, u64)>, u64) = dec(&f.record).unwrap();
+                let listed = listed.iter().zip(&chunk_offsets);
+                let listed: Vec<_> = listed.map(|(&(seq, n, _), &o)| (seq, n, o)).collect();
+                index_offset = here;
+                zstd_frame(&enc((listed, end_offset)))
             }
-            _ => file[at..at + f.len as usize].to_vec(),
+            kind => replace(kind, &file[at..at + f.len as usize]),
         };
-        if f.kind == 4 {
-            index_offset = out.len() as u64;
+        match f.kind {
+            2 => chunk_offsets.push(here),
+            3 => end_offset = here,
+            _ => {}
         }
         prev = chain(&prev, f.kind, &payload);
         out.push(f.kind);
@@ -1110,9 +1134,59 @@ fn with_end(file: &[u8], end: &End) -> Vec<u8> {
     out
 }
 
-/// A summary that says other than the calls is damage to `verify` (its
-/// hashes check out: anyone can compute them), named by the first
-/// function or fd it gets wrong; `stats` shows what the summary says.
+/// `record` as a frame's payload: one zstd frame with its checksum.
+fn zstd_frame(record: &[u8]) -> Vec<u8> {
+    let mut z = zstd::bulk::Compressor::new(3).unwrap();
+    z.include_checksum(true).unwrap();
+    z.compress(record).unwrap()
+}
+
+/// Plain `verify` reads and hashes every byte but decompresses no call: a
+/// calls record no reader can decode, in a frame whose hash checks out
+/// (what only a recorder with a bug, or a hand, writes), passes it and
+/// fails `verify --deep`, which names the chunk.
+#[test]
+fn only_verify_deep_decodes_the_calls() {
+    let dir = common::tempdir();
+    let file = std::fs::read(common::root().join("traces/readfile-v6.wtrace")).unwrap();
+    let path = dir.path().join("cut-record.wtrace");
+    let cut_record = |kind, payload: &[u8]| match kind {
+        2 => {
+            let record = zstd::stream::decode_all(payload).unwrap();
+            zstd_frame(&record[..record.len() - 1])
+        }
+        _ => payload.to_vec(),
+    };
+    std::fs::write(&path, rewritten(&file, cut_record)).unwrap();
+    let chunk_at = TraceReader::open(&path).unwrap().chunks()[0].offset;
+    let verify = |args: &[&str]| {
+        let o = common::output(common::wtrace().arg("verify").args(args).arg(&path));
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    assert_eq!(
+        verify(&[]),
+        (
+            Some(0),
+            "ok: 4 frames, 1 chunk(s), 8 calls, finished\n".into()
+        )
+    );
+    assert_eq!(
+        verify(&["--deep"]),
+        (
+            Some(1),
+            format!("damaged: chunk at byte {chunk_at}: call chunk: cut short\n  intact before it: 4 frames, 0 chunk(s), 0 calls\n")
+        )
+    );
+}
+
+/// A summary that says other than the calls is damage to `verify --deep`
+/// (its hashes check out: anyone can compute them), named by the first
+/// function or fd it gets wrong; plain `verify`, which decodes no call,
+/// holds its total of calls to the index's and its order to the spec's.
+/// `stats` shows what the summary says.
 #[test]
 fn verify_refuses_a_summary_that_is_not_what_the_calls_say() {
     let dir = common::tempdir();
@@ -1126,10 +1200,13 @@ fn verify_refuses_a_summary_that_is_not_what_the_calls_say() {
         .position(|f| f.0 == FuncId(20))
         .unwrap();
     type Change = fn(&mut Summary, usize);
-    let cases: [(Change, &str); 7] = [
+    let out_of_order = "the end record's summary lists a function or an fd out of order or twice";
+    // The change, what `--deep` says, what plain `verify` says (None: intact).
+    let cases: [(Change, &str, Option<&str>); 7] = [
         (
             |s, i| s.funcs[i].1.calls += 1,
             "the end record's summary counts 2 fd_read calls, the trace 1",
+            Some("the end record's summary counts 9 calls, the trace 8"),
         ),
         (
             |s, i| {
@@ -1143,39 +1220,54 @@ fn verify_refuses_a_summary_that_is_not_what_the_calls_say() {
                 };
             },
             "the end record's summary counts 18446744073709551615 fd_close calls, the trace 1",
+            Some("the end record's summary counts 18446744073709551615 calls, the trace 8"),
         ),
         (
             |s, i| s.funcs[i].1.ns += 1,
             "the end record's summary has other errors, times or injections for fd_read than its 1 calls",
+            None,
         ),
         (
             |s, _| s.funcs.push((FuncId(0x8003), PerFunc::default())),
             "the end record's summary lists func#32771 with no calls",
+            None,
         ),
         (
             |s, _| s.fds[1].2.read += 1,
             "the end record's summary says fd 4 (/data/greeting.txt) moved 62 bytes in 1 calls, its calls 61 in 1",
+            None,
         ),
         (
             |s, i| s.funcs.swap(i, i + 1),
-            "the end record's summary lists a function or an fd out of order or twice",
+            out_of_order,
+            Some(out_of_order),
         ),
         (
             |s, _| s.fds.pop().map(drop).unwrap(),
             "the end record's summary says fd 4 (/data/greeting.txt) moved 0 bytes in 0 calls, its calls 61 in 1",
+            None,
         ),
     ];
+    let verify = |deep: bool, path: &Path| {
+        let mut cmd = common::wtrace();
+        cmd.arg("verify");
+        if deep {
+            cmd.arg("--deep");
+        }
+        let o = common::output(cmd.arg(path));
+        let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+        (o.status.code(), stdout)
+    };
+    let intact = "ok: 4 frames, 1 chunk(s), 8 calls, finished\n";
+    let damaged =
+        |why: &str| format!("damaged: {why}\n  intact before it: 4 frames, 1 chunk(s), 8 calls\n");
     // Unchanged, it passes: the rewriting itself keeps the trace intact.
     let same = dir.path().join("same.wtrace");
     std::fs::write(&same, with_end(&file, &end)).unwrap();
-    let o = common::output(common::wtrace().arg("verify").arg(&same));
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stdout)
-    );
-    for (k, (change, why)) in cases.into_iter().enumerate() {
+    for deep in [false, true] {
+        assert_eq!(verify(deep, &same), (Some(0), intact.to_string()));
+    }
+    for (k, (change, deep_why, plain_why)) in cases.into_iter().enumerate() {
         let mut bad = summary.clone();
         change(&mut bad, fd_read);
         let path = dir.path().join(format!("bad{k}.wtrace"));
@@ -1184,15 +1276,18 @@ fn verify_refuses_a_summary_that_is_not_what_the_calls_say() {
             ..end.clone()
         };
         std::fs::write(&path, with_end(&file, &lying)).unwrap();
-        let o = common::output(common::wtrace().arg("verify").arg(&path));
-        assert_eq!(o.status.code(), Some(1), "case {k}");
+        assert_eq!(
+            verify(true, &path),
+            (Some(1), damaged(deep_why)),
+            "case {k}, --deep"
+        );
+        let plain = match plain_why {
+            Some(why) => (Some(1), damaged(why)),
+            None => (Some(0), intact.to_string()),
+        };
+        assert_eq!(verify(false, &path), plain, "case {k}");
         // stats shows what the summary says, whatever it says.
         let stats = common::output(common::wtrace().arg("stats").arg(&path));
         assert_eq!(stats.status.code(), Some(0), "case {k}");
-        assert_eq!(
-            String::from_utf8_lossy(&o.stdout),
-            format!("damaged: {why}\n  intact before it: 4 frames, 1 chunk(s), 8 calls\n"),
-            "case {k}"
-        );
     }
 }

@@ -21,5 +21,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = wtrace::dump::dump(&mut r, &opts, &mut std::io::sink());
         let _ = wtrace::report::stats::stats(&mut r);
     }
-    let _ = wtrace::report::verify::verify(&path);
+    let _ = wtrace::report::verify::verify(&path, wtrace::trace::VerifyDepth::Frames);
+    let _ = wtrace::report::verify::verify(&path, wtrace::trace::VerifyDepth::Calls);
 });

@@ -114,9 +114,15 @@ pub enum Command {
     Info { trace: PathBuf },
     /// Check every chunk's hash, the hash chain and the index (exit 0 only when intact)
     #[command(
-        after_help = "Exit codes: 0 intact and finished, 1 damaged or unfinished, 125 not a trace"
+        after_help = "Without --deep, every byte is read and hashed, which proves the file is the one the\nrecorder wrote, at the speed of reading it; the calls are not decompressed.\n\nExamples:\n  wtrace verify bug.wtrace\n  wtrace verify --deep bug.wtrace\n\nExit codes: 0 intact and finished, 1 damaged or unfinished, 125 not a trace"
     )]
-    Verify { trace: PathBuf },
+    Verify {
+        /// Also decompress and decode every call, and check the end record's
+        /// summary against them (what a recorder that wrote wrongly leaves)
+        #[arg(long)]
+        deep: bool,
+        trace: PathBuf,
+    },
     /// Summarize calls, errors and time per function, and bytes per fd (like strace -c)
     #[command(
         after_help = "Examples:\n  wtrace stats hello.wtrace\n  diff <(wtrace stats passing.wtrace) <(wtrace stats failing.wtrace)"

@@ -11,7 +11,7 @@ use crate::filter::Filter;
 use crate::inject::{parse_chaos, InjectSpec};
 use crate::record::{self, IfExists, PrintCalls, RecordOptions, Repeated, TracePath};
 use crate::replay::{self, ReplayEnd, ReplayOptions};
-use crate::trace::{RunEnd, TraceReader};
+use crate::trace::{RunEnd, TraceReader, VerifyDepth};
 use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, Parser};
 use std::io::{IsTerminal, Write};
@@ -48,8 +48,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Info { trace } => {
             write_stdout(crate::report::info::info(&TraceReader::open(&trace)?).as_bytes())
         }
-        Command::Verify { trace } => {
-            let report = crate::report::verify::verify(&trace)?;
+        Command::Verify { deep, trace } => {
+            let depth = match deep {
+                true => VerifyDepth::Calls,
+                false => VerifyDepth::Frames,
+            };
+            let report = crate::report::verify::verify(&trace, depth)?;
             let (text, intact) = crate::report::verify::render(&report);
             write_stdout(text.as_bytes())?;
             Ok(if intact { 0 } else { 1 })

@@ -27,7 +27,7 @@ mod writer;
 
 pub use batch::{CallBatch, CallBrief, CallView, MemsView};
 pub use codec::{decode_message, encode_message, ChunkDecoder, FORMAT_VERSION, MAGIC_PREFIX};
-pub use reader::{ChunkInfo, Frame, FrameKind, RawChunk, TraceReader, VerifyReport};
+pub use reader::{ChunkInfo, Frame, FrameKind, RawChunk, TraceReader, VerifyDepth, VerifyReport};
 pub use summary::{FuncCounts, PerFd, PerFunc, Summary};
 pub use writer::{TraceWriter, WriterStats};
 
@@ -383,7 +383,7 @@ mod tests {
         assert_eq!(r.call(599).unwrap(), call(599));
         assert_eq!(r.call(0).unwrap(), call(0));
         assert!(r.call(1000).is_err());
-        let report = TraceReader::verify(&dir.path().join("t.wtrace")).unwrap();
+        let report = TraceReader::verify(&dir.path().join("t.wtrace"), VerifyDepth::Calls).unwrap();
         assert_eq!(report.damage, None);
         assert_eq!(
             (report.calls, report.chunks, report.finished),

@@ -105,12 +105,27 @@ pub struct VerifyReport {
     pub finished: bool,
     /// The first problem found, in words, if any.
     pub damage: Option<String>,
-    /// The end record's summary (format 6 on), and each function's counts
-    /// as the calls say: `wtrace verify` compares them
-    /// (`crate::report::verify`; the fds' counts it makes itself, from
-    /// [`TraceReader::verify_with`]).
+    /// The end record's summary (format 6 on), and, at
+    /// [`VerifyDepth::Calls`], each function's counts as the calls say:
+    /// `wtrace verify` compares them (`crate::report::verify`; the fds'
+    /// counts it makes itself, from [`TraceReader::verify_with`]).
     pub summary: Option<Summary>,
-    pub funcs: Vec<(FuncId, PerFunc)>,
+    pub funcs: Option<Vec<(FuncId, PerFunc)>>,
+}
+
+/// How far `verify` reads a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifyDepth {
+    /// Every byte read and hashed: every frame's hash and the chain, the
+    /// header, end and index records decoded, the index against the
+    /// frames. Proves the file is the one the recorder wrote, at the speed
+    /// of reading it; calls records are not decompressed (but those the
+    /// index does not list).
+    Frames,
+    /// And every calls record decompressed and decoded, its calls counted:
+    /// catches a recorder that wrote what no reader can read, and a
+    /// summary that is not what the calls say.
+    Calls,
 }
 
 pub struct TraceReader {
@@ -492,23 +507,46 @@ enum Step {
 impl FrameWalk {
     fn next(&mut self, r: &mut TraceReader) -> Result<Step> {
         let Some(frame) = r.read_frame(self.offset)? else {
-            return Ok(if self.offset >= r.file_len {
-                Step::FileEnd
-            } else {
-                Step::Cut(self.offset)
-            });
+            return Ok(self.end(r));
         };
-        if codec::chain(&self.prev, frame.payload_kind_byte(), &frame.payload) != frame.stored_chain
-        {
+        if !frame.follows(&self.prev) {
             return Ok(Step::BadHash(frame));
         }
         self.prev = frame.stored_chain;
         self.offset += FRAME_HEADER_LEN + frame.payload.len() as u64;
         Ok(Step::Frame(frame))
     }
+
+    /// The next frame as the file holds it, its hash unchecked, with the
+    /// chain value stored before it ([`Frame::follows`] checks it): never
+    /// `BadHash`. `verify` checks hashes on other threads than the one
+    /// reading.
+    fn next_unhashed(&mut self, r: &mut TraceReader) -> Result<Result<([u8; 32], Frame), Step>> {
+        let Some(frame) = r.read_frame(self.offset)? else {
+            return Ok(Err(self.end(r)));
+        };
+        let prev = std::mem::replace(&mut self.prev, frame.stored_chain);
+        self.offset += FRAME_HEADER_LEN + frame.payload.len() as u64;
+        Ok(Ok((prev, frame)))
+    }
+
+    /// Why no frame starts at the walk's offset.
+    fn end(&self, r: &TraceReader) -> Step {
+        if self.offset >= r.file_len {
+            Step::FileEnd
+        } else {
+            Step::Cut(self.offset)
+        }
+    }
 }
 
 impl Frame {
+    /// Whether the frame's stored chain value is its payload's hash after
+    /// `prev`, the chain value of the frame before it.
+    fn follows(&self, prev: &[u8; 32]) -> bool {
+        codec::chain(prev, self.payload_kind_byte(), &self.payload) == self.stored_chain
+    }
+
     fn payload_kind_byte(&self) -> u8 {
         match self.kind {
             FrameKind::Header => kind::HEADER,

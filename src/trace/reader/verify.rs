@@ -1,8 +1,10 @@
-//! `wtrace verify`: every frame's hash and the chain checked, every record
-//! decoded, the index compared with what the frames hold.
+//! `wtrace verify`: every frame's hash and the chain checked, the records
+//! decoded (the calls records too, when asked), the index compared with
+//! what the frames hold.
 
-use super::{codec, ChunkInfo, Frame, FrameKind, FrameWalk, Step, TraceReader, VerifyReport};
+use super::{codec, ChunkInfo, Frame, FrameKind, FrameWalk, Step, TraceReader};
 use super::{read_up_to, CallBatch, ChunkDecoder, MAGIC_LEN};
+use super::{VerifyDepth, VerifyReport};
 use crate::trace::codec::CheckedChunk;
 use crate::trace::{End, FuncCounts, Header};
 use anyhow::Result;
@@ -11,13 +13,14 @@ use std::path::Path;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread;
 
-/// Threads that decode chunks at most, beside the one walking the frames.
+/// Threads that hash and decode frames at most, beside the one reading
+/// them.
 const MAX_DECODERS: usize = 2;
 
-/// What the walking thread hands on: frames whose hashes are right, in
-/// file order, or the step that ends the walk.
+/// What the walking thread hands on: frames in file order, each with the
+/// chain value stored before it, or the step that ends the walk.
 enum Walked {
-    Frames(Vec<Frame>),
+    Frames(Vec<([u8; 32], Frame)>),
     Stop(Step),
 }
 
@@ -38,6 +41,8 @@ const GROUP_BYTES: usize = 256 << 10;
 
 /// A frame's record, decoded on a decoding thread.
 enum Checked {
+    /// The frame is not its payload's hash after the frame before it.
+    BadHash,
     Calls(Result<CheckedChunk>),
     End(Result<End>),
     Index(Result<codec::Index>),
@@ -45,22 +50,24 @@ enum Checked {
 }
 
 impl TraceReader {
-    /// Checks every frame's hash and the chain, decodes every record, and
-    /// compares the index with what the frames hold. One thread walks the
-    /// frames (reading, hashing), others decode them (the most of the
-    /// work), group k on decoder k % decoders; the results are taken in
-    /// file order, so the first problem found is the first in the file.
-    pub fn verify(path: &Path) -> Result<VerifyReport> {
-        TraceReader::verify_with(path, |_| (), |_, ()| {})
+    /// Checks every frame's hash and the chain, decodes the records (the
+    /// calls records only at [`VerifyDepth::Calls`]), and compares the
+    /// index with what the frames hold. One thread reads the frames,
+    /// others hash and decode them (the most of the work), group k on
+    /// decoder k % decoders; the results are taken in file order, so the
+    /// first problem found is the first in the file.
+    pub fn verify(path: &Path, depth: VerifyDepth) -> Result<VerifyReport> {
+        TraceReader::verify_with(path, depth, |_| (), |_, ()| {})
     }
 
-    /// [`TraceReader::verify`], in a trace with a summary (format 6 on)
-    /// handing each chunk that has calls that move bytes or change the fd
-    /// table to `extract`, on a decoding thread, and what it made of them
-    /// to `apply`, in file order: from those calls alone the summary's fds
-    /// can be counted again.
+    /// [`TraceReader::verify`], at [`VerifyDepth::Calls`] in a trace with
+    /// a summary (format 6 on) handing each chunk that has calls that move
+    /// bytes or change the fd table to `extract`, on a decoding thread, and
+    /// what it made of them to `apply`, in file order: from those calls
+    /// alone the summary's fds can be counted again.
     pub fn verify_with<T: Send>(
         path: &Path,
+        depth: VerifyDepth,
         extract: impl Fn(&CallBatch) -> T + Sync,
         mut apply: impl FnMut(&Header, T),
     ) -> Result<VerifyReport> {
@@ -68,6 +75,13 @@ impl TraceReader {
         let header = r.header.clone();
         let version = r.header.format_version;
         let chunks = r.chunks.clone();
+        // At `Frames` depth a calls frame the index (or, in an unfinished
+        // trace, the opening scan) lists is taken at its word: its hash
+        // proves it is the frame written. Others are decoded all the same.
+        let listed: &[ChunkInfo] = match depth {
+            VerifyDepth::Frames => &chunks,
+            VerifyDepth::Calls => &[],
+        };
         let cores = thread::available_parallelism().map_or(1, |c| c.get());
         let decoders = cores.clamp(1, MAX_DECODERS);
         let mut check = VerifyWalk::default();
@@ -77,15 +91,19 @@ impl TraceReader {
                 let (tx, frames) = mpsc::sync_channel::<Walked>(2);
                 let (checked, rx) = mpsc::sync_channel(2);
                 let extract = &extract;
-                s.spawn(move || decode_frames(frames, checked, version, extract));
+                s.spawn(move || decode_frames(frames, checked, version, listed, extract));
                 to_decoders.push(tx);
                 from_decoders.push(rx);
             }
             let walker = s.spawn(|| walk_frames(&mut r, to_decoders));
-            for k in 0.. {
+            'groups: for k in 0.. {
                 match from_decoders[k % decoders].recv() {
                     Ok(Decoded::Frames(frames)) => {
                         for (frame, found, extracted) in frames {
+                            if let Checked::BadHash = found {
+                                check.stop(Step::BadHash(frame), &chunks);
+                                break 'groups;
+                            }
                             if let Some(extracted) = extracted {
                                 apply(&header, extracted);
                             }
@@ -100,20 +118,24 @@ impl TraceReader {
                     Err(_) => break,
                 }
             }
+            // A walk past a bad hash stops when it finds no one to send to.
             drop(from_decoders);
             walker
                 .join()
                 .expect("the thread walking the frames panicked")
         })?;
         check.index_and_footer(&mut r, after)?;
-        check.report.funcs = check.funcs.list();
+        if depth == VerifyDepth::Calls {
+            check.report.funcs = Some(check.funcs.list());
+        }
         Ok(check.report)
     }
 }
 
 /// The walking thread: every frame in file order, in groups, group k to
 /// decoder k % decoders, then the step that ends the walk. Returns where
-/// it stopped.
+/// it stopped. It only reads: hashing on the decoding threads, 2 cores
+/// verify a trace as fast as one reads it.
 fn walk_frames(r: &mut TraceReader, decoders: Vec<SyncSender<Walked>>) -> Result<u64> {
     let mut walk = FrameWalk {
         offset: MAGIC_LEN,
@@ -121,19 +143,22 @@ fn walk_frames(r: &mut TraceReader, decoders: Vec<SyncSender<Walked>>) -> Result
     };
     let mut sent = 0;
     let mut send = |walked: Walked| {
-        let _ = decoders[sent % decoders.len()].send(walked);
+        let taken = decoders[sent % decoders.len()].send(walked).is_ok();
         sent += 1;
+        taken
     };
     let (mut group, mut bytes) = (Vec::new(), 0);
     loop {
-        let stop = match walk.next(r)? {
-            Step::Frame(frame) => {
+        let stop = match walk.next_unhashed(r)? {
+            Ok((prev, frame)) => {
                 // Nothing but the footer follows the index.
                 let index = frame.kind == FrameKind::Index;
                 bytes += frame.payload.len();
-                group.push(frame);
+                group.push((prev, frame));
                 if bytes >= GROUP_BYTES && !index {
-                    send(Walked::Frames(std::mem::take(&mut group)));
+                    if !send(Walked::Frames(std::mem::take(&mut group))) {
+                        return Ok(walk.offset);
+                    }
                     bytes = 0;
                 }
                 if !index {
@@ -141,7 +166,7 @@ fn walk_frames(r: &mut TraceReader, decoders: Vec<SyncSender<Walked>>) -> Result
                 }
                 Step::FileEnd
             }
-            stop => stop,
+            Err(stop) => stop,
         };
         if !group.is_empty() {
             send(Walked::Frames(group));
@@ -151,11 +176,13 @@ fn walk_frames(r: &mut TraceReader, decoders: Vec<SyncSender<Walked>>) -> Result
     }
 }
 
-/// A decoding thread: each group's records decoded, in the order received.
+/// A decoding thread: each group's records decoded, in the order received,
+/// but for the calls frames `listed` (in order of offset).
 fn decode_frames<T>(
     groups: Receiver<Walked>,
     decoded: SyncSender<Decoded<T>>,
     version: u32,
+    listed: &[ChunkInfo],
     extract: &impl Fn(&CallBatch) -> T,
 ) {
     let mut decoder = ChunkDecoder::default();
@@ -164,8 +191,16 @@ fn decode_frames<T>(
         let done = match walked {
             Walked::Frames(frames) => Decoded::Frames(
                 (frames.into_iter())
-                    .map(|frame| {
-                        let found = check_record(&frame, &mut decoder, &mut batch, version);
+                    .map(|(prev, frame)| {
+                        let found = match listed_chunk(listed, &frame) {
+                            _ if !frame.follows(&prev) => Checked::BadHash,
+                            Some(c) => Checked::Calls(Ok(CheckedChunk {
+                                first_seq: c.first_seq,
+                                calls: c.calls as usize,
+                                funcs: FuncCounts::default(),
+                            })),
+                            None => check_record(&frame, &mut decoder, &mut batch, version),
+                        };
                         let touches_fds =
                             matches!(&found, Checked::Calls(Ok(c)) if c.funcs.touches_fds());
                         let extracted = (touches_fds && version >= codec::SUMMARY_FROM)
@@ -181,6 +216,18 @@ fn decode_frames<T>(
             return;
         }
     }
+}
+
+/// The entry of `listed` (in order of offset) for `frame`, when it is a
+/// calls frame listed there.
+fn listed_chunk<'a>(listed: &'a [ChunkInfo], frame: &Frame) -> Option<&'a ChunkInfo> {
+    if frame.kind != FrameKind::Calls {
+        return None;
+    }
+    let k = listed
+        .binary_search_by_key(&frame.offset, |c| c.offset)
+        .ok()?;
+    Some(&listed[k])
 }
 
 /// A frame's record, decoded.
