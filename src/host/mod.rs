@@ -102,6 +102,11 @@ pub fn check_module_bytes(bytes: &[u8], name: &str) -> Result<()> {
 
 /// Builds the WASI preview1 context: argv, env, preopens, inherited stdio.
 pub fn wasi_ctx(opts: &HostOptions, argv: &[String]) -> Result<WasiP1Ctx> {
+    Ok(wasi_builder(opts, argv)?.build_p1())
+}
+
+/// [`wasi_ctx`], to be finished by the caller (`record` sets its clock).
+pub fn wasi_builder(opts: &HostOptions, argv: &[String]) -> Result<WasiCtxBuilder> {
     let mut b = WasiCtxBuilder::new();
     // As `wasmtime run` does: file operations run on this thread instead of
     // a hop to a blocking thread pool per call (16x slower on small writes).
@@ -116,7 +121,7 @@ pub fn wasi_ctx(opts: &HostOptions, argv: &[String]) -> Result<WasiP1Ctx> {
             .map_err(anyhow::Error::from)
             .with_context(|| format!("cannot preopen directory {}", d.host))?;
     }
-    Ok(b.build_p1())
+    Ok(b)
 }
 
 /// Maps the result of calling `_start` to how the run ended.

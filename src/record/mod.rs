@@ -4,9 +4,11 @@
 //! Each import the module uses is defined with `func_new_unchecked` from the
 //! table in [`crate::syscalls`]; inside, the guest's memory is split from the
 //! store with `Memory::data_and_store_mut`, the reads are captured, the real
-//! wasmtime-wasi function runs ([`crate::syscalls::dispatch`]), and its
-//! memory effects are read back from the out-pointers.
+//! wasmtime-wasi function runs ([`crate::syscalls::dispatch`]; the clock
+//! reads the recorder serves itself, [`clock`]), and its memory effects are
+//! read back from the out-pointers.
 
+mod clock;
 mod output;
 mod repeat;
 
@@ -20,11 +22,12 @@ use crate::host::calls::GuestCall;
 use crate::host::{self, ForeignImport, HostOptions};
 use crate::inject::{InjectSpec, Injector};
 use crate::matcher::CallFacts;
-use crate::syscalls::{self, FuncId, Syscall};
+use crate::syscalls::{self, Func, FuncId, Syscall};
 use crate::trace::{
     CallBatch, Chaos, End, Header, Injection, Outcome, RunEnd, TraceWriter, WriterStats,
 };
 use anyhow::Result;
+use clock::CallClock;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -68,10 +71,8 @@ pub struct PrintCalls {
 pub struct Recorder {
     writer: TraceWriter,
     batch: CallBatch,
-    /// Calls are timed with the CPU's time-stamp counter where it is
-    /// reliable (see Cargo.toml); times are nanoseconds since `t0`.
-    clock: quanta::Clock,
-    t0: u64,
+    /// Times the calls; the guest's monotonic clock.
+    clock: CallClock,
     /// `now_ns` when the last chunk was handed over.
     last_flush_ns: u64,
     print: Option<PrintCalls>,
@@ -83,7 +84,7 @@ pub struct Recorder {
 impl Recorder {
     fn new(
         mut writer: TraceWriter,
-        clock: quanta::Clock,
+        clock: CallClock,
         print: Option<PrintCalls>,
         header: Header,
         injector: Option<Injector>,
@@ -91,7 +92,6 @@ impl Recorder {
         Recorder {
             batch: writer.empty_batch(0),
             writer,
-            t0: clock.raw(),
             clock,
             last_flush_ns: 0,
             print,
@@ -101,7 +101,7 @@ impl Recorder {
     }
 
     fn now_ns(&self) -> u64 {
-        self.clock.delta_as_nanos(self.t0, self.clock.raw())
+        self.clock.now_ns()
     }
 
     /// Closes the call whose reads and writes were added to the batch.
@@ -141,6 +141,25 @@ impl Recorder {
             self.flush()?;
         }
         Ok(())
+    }
+
+    /// [`Recorder::push`], or the error that stops the guest when the
+    /// trace cannot be written: better than running on unrecorded.
+    fn push_or_stop(
+        &mut self,
+        func: FuncId,
+        args: &[u64],
+        outcome: Outcome,
+        start_ns: u64,
+        dur_ns: u64,
+        injection: Injection,
+    ) -> wasmtime::Result<()> {
+        self.push(func, args, outcome, start_ns, dur_ns, injection)
+            .map_err(|e| {
+                wasmtime::Error::msg(format!(
+                    "recording stopped: the trace could not be written: {e:#}"
+                ))
+            })
     }
 
     /// Number of calls recorded so far.
@@ -284,7 +303,7 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     header.faults = injector.faults();
     let injector = (!injector.is_empty()).then_some(injector);
     let linker = record_linker(&engine, served, &foreign)?;
-    let wasi = host::wasi_ctx(&opts.host, &argv)?;
+    let mut wasi = host::wasi_builder(&opts.host, &argv)?;
     let output = opts.output.claim()?;
     // The writer takes the module; the recorder keeps the rest, for --print.
     let embedded = header.module.take();
@@ -298,6 +317,8 @@ pub fn record(module_path: &Path, argv: Vec<String>, opts: RecordOptions<'_>) ->
     let clock = clock
         .join()
         .map_err(|_| anyhow::anyhow!("the clock calibration failed"))?;
+    let clock = CallClock::new(clock);
+    let wasi = wasi.monotonic_clock(clock.clone()).build_p1();
     let print = opts.print.map(|p| PrintCalls {
         marks: crate::inject::Marks::new(&kept.faults),
         ..p
@@ -388,86 +409,126 @@ impl host::calls::CallHost for RecordState {
 
 /// Runs a preview1 call for real and records it.
 fn define_interceptor(linker: &mut Linker<RecordState>, sys: &'static Syscall) -> Result<()> {
+    if sys.func == Func::clock_time_get {
+        return host::calls::define(linker, sys, move |call| record_clock_read(sys, call));
+    }
     let reads_memory = capture::reads_memory(sys);
     host::calls::define(linker, sys, move |call| {
-        let GuestCall {
-            state,
-            memory: data,
-            args,
-            fuel,
-            ..
-        } = call;
-        let signal = state.signal.load(Ordering::Relaxed);
-        if signal != 0 {
-            return Err(wasmtime::Error::new(Interrupted(signal as i32)));
-        }
-        let recorder = &mut state.recorder;
-        if reads_memory {
-            capture::read_ranges(sys, args, data, |r| {
-                recorder.batch.add_read(r.param, r.addr, r.bytes(data))
-            });
-        }
-        let plan = match &mut recorder.injector {
-            None => None,
-            Some(injector) => {
-                let facts = CallFacts {
-                    seq: recorder.batch.first_seq() + recorder.batch.len() as u64,
-                    func: sys.func.id(),
-                    args,
-                    reads: recorder.batch.open_reads(),
-                    result: None,
-                };
-                injector.plan(sys, &facts)
-            }
-        };
-        if let Some(delay) = plan.and_then(|p| p.delay_enter) {
-            std::thread::sleep(delay);
-        }
-        let start_ns = recorder.now_ns();
-        let result = match plan {
-            None => {
-                state.wasi.set_hostcall_fuel(fuel);
-                syscalls::dispatch(
-                    sys.func,
-                    &mut state.wasi,
-                    &mut wiggle::GuestMemory::Unshared(data),
-                    args,
-                )
-            }
-            Some(plan) => injected_call(state, sys, args, data, fuel, &plan),
-        };
-        if let Some(delay) = plan.and_then(|p| p.delay_exit) {
-            std::thread::sleep(delay);
-        }
-        let recorder = &mut state.recorder;
-        let dur_ns = recorder.now_ns().saturating_sub(start_ns);
-        let (outcome, ret) = match result {
-            Ok(errno) => (Outcome::Errno(errno as u16), Ok(errno)),
-            Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
-                Some(exit) => (Outcome::Exit(exit.0), Err(e)),
-                None => (Outcome::Trap(host::trap_text(&e)), Err(e)),
-            },
-        };
-        if outcome == Outcome::Errno(0) {
-            let ranges = &mut state.write_ranges;
-            ranges.clear();
-            let batch = &recorder.batch;
-            let read_list = |i| batch.open_read(i);
-            capture::write_ranges(sys, args, data, read_list, &state.sizes, |r| ranges.push(r));
-            for r in ranges.iter() {
-                recorder.batch.add_write(r.param, r.addr, r.bytes(data));
-            }
-        }
-        let injection = plan.map_or(Injection::NONE, |p| p.injection);
-        if let Err(e) = recorder.push(sys.func.id(), args, outcome, start_ns, dur_ns, injection) {
-            // The trace cannot be written: stop the guest rather than run on
-            // unrecorded.
-            return Err(wasmtime::Error::msg(format!(
-                "recording stopped: the trace could not be written: {e:#}"
-            )));
-        }
-        ret
+        record_call(sys, reads_memory, call)
     })
+}
+
+/// `clock_time_get`, the call the Go runtime makes most: served by
+/// [`clock::serve`] and recorded as [`record_call`] records it (one 8-byte
+/// write at `time`), with none of its questions; unless faults are
+/// injected, a signal came, or wasmtime-wasi must answer.
+fn record_clock_read(
+    sys: &'static Syscall,
+    call: GuestCall<'_, RecordState>,
+) -> wasmtime::Result<i32> {
+    let state = &mut *call.state;
+    if state.recorder.injector.is_some() || state.signal.load(Ordering::Relaxed) != 0 {
+        return record_call(sys, false, call);
+    }
+    let recorder = &mut state.recorder;
+    let start_ns = recorder.now_ns();
+    if !clock::serve(call.args, call.memory, start_ns) {
+        return record_call(sys, false, call);
+    }
+    let dur_ns = recorder.now_ns().saturating_sub(start_ns);
+    let at = call.args[clock::TIME_PARAM] as u32;
+    let time = &call.memory[at as usize..at as usize + 8];
+    recorder.batch.add_write(clock::TIME_PARAM as u8, at, time);
+    let ok = Outcome::Errno(0);
+    recorder.push_or_stop(
+        sys.func.id(),
+        call.args,
+        ok,
+        start_ns,
+        dur_ns,
+        Injection::NONE,
+    )?;
+    Ok(0)
+}
+
+/// Runs any preview1 call for real and records it.
+fn record_call(
+    sys: &'static Syscall,
+    reads_memory: bool,
+    call: GuestCall<'_, RecordState>,
+) -> wasmtime::Result<i32> {
+    let GuestCall {
+        state,
+        memory: data,
+        args,
+        fuel,
+        ..
+    } = call;
+    let signal = state.signal.load(Ordering::Relaxed);
+    if signal != 0 {
+        return Err(wasmtime::Error::new(Interrupted(signal as i32)));
+    }
+    let recorder = &mut state.recorder;
+    if reads_memory {
+        capture::read_ranges(sys, args, data, |r| {
+            recorder.batch.add_read(r.param, r.addr, r.bytes(data))
+        });
+    }
+    let plan = match &mut recorder.injector {
+        None => None,
+        Some(injector) => {
+            let facts = CallFacts {
+                seq: recorder.batch.first_seq() + recorder.batch.len() as u64,
+                func: sys.func.id(),
+                args,
+                reads: recorder.batch.open_reads(),
+                result: None,
+            };
+            injector.plan(sys, &facts)
+        }
+    };
+    if let Some(delay) = plan.and_then(|p| p.delay_enter) {
+        std::thread::sleep(delay);
+    }
+    let start_ns = recorder.now_ns();
+    let result = match plan {
+        None if sys.func == Func::clock_time_get && clock::serve(args, data, start_ns) => Ok(0),
+        None => {
+            state.wasi.set_hostcall_fuel(fuel);
+            syscalls::dispatch(
+                sys.func,
+                &mut state.wasi,
+                &mut wiggle::GuestMemory::Unshared(data),
+                args,
+            )
+        }
+        Some(plan) => injected_call(state, sys, args, data, fuel, &plan),
+    };
+    if let Some(delay) = plan.and_then(|p| p.delay_exit) {
+        std::thread::sleep(delay);
+    }
+    let recorder = &mut state.recorder;
+    let dur_ns = recorder.now_ns().saturating_sub(start_ns);
+    let (outcome, ret) = match result {
+        Ok(errno) => (Outcome::Errno(errno as u16), Ok(errno)),
+        Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            Some(exit) => (Outcome::Exit(exit.0), Err(e)),
+            None => (Outcome::Trap(host::trap_text(&e)), Err(e)),
+        },
+    };
+    if outcome == Outcome::Errno(0) {
+        let ranges = &mut state.write_ranges;
+        ranges.clear();
+        let batch = &recorder.batch;
+        let read_list = |i| batch.open_read(i);
+        capture::write_ranges(sys, args, data, read_list, &state.sizes, |r| ranges.push(r));
+        for r in ranges.iter() {
+            recorder.batch.add_write(r.param, r.addr, r.bytes(data));
+        }
+    }
+    let injection = plan.map_or(Injection::NONE, |p| p.injection);
+    recorder.push_or_stop(sys.func.id(), args, outcome, start_ns, dur_ns, injection)?;
+    ret
 }
 
 /// A call the injector has a plan for: served by the injector, or by the
@@ -511,17 +572,9 @@ fn record_foreign_call(
     let rec = &mut caller.data_mut().recorder;
     let args: Vec<u64> = params.iter().map(host::imports::raw_arg).collect();
     let start_ns = rec.now_ns();
-    match rec.push(
-        imp.id,
-        &args,
-        Outcome::Trap(msg.clone()),
-        start_ns,
-        0,
-        Injection::NONE,
-    ) {
+    let trap = Outcome::Trap(msg.clone());
+    match rec.push_or_stop(imp.id, &args, trap, start_ns, 0, Injection::NONE) {
         Ok(()) => wasmtime::Error::msg(msg),
-        Err(e) => wasmtime::Error::msg(format!(
-            "recording stopped: the trace could not be written: {e:#}"
-        )),
+        Err(stopped) => stopped,
     }
 }

@@ -60,6 +60,8 @@ struct Sink {
     counter: Option<Counter>,
     max_summary_fds: usize,
     header: Header,
+    /// How far the kernel was asked to write the file back.
+    written_back: u64,
 }
 
 /// The most (fd, path) entries the writer's summary keeps: some 10 MiB. A
@@ -69,6 +71,10 @@ struct Sink {
 /// before format 6.
 pub const MAX_SUMMARY_FDS: usize = 100_000;
 
+/// The writer starts the kernel writing the file back every this many
+/// bytes ([`Sink::start_writeback`]).
+const WRITEBACK_BYTES: u64 = 1 << 20;
+
 impl Sink {
     fn frame(&mut self, kind: u8, payload: &[u8]) -> Result<u64> {
         let at = self.offset;
@@ -77,7 +83,33 @@ impl Sink {
         self.file.write_all(&header)?;
         self.file.write_all(payload)?;
         self.offset += header.len() as u64 + payload.len() as u64;
+        if self.offset - self.written_back >= WRITEBACK_BYTES {
+            self.start_writeback();
+        }
         Ok(at)
+    }
+
+    /// Asks the kernel to start writing what was written since the last
+    /// time, and does not wait: by the end of a recording the data is on
+    /// its way to the disk, and the final fsync waits for the tail alone
+    /// (it took 4 ms for a 4 MB trace otherwise, 2% of its recording).
+    fn start_writeback(&mut self) {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let (from, len) = (self.written_back, self.offset - self.written_back);
+            // SAFETY: a plain syscall on an fd this sink owns; no memory
+            // is passed. A failure only means the fsync does the work.
+            unsafe {
+                libc::sync_file_range(
+                    self.file.as_raw_fd(),
+                    from as libc::off64_t,
+                    len as libc::off64_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                );
+            }
+        }
+        self.written_back = self.offset;
     }
 
     fn calls(&mut self, batch: &CallBatch) -> Result<()> {
@@ -158,6 +190,7 @@ impl TraceWriter {
             counter: Some(Counter::default()),
             max_summary_fds,
             header: Header::default(),
+            written_back: 0,
         };
         let what = format!("cannot write trace file {}", path.display());
         // Two chunks in flight at most: memory stays flat when the disk is slow.
