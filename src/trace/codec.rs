@@ -159,9 +159,14 @@ fn decode<T: for<'de> Deserialize<'de>>(payload: &[u8], what: &str) -> Result<T>
 
 /// The header record, then (from version 3) the faults record.
 pub fn encode_header(h: &Header) -> Result<Vec<u8>> {
-    let mut payload = encode_raw(h)?;
-    payload.extend(encode_raw(&h.faults)?);
-    compress(&payload, HEADER_ZSTD_LEVEL)
+    // Sized for the module at once: grown by doubling, the record of a
+    // 2.5 MB module was copied and its fresh pages zeroed some 5 MB over,
+    // a few ms of the writer's start (which a short recording waits for).
+    let module = h.module.as_ref().map_or(0, Vec::len);
+    let mut raw = Vec::with_capacity(module + (64 << 10));
+    bincode::serde::encode_into_std_write(h, &mut raw, config())?;
+    bincode::serde::encode_into_std_write(&h.faults, &mut raw, config())?;
+    compress(&raw, HEADER_ZSTD_LEVEL)
 }
 
 /// A header; its own `format_version` says whether the faults follow (the
