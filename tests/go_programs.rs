@@ -271,6 +271,25 @@ fn clock_sleeps_in_poll_oneoff_and_the_replay_serves_the_sleeps() {
             .any(|l| l.contains("CLOCK, id=MONOTONIC, timeout=")),
         "{text}"
     );
+    // While recording, the guest's monotonic clock is the calls' clock:
+    // each reading is its call's start time, and readings never go back.
+    let mut r = wtrace::trace::TraceReader::open(&trace).unwrap();
+    let (mut monotonic, mut last) = (0, 0);
+    for call in r.calls() {
+        let call = call.unwrap();
+        let clock_read = call.func == wtrace::syscalls::Func::clock_time_get.id();
+        let read_monotonic = clock_read && call.args[0] == 1;
+        if read_monotonic && call.outcome == wtrace::trace::Outcome::Errno(0) {
+            let [time] = &call.writes[..] else {
+                panic!("#{}: {:?}", call.seq, call.writes)
+            };
+            let time = u64::from_le_bytes(time.bytes[..].try_into().unwrap());
+            assert_eq!(time, call.start_ns, "#{}", call.seq);
+            assert!(time >= last, "#{}: {time} after {last}", call.seq);
+            (monotonic, last) = (monotonic + 1, time);
+        }
+    }
+    assert!(monotonic >= 6, "{monotonic} monotonic readings");
 }
 
 #[test]
