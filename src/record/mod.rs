@@ -104,7 +104,9 @@ impl Recorder {
         self.clock.now_ns()
     }
 
-    /// Closes the call whose reads and writes were added to the batch.
+    /// Closes the call whose reads and writes were added to the batch. An
+    /// error stops the guest: the trace cannot be written, and running on
+    /// unrecorded is worse.
     fn push(
         &mut self,
         func: FuncId,
@@ -113,7 +115,7 @@ impl Recorder {
         start_ns: u64,
         dur_ns: u64,
         injection: Injection,
-    ) -> Result<()> {
+    ) -> wasmtime::Result<()> {
         self.batch.push(func, args, outcome, start_ns, dur_ns);
         self.batch.mark_injected(injection);
         if let Some(injector) = &mut self.injector {
@@ -138,28 +140,13 @@ impl Recorder {
             || self.batch.byte_size() >= CHUNK_BYTES
             || call_end_ns.saturating_sub(self.last_flush_ns) >= CHUNK_AGE.as_nanos() as u64
         {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    /// [`Recorder::push`], or the error that stops the guest when the
-    /// trace cannot be written: better than running on unrecorded.
-    fn push_or_stop(
-        &mut self,
-        func: FuncId,
-        args: &[u64],
-        outcome: Outcome,
-        start_ns: u64,
-        dur_ns: u64,
-        injection: Injection,
-    ) -> wasmtime::Result<()> {
-        self.push(func, args, outcome, start_ns, dur_ns, injection)
-            .map_err(|e| {
+            self.flush().map_err(|e| {
                 wasmtime::Error::msg(format!(
                     "recording stopped: the trace could not be written: {e:#}"
                 ))
-            })
+            })?;
+        }
+        Ok(())
     }
 
     /// Number of calls recorded so far.
@@ -440,7 +427,7 @@ fn record_clock_read(
     let time = &call.memory[at as usize..at as usize + 8];
     recorder.batch.add_write(clock::TIME_PARAM as u8, at, time);
     let ok = Outcome::Errno(0);
-    recorder.push_or_stop(
+    recorder.push(
         sys.func.id(),
         call.args,
         ok,
@@ -527,7 +514,7 @@ fn record_call(
         }
     }
     let injection = plan.map_or(Injection::NONE, |p| p.injection);
-    recorder.push_or_stop(sys.func.id(), args, outcome, start_ns, dur_ns, injection)?;
+    recorder.push(sys.func.id(), args, outcome, start_ns, dur_ns, injection)?;
     ret
 }
 
@@ -573,7 +560,7 @@ fn record_foreign_call(
     let args: Vec<u64> = params.iter().map(host::imports::raw_arg).collect();
     let start_ns = rec.now_ns();
     let trap = Outcome::Trap(msg.clone());
-    match rec.push_or_stop(imp.id, &args, trap, start_ns, 0, Injection::NONE) {
+    match rec.push(imp.id, &args, trap, start_ns, 0, Injection::NONE) {
         Ok(()) => wasmtime::Error::msg(msg),
         Err(stopped) => stopped,
     }
