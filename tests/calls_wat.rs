@@ -405,6 +405,42 @@ fn poll_oneoff_with_a_relative_clock_and_stdin() {
     );
 }
 
+/// An absolute deadline on the monotonic clock is kept on the clock the
+/// guest read it from: after a poll until 50 ms past a reading, a second
+/// reading is past the deadline (the recorder's clock is the guest's, and
+/// wasmtime-wasi's).
+#[test]
+fn poll_oneoff_until_a_monotonic_time_waits_until_the_guest_s_clock_passes_it() {
+    // Subscription at 0x100: clock, userdata 0x33, MONOTONIC, the deadline
+    // (the first reading, at 0x10, + 50 ms), precision 0, flags ABSTIME.
+    let rec = record(
+        &[],
+        "",
+        r#"
+    (drop (call $clock_time_get (i32.const 1) (i64.const 0) (i32.const 0x10)))
+    (i64.store (i32.const 0x100) (i64.const 0x33))
+    (i32.store8 (i32.const 0x108) (i32.const 0))
+    (i32.store (i32.const 0x110) (i32.const 1))
+    (i64.store (i32.const 0x118) (i64.add (i64.load (i32.const 0x10)) (i64.const 50000000)))
+    (i64.store (i32.const 0x120) (i64.const 0))
+    (i32.store16 (i32.const 0x128) (i32.const 1))
+    (drop (call $poll_oneoff (i32.const 0x100) (i32.const 0x200) (i32.const 1) (i32.const 0x2f0)))
+    (drop (call $clock_time_get (i32.const 1) (i64.const 0) (i32.const 0x18)))
+    (call $proc_exit (i64.lt_u (i64.load (i32.const 0x18)) (i64.load (i32.const 0x118))))"#,
+        &[],
+    );
+    let readings: Vec<u64> = (rec.of(Func::clock_time_get).iter())
+        .map(|c| le64(&c.writes[0].bytes))
+        .collect();
+    let deadline = readings[0] + 50_000_000;
+    assert!(readings[1] >= deadline, "{readings:?}");
+    assert_eq!(rec.out.status.code(), Some(0));
+    assert_eq!(
+        rec.lines_of(Func::poll_oneoff),
+        [format!("poll_oneoff(subscriptions=[{{userdata=0x33, CLOCK, id=MONOTONIC, timeout={deadline}, precision=0, flags=ABSTIME}}]) = 0 (nevents=1, events=[{{userdata=0x33, error=0, type=CLOCK}}])")]
+    );
+}
+
 #[test]
 fn proc_exit_codes_pass_through() {
     for code in [0, 1, 3, 125] {
