@@ -159,9 +159,11 @@ pub struct FdCounter {
 impl FdCounter {
     /// The bytes `v` moved through its fd, and its change of the fd table.
     pub fn count(&mut self, header: &Header, v: &CallView) {
-        let (read, written) = bytes_moved(v);
-        self.moved(header, fd_of(v), read, written);
-        if Decoder::is_followed(v.func) {
+        let (moved, follows) = fd_effect(v);
+        if let Some((fd, read, written)) = moved {
+            self.moved(header, fd, read, written);
+        }
+        if follows {
             self.call.copy_view(v);
             self.decoder.follow(header, &self.call);
         }
@@ -175,12 +177,8 @@ impl FdCounter {
         }
     }
 
-    /// Counts one call through `fd` that moved `read` and `written` bytes
-    /// (none: not counted).
+    /// Counts one call through `fd` that moved `read` and `written` bytes.
     fn moved(&mut self, header: &Header, fd: u32, read: u64, written: u64) {
-        if read + written == 0 {
-            return;
-        }
         let path = match fd {
             0 => "<stdin>",
             1 => "<stdout>",
@@ -214,10 +212,17 @@ impl FdCounter {
     }
 }
 
-/// The fd a call moved bytes through: its first fd argument.
-fn fd_of(v: &CallView) -> u32 {
-    let fd = v.func.syscall().and_then(|s| s.fd_param());
-    fd.and_then(|i| v.args.get(i)).copied().unwrap_or(0) as u32
+/// What `v` does to the fd counts: the bytes it moved through its fd (its
+/// first fd argument), if it moved any, and whether it changes the fd
+/// table.
+fn fd_effect(v: &CallView) -> (Option<(u32, u64, u64)>, bool) {
+    let (read, written) = bytes_moved(v);
+    let moved = (read + written > 0).then(|| {
+        let fd = v.func.syscall().and_then(|s| s.fd_param());
+        let fd = fd.and_then(|i| v.args.get(i)).copied().unwrap_or(0) as u32;
+        (fd, read, written)
+    });
+    (moved, Decoder::is_followed(v.func))
 }
 
 /// What a call does to an [`FdCounter`]'s counts, found from the call
@@ -234,12 +239,11 @@ impl FdEvent {
     pub fn of_calls(batch: &CallBatch) -> Vec<FdEvent> {
         let mut events = Vec::new();
         for v in batch.views().filter(|v| v.func.touches_fds()) {
-            let (read, written) = bytes_moved(&v);
-            if read + written > 0 {
-                let fd = fd_of(&v);
+            let (moved, follows) = fd_effect(&v);
+            if let Some((fd, read, written)) = moved {
                 events.push(FdEvent::Moved { fd, read, written });
             }
-            if Decoder::is_followed(v.func) {
+            if follows {
                 let mut call = Call::default();
                 call.copy_view(&v);
                 events.push(FdEvent::Follow(call));
